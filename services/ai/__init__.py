@@ -1,0 +1,1 @@
+"""The ai service: Feature pipelines, model training, model registry, prediction."""

@@ -1,0 +1,53 @@
+"""API-key check for everything backend-api serves except `/health` (and the dashboard's static files)."""
+
+from __future__ import annotations
+
+import hmac
+from urllib.parse import parse_qs
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from shared.service_app import error_response
+
+OPEN_PATHS = frozenset({"/health"})
+
+
+def supplied_key(scope: Scope) -> str:
+    """The key from `Authorization: Bearer`, `X-API-Key`, or (WebSocket only) `?token=`."""
+    headers = dict(scope["headers"])
+    auth = headers.get(b"authorization", b"").decode("latin-1")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    if b"x-api-key" in headers:
+        return headers[b"x-api-key"].decode("latin-1")
+    if scope["type"] == "websocket":
+        tokens = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
+        if tokens:
+            return tokens[0]
+    return ""
+
+
+class ApiKeyMiddleware:
+    def __init__(self, app: ASGIApp, api_key: str, open_prefixes: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.key = api_key.encode()
+        self.open_prefixes = open_prefixes
+
+    def _is_open(self, path: str) -> bool:
+        return path in OPEN_PATHS or any(path == p or path.startswith(p) for p in self.open_prefixes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or self._is_open(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        if hmac.compare_digest(supplied_key(scope).encode(), self.key):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        response = error_response(
+            401, "unauthorized", "missing or wrong API key: send 'Authorization: Bearer <key>' or 'X-API-Key'"
+        )
+        response.headers["www-authenticate"] = "Bearer"
+        await response(scope, receive, send)

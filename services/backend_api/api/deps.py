@@ -1,0 +1,26 @@
+"""Typed dependencies: the core objects built in the lifespan, handed to routes."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.backend_api.core.gateway import Proxy
+from services.backend_api.core.hub import ChildEventRelay
+from services.backend_api.core.supervisor import Supervisor
+
+
+def get_supervisor(request: Request) -> Supervisor:
+    return request.app.state.supervisor  # type: ignore[no-any-return]
+
+
+def get_proxy(request: Request) -> Proxy:
+    return request.app.state.proxy  # type: ignore[no-any-return]
+
+
+def get_relay(request: Request) -> ChildEventRelay:
+    return request.app.state.relay  # type: ignore[no-any-return]
+
+
+SupervisorDep = Annotated[Supervisor, Depends(get_supervisor)]
+ProxyDep = Annotated[Proxy, Depends(get_proxy)]
+RelayDep = Annotated[ChildEventRelay, Depends(get_relay)]

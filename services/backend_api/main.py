@@ -1,0 +1,73 @@
+"""backend-api's app: supervisor, gateway, event hub (and, later, the dashboard)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import orjson
+from fastapi import FastAPI
+
+from services.backend_api.api import gateway, services
+from services.backend_api.api.auth import ApiKeyMiddleware
+from services.backend_api.core.gateway import Proxy
+from services.backend_api.core.hub import ChildEventRelay
+from services.backend_api.core.processes import PidFile
+from services.backend_api.core.supervisor import Supervisor
+from shared.config import PlatformSettings, resolve_api_key, resolve_internal_token
+from shared.log import RedactingFilter
+from shared.runner import known_secrets
+from shared.service_app import create_service_app
+from shared.utils import get_timestamp_ms
+
+NAME = "backend-api"
+
+
+def _snapshot(app: FastAPI) -> list[str]:
+    """What a hub client gets on connect: every service's state, then deltas."""
+    statuses = [s.model_dump(mode="json") for s in app.state.supervisor.statuses()]
+    event = {"seq": 0, "ts": get_timestamp_ms(), "source": NAME, "type": "hub.snapshot", "data": {"services": statuses}}
+    return [orjson.dumps(event).decode()]
+
+
+def create_app(settings: PlatformSettings) -> FastAPI:
+    api_key = resolve_api_key(settings)
+    token = resolve_internal_token(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pid_file = PidFile(settings.log_dir / f"{NAME}.pid")
+        pid_file.write(os.getpid())
+        supervisor = Supervisor(settings, internal_token=token, publish=app.state.bus.publish)
+        relay = ChildEventRelay(
+            app.state.bus, [(n, s.section.base_url) for n, s in supervisor.services.items()], internal_token=token
+        )
+        proxy = Proxy(token, settings.orchestrator.proxy_timeout_s)
+        app.state.supervisor, app.state.relay, app.state.proxy = supervisor, relay, proxy
+        await supervisor.start_all()
+        relay.start()
+        try:
+            yield
+        finally:
+            await relay.aclose()
+            await supervisor.aclose()
+            await proxy.aclose()
+            pid_file.remove()
+
+    app = create_service_app(
+        NAME,
+        settings,
+        routers=[services.router, gateway.router],
+        lifespan=lifespan,
+        require_internal_token=False,
+        description="Supervisor, gateway and event hub of the MT5 Trading Platform.",
+        event_snapshot=_snapshot,
+        lag_event_type="hub.lagged",
+    )
+    app.state.started_at_ms = get_timestamp_ms()
+    app.state.started_monotonic = time.monotonic()
+    app.state.redactor = RedactingFilter(known_secrets(settings))
+    app.add_middleware(ApiKeyMiddleware, api_key=api_key)
+    return app

@@ -1,0 +1,7 @@
+"""Run the backtesting service: `python -m services.backtesting`."""
+
+from services.backtesting.main import create_app
+from shared.runner import run_service
+
+if __name__ == "__main__":
+    run_service("backtesting", create_app)

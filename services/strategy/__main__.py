@@ -1,0 +1,7 @@
+"""Run the strategy service: `python -m services.strategy`."""
+
+from services.strategy.main import create_app
+from shared.runner import run_service
+
+if __name__ == "__main__":
+    run_service("strategy", create_app)

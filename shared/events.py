@@ -1,0 +1,139 @@
+"""The in-process event bus: publish never blocks; every subscriber has a bounded queue.
+
+A slow subscriber loses its oldest events and is told how many (the stream sends a `*.lagged`
+notice); it never slows the publisher or other subscribers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from shared.utils import get_timestamp_ms
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Which events a subscriber wants: type patterns (`order.*`, `tick`) and symbols; empty = all."""
+
+    types: frozenset[str] = frozenset()
+    symbols: frozenset[str] = frozenset()
+
+    @classmethod
+    def parse(cls, types: str | Iterable[str] | None = None, symbols: str | Iterable[str] | None = None) -> EventFilter:
+        return cls(frozenset(_split(types)), frozenset(s.upper() for s in _split(symbols)))
+
+    def matches(self, event_type: str, symbol: str | None) -> bool:
+        if self.types and not any(t == event_type or fnmatch.fnmatchcase(event_type, t) for t in self.types):
+            return False
+        # Events without a symbol (status, progress) pass a symbol filter: they concern everyone.
+        return not self.symbols or symbol is None or symbol.upper() in self.symbols
+
+
+def _split(value: str | Iterable[str] | None) -> list[str]:
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [item.strip() for item in items if item and item.strip()]
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One subscriber's bounded queue of serialised events."""
+
+    filter: EventFilter
+    maxsize: int
+    queue: deque[str] = field(init=False)
+    dropped: int = 0
+    _ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.queue = deque(maxlen=self.maxsize)
+
+    def offer(self, event_type: str, symbol: str | None, raw: str) -> None:
+        if not self.filter.matches(event_type, symbol):
+            return
+        if len(self.queue) == self.maxsize:
+            self.dropped += 1  # deque(maxlen) drops the oldest on append
+        self.queue.append(raw)
+        self._ready.set()
+
+    async def wait(self, timeout: float | None = None) -> bool:
+        """Wait until something is queued; False on timeout."""
+        if self.queue:
+            return True
+        self._ready.clear()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._ready.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    def drain(self) -> tuple[list[str], int]:
+        """Everything queued, and how many were dropped since the last drain."""
+        items = list(self.queue)
+        self.queue.clear()
+        dropped, self.dropped = self.dropped, 0
+        return items, dropped
+
+
+class EventBus:
+    """Per-service bus. `publish` stamps an envelope; `dispatch` fans out an envelope made elsewhere."""
+
+    def __init__(self, source: str, *, clock_ms: Callable[[], int] = get_timestamp_ms) -> None:
+        self.source = source
+        self._clock_ms = clock_ms
+        self._seq = 0
+        self._subscriptions: set[Subscription] = set()
+        self._listeners: list[Callable[[dict[str, Any]], None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.published = 0
+
+    def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Remember the event loop so worker threads can publish through `publish_threadsafe`."""
+        self._loop = loop
+
+    def publish(self, event_type: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+        self._seq += 1
+        event = {"seq": self._seq, "ts": self._clock_ms(), "source": self.source, "type": event_type, "data": data or {}}
+        self.dispatch(event)
+        return event
+
+    def publish_threadsafe(self, event_type: str, data: dict[str, Any] | None = None) -> None:
+        if self._loop is None:
+            raise RuntimeError("EventBus.bind_loop() was not called")
+        self._loop.call_soon_threadsafe(self.publish, event_type, data)
+
+    def dispatch(self, event: dict[str, Any], raw: str | None = None) -> None:
+        """Deliver an envelope to every matching subscriber; serialised once for all of them."""
+        self.published += 1
+        text = raw if raw is not None else orjson.dumps(event).decode()
+        data = event.get("data")
+        symbol = data.get("symbol") if isinstance(data, dict) else None
+        for sub in self._subscriptions:
+            sub.offer(event["type"], symbol, text)
+        for listener in self._listeners:
+            listener(event)
+
+    def subscribe(self, event_filter: EventFilter, maxsize: int = 10_000) -> Subscription:
+        sub = Subscription(event_filter, maxsize)
+        self._subscriptions.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self._subscriptions.discard(sub)
+
+    def add_listener(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """In-process callback for every event (must not block)."""
+        self._listeners.append(listener)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscriptions)
