@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import orjson
 from fastapi import FastAPI
@@ -40,9 +41,16 @@ def create_app(settings: PlatformSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pid_file = PidFile(settings.log_dir / f"{NAME}.pid")
         pid_file.write(os.getpid())
-        supervisor = Supervisor(settings, internal_token=token, publish=app.state.bus.publish)
+        bus = app.state.bus
+
+        def publish(event_type: str, data: dict[str, Any]) -> None:
+            bus.publish(event_type, data)
+            if data.get("to") == "ONLINE":
+                relay.wake(data["service"])
+
+        supervisor = Supervisor(settings, internal_token=token, publish=publish)
         relay = ChildEventRelay(
-            app.state.bus, [(n, s.section.base_url) for n, s in supervisor.services.items()], internal_token=token
+            bus, [(n, s.section.base_url) for n, s in supervisor.services.items()], internal_token=token
         )
         proxy = Proxy(token, settings.orchestrator.proxy_timeout_s)
         app.state.supervisor, app.state.relay, app.state.proxy = supervisor, relay, proxy

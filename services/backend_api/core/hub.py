@@ -37,7 +37,13 @@ class ChildEventRelay:
         self._token = internal_token
         self._initial_s, self._max_s = reconnect_initial_s, reconnect_max_s
         self._tasks: list[asyncio.Task[None]] = []
+        self._wake: dict[str, asyncio.Event] = {name: asyncio.Event() for name, _ in self._children}
         self.connected: dict[str, bool] = {name: False for name, _ in self._children}
+
+    def wake(self, name: str) -> None:
+        """Reconnect to `name` now instead of after the backoff (the supervisor saw it come ONLINE)."""
+        if name in self._wake:
+            self._wake[name].set()
 
     def start(self) -> None:
         for name, base_url in self._children:
@@ -71,7 +77,10 @@ class ChildEventRelay:
                 log.debug("hub: %s stream unavailable: %s", name, exc)
             finally:
                 self.connected[name] = False
-            await asyncio.sleep(delay)
+            wake = self._wake[name]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), delay)
+            wake.clear()
             delay = min(self._max_s, delay * 2)
 
     def _relay(self, message: str | bytes) -> None:

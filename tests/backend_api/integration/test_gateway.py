@@ -1,0 +1,59 @@
+"""The gateway with real processes: auth, proxying, and errors in the one shape."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.support.platform import API_KEY, Platform
+
+
+def _error(response: httpx.Response) -> dict:
+    body = response.json()
+    assert set(body) == {"error"} and {"code", "message", "details"} <= set(body["error"])
+    assert "Traceback" not in response.text
+    return body["error"]
+
+
+def test_gateway_without_key_is_401_and_with_key_proxies(platform: Platform) -> None:
+    anonymous = httpx.get(f"{platform.url()}/api/data/health")
+    assert anonymous.status_code == 401 and _error(anonymous)["code"] == "unauthorized"
+    wrong = httpx.get(f"{platform.url()}/api/data/health", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    for headers in ({"X-API-Key": API_KEY}, {"Authorization": f"Bearer {API_KEY}"}):
+        ok = httpx.get(f"{platform.url()}/api/data/health", headers=headers)
+        assert ok.status_code == 200 and ok.json()["service"] == "data"
+    assert httpx.get(f"{platform.url()}/health").status_code == 200
+
+
+def test_gateway_forwards_method_body_query_and_status(platform: Platform) -> None:
+    response = platform.http.post("/api/ai/emit", params={"ignored": "1"}, json={"count": 3, "type": "alert"})
+    assert response.status_code == 200 and response.json() == {"published": 3}
+    invalid = platform.http.post("/api/ai/emit", json={"count": 0})
+    assert invalid.status_code == 422 and _error(invalid)["details"]["errors"][0]["field"] == "body.count"
+
+
+def test_gateway_child_rejects_calls_without_internal_token(platform: Platform) -> None:
+    direct = httpx.post(f"{platform.url('ai')}/emit", json={"count": 1})
+    assert direct.status_code == 401 and _error(direct)["code"] == "unauthorized"
+    assert httpx.get(f"{platform.url('ai')}/health").status_code == 200
+
+
+def test_gateway_malformed_json_unknown_service_and_unknown_path_are_4xx(platform: Platform) -> None:
+    malformed = platform.http.post("/api/ai/emit", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert malformed.status_code == 422 and _error(malformed)["code"] == "validation_error"
+    unknown_service = platform.http.get("/api/nosuch/health")
+    assert unknown_service.status_code == 404 and _error(unknown_service)["code"] == "unknown_service"
+    unknown_path = platform.http.get("/api/data/no/such/path")
+    assert unknown_path.status_code == 404 and _error(unknown_path)["code"] == "not_found"
+
+
+def test_gateway_stopped_target_is_503_in_error_shape(platform: Platform) -> None:
+    platform.http.post("/api/services/pattern/stop")
+    try:
+        response = platform.http.get("/api/pattern/health")
+        assert response.status_code == 503
+        error = _error(response)
+        assert error["code"] == "service_unavailable" and "STOPPED" in error["message"]
+    finally:
+        platform.http.post("/api/services/pattern/start")
+        platform.wait_state("pattern", "ONLINE")

@@ -1,0 +1,40 @@
+"""A test stand-in for a child service that publishes events on request (runs in the `ai` slot).
+
+Built with the real app factory, so it has the real /health, /ws/events, internal token and error shape.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from pydantic import BaseModel, Field
+
+from shared.config import PlatformSettings
+from shared.runner import run_service
+from shared.service_app import create_service_app
+
+
+class EmitRequest(BaseModel):
+    count: int = Field(ge=1, le=100_000)
+    type: str = "alert"
+    symbol: str | None = None
+    payload_bytes: int = Field(default=0, ge=0, le=1_000_000)
+
+
+router = APIRouter()
+
+
+@router.post("/emit")
+async def emit(body: EmitRequest, request: Request) -> dict[str, int]:
+    bus = request.app.state.bus
+    pad = "x" * body.payload_bytes
+    for i in range(body.count):
+        bus.publish(body.type, {"i": i, "symbol": body.symbol, "pad": pad})
+    return {"published": body.count}
+
+
+def create_app(settings: PlatformSettings) -> FastAPI:
+    return create_service_app("ai", settings, routers=[router])
+
+
+if __name__ == "__main__":
+    run_service("ai", create_app)
