@@ -1,6 +1,6 @@
 """Domain exceptions. Cores raise these; the service app factory maps them to the one JSON error shape:
 
-    {"error": {"code": "unknown_symbol", "message": "...", "details": {...}}}
+{"error": {"code": "unknown_symbol", "message": "...", "details": {...}}}
 """
 
 from __future__ import annotations

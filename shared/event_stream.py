@@ -37,7 +37,9 @@ async def serve_event_stream(
     params = websocket.query_params
     sub = bus.subscribe(EventFilter.parse(params.get("types"), params.get("symbols")), queue_size)
     await websocket.accept()
-    sender = asyncio.create_task(_send_loop(websocket, bus, sub, send_timeout_s, heartbeat_interval_s, snapshot, lag_event_type))
+    sender = asyncio.create_task(
+        _send_loop(websocket, bus, sub, send_timeout_s, heartbeat_interval_s, snapshot, lag_event_type)
+    )
     try:
         await _receive_loop(websocket, sub, sender)
     finally:
@@ -91,12 +93,24 @@ async def _send_loop(
                 await websocket.send_text(raw)
         while True:
             if not await sub.wait(heartbeat_interval_s):
-                beat = {"seq": 0, "ts": get_timestamp_ms(), "source": bus.source, "type": "heartbeat", "data": {}}
+                beat = {
+                    "seq": 0,
+                    "ts": get_timestamp_ms(),
+                    "source": bus.source,
+                    "type": "heartbeat",
+                    "data": {},
+                }
                 items, dropped = [orjson.dumps(beat).decode()], 0
             else:
                 items, dropped = sub.drain()
             if dropped:
-                notice = {"seq": 0, "ts": get_timestamp_ms(), "source": bus.source, "type": lag_event_type, "data": {"dropped": dropped}}
+                notice = {
+                    "seq": 0,
+                    "ts": get_timestamp_ms(),
+                    "source": bus.source,
+                    "type": lag_event_type,
+                    "data": {"dropped": dropped},
+                }
                 items.insert(0, orjson.dumps(notice).decode())
             async with asyncio.timeout(send_timeout_s):
                 for raw in items:

@@ -26,7 +26,9 @@ class EventFilter:
     symbols: frozenset[str] = frozenset()
 
     @classmethod
-    def parse(cls, types: str | Iterable[str] | None = None, symbols: str | Iterable[str] | None = None) -> EventFilter:
+    def parse(
+        cls, types: str | Iterable[str] | None = None, symbols: str | Iterable[str] | None = None
+    ) -> EventFilter:
         return cls(frozenset(_split(types)), frozenset(s.upper() for s in _split(symbols)))
 
     def matches(self, event_type: str, symbol: str | None) -> bool:
@@ -102,7 +104,13 @@ class EventBus:
 
     def publish(self, event_type: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
         self._seq += 1
-        event = {"seq": self._seq, "ts": self._clock_ms(), "source": self.source, "type": event_type, "data": data or {}}
+        event = {
+            "seq": self._seq,
+            "ts": self._clock_ms(),
+            "source": self.source,
+            "type": event_type,
+            "data": data or {},
+        }
         self.dispatch(event)
         return event
 

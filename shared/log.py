@@ -11,7 +11,9 @@ from pathlib import Path
 _FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
 # Values after these keys are masked wherever they appear (query strings, headers, JSON, repr of settings).
 _SECRET_KEYS = r"(password|passwd|api[_-]?key|token|secret|authorization|x-api-key|x-internal-token)"
-_KEY_VALUE = re.compile(_SECRET_KEYS + r"""(["']?\s*[:=]\s*["']?|\s+)(Bearer\s+)?([^\s"'&,;}]+)""", re.IGNORECASE)
+_KEY_VALUE = re.compile(
+    _SECRET_KEYS + r"""(["']?\s*[:=]\s*["']?|\s+)(Bearer\s+)?([^\s"'&,;}]+)""", re.IGNORECASE
+)
 
 
 class RedactingFilter(logging.Filter):

@@ -31,7 +31,9 @@ def known_secrets(settings: PlatformSettings) -> list[str]:
     """Every secret value this process may hold, so the log filter can mask it wherever it appears."""
     values = [resolve_internal_token(settings)]
     s = settings.secrets
-    values += [v.get_secret_value() for v in (s.api_key, s.mt5_password, s.database_url, s.notify_webhook_url) if v]
+    values += [
+        v.get_secret_value() for v in (s.api_key, s.mt5_password, s.database_url, s.notify_webhook_url) if v
+    ]
     if (settings.data_dir / ".api_key").is_file():
         values.append(resolve_api_key(settings))
     return values
@@ -61,7 +63,9 @@ def run_service(
     )
     if not is_loopback(host):
         if not settings.system.allow_remote_bind:
-            print(f"{name}: refusing to bind {host}: set system.allow_remote_bind to expose it", file=sys.stderr)
+            print(
+                f"{name}: refusing to bind {host}: set system.allow_remote_bind to expose it", file=sys.stderr
+            )
             raise SystemExit(2)
         banner = f"WARNING: {name} listens on {host}:{port}, reachable beyond this machine. Protect it."
         log.warning(banner)

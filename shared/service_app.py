@@ -18,11 +18,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, FastAPI, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-import orjson
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -53,7 +60,9 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
-def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> FastJSONResponse:
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> FastJSONResponse:
     return FastJSONResponse(error_body(code, message, details), status_code=status)
 
 
@@ -63,13 +72,23 @@ class ServiceMetrics:
     def __init__(self, service: str) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "http_requests_total", "HTTP requests", ["service", "method", "route", "status"], registry=self.registry
+            "http_requests_total",
+            "HTTP requests",
+            ["service", "method", "route", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
-            "http_request_duration_seconds", "HTTP request latency", ["service", "route"], registry=self.registry
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            ["service", "route"],
+            registry=self.registry,
         )
-        self.events = Gauge("events_published_total", "Events published on the bus", ["service"], registry=self.registry)
-        self.ws_clients = Gauge("ws_event_clients", "Connected /ws/events clients", ["service"], registry=self.registry)
+        self.events = Gauge(
+            "events_published_total", "Events published on the bus", ["service"], registry=self.registry
+        )
+        self.ws_clients = Gauge(
+            "ws_event_clients", "Connected /ws/events clients", ["service"], registry=self.registry
+        )
         self.service = service
 
 
@@ -253,5 +272,3 @@ def create_service_app(
     if require_internal_token:
         app.add_middleware(InternalTokenMiddleware, token=resolve_internal_token(settings))
     return app
-
-

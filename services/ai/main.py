@@ -7,4 +7,6 @@ from shared.service_app import create_service_app
 
 
 def create_app(settings: PlatformSettings) -> FastAPI:
-    return create_service_app("ai", settings, description="Feature pipelines, model training, model registry, prediction.")
+    return create_service_app(
+        "ai", settings, description="Feature pipelines, model training, model registry, prediction."
+    )

@@ -29,7 +29,13 @@ NAME = "backend-api"
 def _snapshot(app: FastAPI) -> list[str]:
     """What a hub client gets on connect: every service's state, then deltas."""
     statuses = [s.model_dump(mode="json") for s in app.state.supervisor.statuses()]
-    event = {"seq": 0, "ts": get_timestamp_ms(), "source": NAME, "type": "hub.snapshot", "data": {"services": statuses}}
+    event = {
+        "seq": 0,
+        "ts": get_timestamp_ms(),
+        "source": NAME,
+        "type": "hub.snapshot",
+        "data": {"services": statuses},
+    }
     return [orjson.dumps(event).decode()]
 
 

@@ -1,1 +1,1 @@
-"""The backtesting service: Backtest jobs, parameter optimisation, walk-forward analysis, result storage."""
+"""Backtesting service: backtest jobs, parameter optimisation, walk-forward analysis."""

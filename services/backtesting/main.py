@@ -7,4 +7,8 @@ from shared.service_app import create_service_app
 
 
 def create_app(settings: PlatformSettings) -> FastAPI:
-    return create_service_app("backtesting", settings, description="Backtest jobs, parameter optimisation, walk-forward analysis, result storage.")
+    return create_service_app(
+        "backtesting",
+        settings,
+        description="Backtest jobs, parameter optimisation, walk-forward analysis, result storage.",
+    )

@@ -7,4 +7,8 @@ from shared.service_app import create_service_app
 
 
 def create_app(settings: PlatformSettings) -> FastAPI:
-    return create_service_app("data", settings, description="Tick and OHLC storage, on-the-fly collection, tick→OHLC conversion, gap fill, completeness, CSV import.")
+    return create_service_app(
+        "data",
+        settings,
+        description="Tick and OHLC storage, on-the-fly collection, tick→OHLC conversion, gap fill, completeness, CSV import.",
+    )

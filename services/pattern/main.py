@@ -7,4 +7,6 @@ from shared.service_app import create_service_app
 
 
 def create_app(settings: PlatformSettings) -> FastAPI:
-    return create_service_app("pattern", settings, description="TA-Lib indicators and candlestick/chart pattern detection.")
+    return create_service_app(
+        "pattern", settings, description="TA-Lib indicators and candlestick/chart pattern detection."
+    )

@@ -7,4 +7,8 @@ from shared.service_app import create_service_app
 
 
 def create_app(settings: PlatformSettings) -> FastAPI:
-    return create_service_app("strategy", settings, description="Live strategy instances on closed candles, risk manager, order placement, position tracking.")
+    return create_service_app(
+        "strategy",
+        settings,
+        description="Live strategy instances on closed candles, risk manager, order placement, position tracking.",
+    )

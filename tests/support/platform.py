@@ -33,7 +33,9 @@ def free_ports(n: int) -> list[int]:
     return ports
 
 
-def write_config(directory: Path, *, overrides: dict[str, Any] | None = None, modules: dict[str, str] | None = None) -> Path:
+def write_config(
+    directory: Path, *, overrides: dict[str, Any] | None = None, modules: dict[str, str] | None = None
+) -> Path:
     """A config.json in `directory` with every service on a free port; sections merged from `overrides`."""
     config = json.loads((PROJECT_ROOT / "config.json").read_text())
     for name, port in zip(SERVICE_NAMES, free_ports(len(SERVICE_NAMES)), strict=True):
@@ -75,7 +77,11 @@ class Platform:
     def start(self) -> Platform:
         log = open(self.config.parent / "backend-api.stdout", "ab")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "services.backend_api"], cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=log
+            [sys.executable, "-m", "services.backend_api"],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=log,
         )
         return self
 
@@ -103,9 +109,15 @@ class Platform:
                 return None
             online = all(s["state"] == "ONLINE" for s in body.get("services", []))
             relayed = all(body.get("hub", {}).get("upstreams", {}).values())
-            return {s["name"]: s for s in body["services"]} if online and relayed and body["services"] else None
+            return (
+                {s["name"]: s for s in body["services"]} if online and relayed and body["services"] else None
+            )
 
-        return wait_until(ready, timeout, f"all services ONLINE; last: {[(k, v['state']) for k, v in self.statuses().items()]}")
+        return wait_until(
+            ready,
+            timeout,
+            f"all services ONLINE; last: {[(k, v['state']) for k, v in self.statuses().items()]}",
+        )
 
     def internal_token(self) -> str:
         return (self.config.parent / "database" / ".internal_token").read_text().strip()

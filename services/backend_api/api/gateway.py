@@ -15,7 +15,9 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 @router.api_route("/api/{service}/{path:path}", methods=METHODS)
-async def proxy(service: str, path: str, request: Request, supervisor: SupervisorDep, proxy: ProxyDep) -> StreamingResponse:
+async def proxy(
+    service: str, path: str, request: Request, supervisor: SupervisorDep, proxy: ProxyDep
+) -> StreamingResponse:
     status = supervisor.status(service)  # 404 unknown_service
     if status.state in (ServiceState.STOPPED, ServiceState.ERROR):
         raise ServiceUnavailableError(

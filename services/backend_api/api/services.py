@@ -82,4 +82,6 @@ async def service_logs(
     log_dir = request.app.state.settings.log_dir
     path = log_dir / (f"{name}.log" if source == "service" else f"{name}.console.log")
     redactor: RedactingFilter = request.app.state.redactor
-    return LogTail(service=name, source=source, lines=[redactor.redact(line) for line in tail_lines(path, lines)])
+    return LogTail(
+        service=name, source=source, lines=[redactor.redact(line) for line in tail_lines(path, lines)]
+    )

@@ -7,7 +7,9 @@ from collections import deque
 from collections.abc import Callable
 
 
-def compute_backoff(attempt: int, *, initial_s: float, max_s: float, jitter: float = 0.0, rng: random.Random | None = None) -> float:
+def compute_backoff(
+    attempt: int, *, initial_s: float, max_s: float, jitter: float = 0.0, rng: random.Random | None = None
+) -> float:
     """Delay before restart number `attempt` (1-based): initial·2^(attempt-1), capped, with ±jitter fraction."""
     delay = min(max_s, initial_s * 2 ** max(0, attempt - 1))
     if jitter and rng is not None:

@@ -12,12 +12,36 @@ from shared.service_app import INTERNAL_TOKEN_HEADER
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) and the client's credentials never travel to a child.
 _DROP_REQUEST = frozenset(
-    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "trailers",
-     "transfer-encoding", "upgrade", "host", "content-length", "authorization", "x-api-key", INTERNAL_TOKEN_HEADER}
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+        "authorization",
+        "x-api-key",
+        INTERNAL_TOKEN_HEADER,
+    }
 )
 _DROP_RESPONSE = frozenset(
-    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "trailers",
-     "transfer-encoding", "upgrade", "content-length"}
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "content-length",
+    }
 )
 
 
@@ -53,15 +77,23 @@ class Proxy:
         headers: list[tuple[bytes, bytes]],
         body: AsyncIterator[bytes],
     ) -> ProxiedResponse:
-        out_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers if k.decode("latin-1").lower() not in _DROP_REQUEST]
+        out_headers = [
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, v in headers
+            if k.decode("latin-1").lower() not in _DROP_REQUEST
+        ]
         out_headers.append((INTERNAL_TOKEN_HEADER, self._token))
         url = httpx.URL(f"{base_url}/{path}", query=query)
         has_body = method not in ("GET", "HEAD", "DELETE", "OPTIONS")
-        request = self._client.build_request(method, url, headers=out_headers, content=body if has_body else None)
+        request = self._client.build_request(
+            method, url, headers=out_headers, content=body if has_body else None
+        )
         try:
             response = await self._client.send(request, stream=True)
         except httpx.TimeoutException:
-            raise UpstreamTimeoutError(f"{service} did not answer in time", details={"service": service}) from None
+            raise UpstreamTimeoutError(
+                f"{service} did not answer in time", details={"service": service}
+            ) from None
         except httpx.TransportError as exc:
             raise ServiceUnavailableError(
                 f"{service} is not reachable: {type(exc).__name__}", details={"service": service}

@@ -75,7 +75,7 @@ async def terminate_group(pid: int, timeout_s: float) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGTERM)
     deadline = asyncio.get_running_loop().time() + timeout_s
-    while pid_alive(pid) and asyncio.get_running_loop().time() < deadline:
+    while pid_alive(pid) and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110 - polling a foreign pid
         await asyncio.sleep(0.05)
     kill_group(pid)
 
@@ -96,12 +96,10 @@ async def stop_stale(pid_file: PidFile, module: str, timeout_s: float) -> int | 
     return pid
 
 
-async def spawn_service(
-    module: str, env: dict[str, str], console_log: Path
-) -> asyncio.subprocess.Process:
+async def spawn_service(module: str, env: dict[str, str], console_log: Path) -> asyncio.subprocess.Process:
     """Start `python -m module` in its own session (so its whole group can be signalled), output to a file."""
     console_log.parent.mkdir(parents=True, exist_ok=True)
-    with open(console_log, "ab") as out:
+    with open(console_log, "ab") as out:  # noqa: ASYNC230 - opening a log file does not block
         return await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",

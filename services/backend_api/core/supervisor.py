@@ -161,7 +161,9 @@ class Supervisor:
         try:
             return self.services[name]
         except KeyError:
-            raise NotFoundError(f"unknown service {name!r}", code="unknown_service", details={"known": list(self.services)}) from None
+            raise NotFoundError(
+                f"unknown service {name!r}", code="unknown_service", details={"known": list(self.services)}
+            ) from None
 
     def _refuse_in_external_mode(self, action: str) -> None:
         if self.external:
@@ -221,7 +223,9 @@ class Supervisor:
             trigger, reason = await self._watch(svc)
             self._transition(svc, trigger, reason)
             assert svc.process is not None
-            processes.kill_group(svc.process.pid)  # a hung child gets no grace; an exited one may leave helpers
+            processes.kill_group(
+                svc.process.pid
+            )  # a hung child gets no grace; an exited one may leave helpers
             await svc.process.wait()
             self._pid_file(svc).remove()
             if not svc.section.auto_restart:
@@ -334,5 +338,7 @@ class Supervisor:
                 failures += 1
                 if svc.state == ServiceState.ONLINE and failures >= o.health_failures:
                     self._transition(svc, Trigger.HUNG, f"{failures} health checks failed in a row")
-            interval = o.health_interval_s if svc.state == ServiceState.ONLINE else min(o.health_interval_s, 1.0)
+            interval = (
+                o.health_interval_s if svc.state == ServiceState.ONLINE else min(o.health_interval_s, 1.0)
+            )
             await asyncio.sleep(interval)

@@ -7,7 +7,12 @@ import pytest
 
 from tests.support.platform import Platform, write_config
 
-FAST_HEALTH = {"health_interval_s": 0.3, "health_timeout_s": 0.5, "health_failures": 2, "backoff_initial_s": 0.2}
+FAST_HEALTH = {
+    "health_interval_s": 0.3,
+    "health_timeout_s": 0.5,
+    "health_failures": 2,
+    "backoff_initial_s": 0.2,
+}
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,9 @@ def test_gateway_child_rejects_calls_without_internal_token(platform: Platform) 
 
 
 def test_gateway_malformed_json_unknown_service_and_unknown_path_are_4xx(platform: Platform) -> None:
-    malformed = platform.http.post("/api/ai/emit", content=b"{not json", headers={"Content-Type": "application/json"})
+    malformed = platform.http.post(
+        "/api/ai/emit", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert malformed.status_code == 422 and _error(malformed)["code"] == "validation_error"
     unknown_service = platform.http.get("/api/nosuch/health")
     assert unknown_service.status_code == 404 and _error(unknown_service)["code"] == "unknown_service"

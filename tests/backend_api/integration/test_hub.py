@@ -66,7 +66,9 @@ def test_hub_fans_out_in_order_while_a_stuck_client_is_dropped(platform: Platfor
         # and the hub disconnects it, leaving no subscriber behind.
         for _ in range(10):
             platform.http.post("/api/ai/emit", json={"count": 500, "type": "alert", "payload_bytes": 4000})
-        wait_until(lambda: platform.http.get("/api/status").json()["hub"]["clients"] == 0, 15, "stuck client dropped")
+        wait_until(
+            lambda: platform.http.get("/api/status").json()["hub"]["clients"] == 0, 15, "stuck client dropped"
+        )
     finally:
         stuck.close()
 
@@ -76,12 +78,21 @@ def test_hub_filters_by_type_and_symbol_and_accepts_subscribe_messages(platform:
 
     async def scenario() -> tuple[list[str], list[str]]:
         base = f"ws://127.0.0.1:{port}/ws/events?token={API_KEY}"
-        async with websockets.connect(f"{base}&types=tick&symbols=EURUSD") as by_query, websockets.connect(base) as by_message:
-            await by_message.send(json.dumps({"action": "subscribe", "types": ["tick"], "symbols": ["GBPUSD"]}))
+        async with (
+            websockets.connect(f"{base}&types=tick&symbols=EURUSD") as by_query,
+            websockets.connect(base) as by_message,
+        ):
+            await by_message.send(
+                json.dumps({"action": "subscribe", "types": ["tick"], "symbols": ["GBPUSD"]})
+            )
             await asyncio.sleep(0.3)
             for symbol in ("EURUSD", "GBPUSD", "USDJPY"):
-                await asyncio.to_thread(platform.http.post, "/api/ai/emit", json={"count": 1, "type": "tick", "symbol": symbol})
-            await asyncio.to_thread(platform.http.post, "/api/ai/emit", json={"count": 1, "type": "alert", "symbol": "EURUSD"})
+                await asyncio.to_thread(
+                    platform.http.post, "/api/ai/emit", json={"count": 1, "type": "tick", "symbol": symbol}
+                )
+            await asyncio.to_thread(
+                platform.http.post, "/api/ai/emit", json={"count": 1, "type": "alert", "symbol": "EURUSD"}
+            )
 
             async def collect(ws: websockets.ClientConnection) -> list[str]:
                 got: list[str] = []

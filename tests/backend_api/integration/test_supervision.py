@@ -12,7 +12,9 @@ import websockets
 from tests.support.platform import API_KEY, Platform, wait_until
 
 
-def test_supervisor_child_killed_with_sigkill_comes_back_online_with_new_pid_and_hub_reports_it(platform: Platform) -> None:
+def test_supervisor_child_killed_with_sigkill_comes_back_online_with_new_pid_and_hub_reports_it(
+    platform: Platform,
+) -> None:
     before = platform.wait_state("pattern", "ONLINE")
     events: list[dict] = []
 
@@ -39,7 +41,12 @@ def test_supervisor_child_stopped_with_sigstop_is_killed_and_restarted(platform:
     os.kill(before["pid"], signal.SIGSTOP)
     try:
         after = wait_until(
-            lambda: (s := platform.statuses().get("strategy")) and s["state"] == "ONLINE" and s["pid"] != before["pid"] and s,
+            lambda: (
+                (s := platform.statuses().get("strategy"))
+                and s["state"] == "ONLINE"
+                and s["pid"] != before["pid"]
+                and s
+            ),
             30,
             "strategy restarted after SIGSTOP",
         )

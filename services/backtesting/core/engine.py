@@ -1,0 +1,247 @@
+"""Run one backtest: vectorised strategy signals, the compiled fill loop (fills.py), then the metrics.
+
+See fills.py for the fill semantics and metrics.py for the statistics' definitions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from services.backtesting.core import fills
+from services.backtesting.core.config import BacktestConfig, FillTiming
+from services.backtesting.core.metrics import Metrics, compute_metrics
+from shared.errors import InvalidInputError, PlatformError
+from shared.trading.strategy import Bars, Signals, Strategy
+
+ProgressFn = Callable[[float], None]
+CancelFn = Callable[[], bool]
+
+REQUIRED_COLUMNS = ("time", "open", "high", "low", "close")
+_EMPTY = np.empty(0, dtype=np.float64)
+
+
+class BacktestCancelled(PlatformError):
+    """The caller's cancel flag was raised while the work ran."""
+
+    status_code = 409
+    code = "cancelled"
+
+
+def check_cancel(cancel: CancelFn | None) -> None:
+    """Raise BacktestCancelled when the cancel flag is up."""
+    if cancel is not None and cancel():
+        raise BacktestCancelled("the run was cancelled")
+
+
+def bar_columns(bars: Bars) -> dict[str, np.ndarray]:
+    """Bars as contiguous numpy columns (times as epoch seconds), refusing missing or ragged columns."""
+    if isinstance(bars, pd.DataFrame):
+        bars = {name: bars[name].to_numpy() for name in bars.columns}
+    missing = [name for name in REQUIRED_COLUMNS if name not in bars]
+    if missing:
+        raise InvalidInputError(
+            f"bars lack the column(s) {', '.join(missing)}", code="invalid_bars", details={"missing": missing}
+        )
+    cols: dict[str, np.ndarray] = {}
+    for name, values in bars.items():
+        arr = np.asarray(values)
+        if name == "time" and np.issubdtype(arr.dtype, np.datetime64):
+            arr = arr.astype("datetime64[s]").astype(np.int64)
+        cols[name] = np.ascontiguousarray(arr, dtype=np.int64 if name == "time" else np.float64)
+    lengths = {name: len(arr) for name, arr in cols.items()}
+    if len(set(lengths.values())) > 1:
+        raise InvalidInputError("bar columns differ in length", code="invalid_bars", details=lengths)
+    return cols
+
+
+@dataclass(frozen=True, slots=True)
+class Trades:
+    """Closed trades, one array per field (prices and P&L in account money, size signed lots)."""
+
+    entry_bar: np.ndarray
+    exit_bar: np.ndarray
+    entry_time: np.ndarray
+    exit_time: np.ndarray
+    size: np.ndarray
+    entry_price: np.ndarray
+    exit_price: np.ndarray
+    sl: np.ndarray
+    tp: np.ndarray
+    pnl: np.ndarray
+    commission: np.ndarray
+    return_pct: np.ndarray
+    duration_s: np.ndarray
+    exit_reason: np.ndarray
+
+    @classmethod
+    def from_records(cls, records: np.ndarray, time: np.ndarray) -> Trades:
+        """Trade columns from the fill loop's record array."""
+        entry_bar = records[:, fills.T_ENTRY_BAR].astype(np.int64)
+        exit_bar = records[:, fills.T_EXIT_BAR].astype(np.int64)
+        names = np.array(fills.EXIT_REASON_NAMES)
+        return cls(
+            entry_bar=entry_bar,
+            exit_bar=exit_bar,
+            entry_time=time[entry_bar],
+            exit_time=time[exit_bar],
+            size=records[:, fills.T_SIZE],
+            entry_price=records[:, fills.T_ENTRY_PRICE],
+            exit_price=records[:, fills.T_EXIT_PRICE],
+            sl=records[:, fills.T_SL],
+            tp=records[:, fills.T_TP],
+            pnl=records[:, fills.T_PNL],
+            commission=records[:, fills.T_COMMISSION],
+            return_pct=records[:, fills.T_RETURN] * 100,
+            duration_s=(time[exit_bar] - time[entry_bar]).astype(np.float64),
+            exit_reason=names[records[:, fills.T_REASON].astype(np.int64)],
+        )
+
+    def __len__(self) -> int:
+        return len(self.pnl)
+
+
+def _json_column(values: np.ndarray) -> list[Any]:
+    if values.dtype.kind == "f":
+        return [None if v != v else v for v in values.tolist()]  # NaN -> null
+    return values.tolist()
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestResult:
+    """One run: metrics, trades, and per-bar equity and drawdown (column-oriented)."""
+
+    metrics: Metrics
+    trades: Trades
+    time: np.ndarray
+    equity: np.ndarray
+    drawdown_pct: np.ndarray
+
+    def to_dict(self, max_points: int | None = None) -> dict[str, Any]:
+        """JSON-ready form; the equity curve thinned to about `max_points` points (the last one kept)."""
+        index = np.arange(len(self.equity))
+        if max_points is not None and len(index) > max_points > 1:
+            index = np.unique(np.r_[index[:: -(-len(index) // (max_points - 1))], len(index) - 1])
+        return {
+            "metrics": self.metrics.model_dump(mode="json"),
+            "trades": {name: _json_column(getattr(self.trades, name)) for name in Trades.__slots__},
+            "equity": {
+                "time": self.time[index].tolist(),
+                "equity": _json_column(self.equity[index]),
+                "drawdown_pct": _json_column(self.drawdown_pct[index]),
+            },
+        }
+
+
+def _bool(values: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=np.bool_)
+
+
+def _levels(values: np.ndarray | None) -> np.ndarray:
+    return _EMPTY if values is None else np.ascontiguousarray(values, dtype=np.float64)
+
+
+def _spread(cols: Mapping[str, np.ndarray], config: BacktestConfig) -> np.ndarray:
+    """Spread in price units: one value for all bars, one per bar, or none."""
+    costs, point = config.costs, config.symbol.point
+    if costs.spread_from_bars:
+        if "spread" not in cols:
+            raise InvalidInputError("spread_from_bars needs a `spread` column", code="invalid_bars")
+        return (cols["spread"] + costs.spread_points) * point
+    return np.array([costs.spread_points * point]) if costs.spread_points else _EMPTY
+
+
+def simulate_signals(
+    cols: Mapping[str, np.ndarray], signals: Signals, config: BacktestConfig, start: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The fill loop over prepared columns; returns (equity per bar, trade records)."""
+    costs, sym, sizing = config.costs, config.symbol, config.sizing
+    return fills.simulate(
+        cols["open"],
+        cols["high"],
+        cols["low"],
+        cols["close"],
+        _spread(cols, config),
+        _bool(signals.entry_long),
+        _bool(signals.exit_long),
+        _bool(signals.entry_short),
+        _bool(signals.exit_short),
+        _levels(signals.sl),
+        _levels(signals.tp),
+        start,
+        config.fill == FillTiming.THIS_CLOSE,
+        config.finalize_trades,
+        config.initial_balance,
+        config.leverage,
+        costs.spread_fraction,
+        costs.commission_fraction,
+        costs.commission_per_lot,
+        costs.slippage_points * sym.point,
+        sym.value_per_price,
+        int(sizing.mode),
+        sizing.value,
+        sym.volume_step,
+        sym.volume_min,
+        sym.volume_max,
+    )
+
+
+def result_from_run(
+    time: np.ndarray, close: np.ndarray, equity: np.ndarray, records: np.ndarray, first_trading_bar: int
+) -> BacktestResult:
+    """Trades, drawdown and metrics from one fill-loop run."""
+    trades = Trades.from_records(records, time)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        drawdown_pct = (1.0 - equity / np.maximum.accumulate(equity)) * -100
+    metrics = compute_metrics(
+        time=time,
+        close=close,
+        equity=equity,
+        entry_bar=trades.entry_bar,
+        exit_bar=trades.exit_bar,
+        pnl=trades.pnl,
+        returns=trades.return_pct / 100,
+        commissions=trades.commission,
+        first_trading_bar=first_trading_bar,
+    )
+    return BacktestResult(metrics=metrics, trades=trades, time=time, equity=equity, drawdown_pct=drawdown_pct)
+
+
+def first_signal_bar(strategy: Strategy[Any], n_bars: int) -> int:
+    """The first bar whose signal counts; refuses data too short for the strategy's warm-up."""
+    start = max(strategy.warmup, 1)
+    if n_bars <= start + 1:
+        raise InvalidInputError(
+            f"{n_bars} bars are too few: {strategy.name} needs {start} warm-up bars plus two to trade",
+            code="insufficient_data",
+            details={"bars": n_bars, "warmup": start},
+        )
+    return start
+
+
+def run_backtest(
+    bars: Bars,
+    strategy: Strategy[Any],
+    config: BacktestConfig,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> BacktestResult:
+    """Backtest `strategy` over `bars` (columns time, open, high, low, close [, spread, tick_volume])."""
+    report = progress or (lambda _fraction: None)
+    cols = bar_columns(bars)
+    start = first_signal_bar(strategy, len(cols["close"]))
+    report(0.0)
+    signals = strategy.signals(cols)
+    check_cancel(cancel)
+    report(0.4)
+    equity, records = simulate_signals(cols, signals, config, start)
+    check_cancel(cancel)
+    report(0.8)
+    # backtesting.py measures buy & hold from the first bar where every indicator has a value.
+    result = result_from_run(cols["time"], cols["close"], equity, records, max(strategy.warmup - 1, 0))
+    report(1.0)
+    return result

@@ -1,0 +1,229 @@
+"""Parameter search: grid or seeded random sampling of a grid, ranked by one metric, optionally in parallel.
+
+Combinations the strategy's parameter model refuses (e.g. fast >= slow) are skipped and counted. Work is
+split into chunks so each worker receives the bars once per chunk, not once per combination.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor, Future, as_completed
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.backtesting.core.config import BacktestConfig
+from services.backtesting.core.engine import (
+    CancelFn,
+    ProgressFn,
+    bar_columns,
+    check_cancel,
+    first_signal_bar,
+    result_from_run,
+    simulate_signals,
+)
+from services.backtesting.core.metrics import Metrics
+from shared.errors import InvalidInputError, PlatformError
+from shared.trading.registry import StrategyRegistry
+from shared.trading.strategy import Bars
+
+Scalar = int | float | bool | str
+
+
+class ParamRange(BaseModel):
+    """Values to try for one parameter: an explicit list, or start..stop (inclusive) by step."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    values: list[Scalar] | None = None
+    start: float | None = None
+    stop: float | None = None
+    step: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ParamRange:
+        if (self.values is None) == (self.start is None or self.stop is None or self.step is None):
+            raise ValueError("give either values, or start, stop and step")
+        return self
+
+    def expand(self) -> list[Scalar]:
+        """The concrete values, integers kept integer when start and step are whole."""
+        if self.values is not None:
+            return list(self.values)
+        assert self.start is not None and self.stop is not None and self.step is not None
+        count = math.floor((self.stop - self.start) / self.step + 1e-9) + 1
+        values = [self.start + k * self.step for k in range(max(count, 0))]
+        if float(self.start).is_integer() and float(self.step).is_integer():
+            return [int(v) for v in values]
+        return [round(v, 12) for v in values]
+
+
+def metric_field(name: str) -> str:
+    """The Metrics field for a field name or backtesting.py-style alias ("Sharpe Ratio")."""
+    for field, info in Metrics.model_fields.items():
+        if name in (field, info.serialization_alias):
+            return field
+    raise InvalidInputError(f"unknown metric {name!r}", code="unknown_metric", details={"metric": name})
+
+
+def expand_space(space: Mapping[str, ParamRange]) -> tuple[list[str], list[tuple[Scalar, ...]]]:
+    """Parameter names and the full grid of their value combinations."""
+    names = list(space)
+    value_lists = [space[name].expand() for name in names]
+    empty = [name for name, values in zip(names, value_lists, strict=True) if not values]
+    if not names or empty:
+        raise InvalidInputError("empty parameter range", code="empty_range", details={"params": empty})
+    return names, list(itertools.product(*value_lists))
+
+
+def evaluate_chunk(
+    cols: Mapping[str, np.ndarray],
+    strategy_name: str,
+    combos: Sequence[dict[str, Any]],
+    config: BacktestConfig,
+    registry: StrategyRegistry,
+) -> list[dict[str, Any] | None]:
+    """Metrics (as a dict) of each combination; None where the parameter model refuses it."""
+    out: list[dict[str, Any] | None] = []
+    for params in combos:
+        try:
+            strategy = registry.build(strategy_name, params)
+        except PlatformError:
+            out.append(None)
+            continue
+        start = first_signal_bar(strategy, len(cols["close"]))
+        equity, records = simulate_signals(cols, strategy.signals(cols), config, start)
+        result = result_from_run(cols["time"], cols["close"], equity, records, max(strategy.warmup - 1, 0))
+        out.append(result.metrics.model_dump())
+    return out
+
+
+class RankedParams(BaseModel):
+    params: dict[str, Any]
+    score: float | None
+    metrics: dict[str, Any]
+
+
+class OptimizationResult(BaseModel):
+    """Top combinations by `metric`, counts, and a two-parameter heat-map table when asked for."""
+
+    model_config = ConfigDict(ser_json_inf_nan="null")
+
+    metric: str
+    maximize: bool
+    evaluated: int
+    invalid: int
+    top: list[RankedParams]
+    heatmap: dict[str, Any] | None = None
+
+
+def _score(metrics: dict[str, Any], field: str, maximize: bool) -> float:
+    value = float(metrics[field])
+    if math.isnan(value):
+        return -math.inf  # undefined scores rank last
+    return value if maximize else -value
+
+
+def _heatmap(
+    rows: list[tuple[dict[str, Any], dict[str, Any]]], x: str, y: str, field: str, maximize: bool
+) -> dict[str, Any]:
+    """Best metric for each (x, y) pair over the other parameters."""
+    x_values = sorted({p[x] for p, _ in rows})
+    y_values = sorted({p[y] for p, _ in rows})
+    cells: dict[tuple[Any, Any], float] = {}
+    for params, metrics in rows:
+        key, score = (params[x], params[y]), _score(metrics, field, maximize)
+        if key not in cells or score > cells[key]:
+            cells[key] = score
+    sign = 1 if maximize else -1
+
+    def cell(a: Any, b: Any) -> float | None:
+        score = cells.get((a, b))
+        return None if score is None or math.isinf(score) else sign * score
+
+    return {
+        "x": x,
+        "y": y,
+        "x_values": x_values,
+        "y_values": y_values,
+        "values": [[cell(a, b) for b in y_values] for a in x_values],
+    }
+
+
+def run_optimization(
+    bars: Bars,
+    strategy_name: str,
+    space: Mapping[str, ParamRange],
+    config: BacktestConfig,
+    *,
+    registry: StrategyRegistry,
+    metric: str = "Sharpe Ratio",
+    maximize: bool = True,
+    method: Literal["grid", "random"] = "grid",
+    samples: int = 100,
+    seed: int = 0,
+    top_n: int = 10,
+    heatmap: tuple[str, str] | None = None,
+    fixed_params: Mapping[str, Any] | None = None,
+    executor: Executor | None = None,
+    chunks_per_worker: int = 4,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> OptimizationResult:
+    """Evaluate parameter combinations of `strategy_name` on `bars` and rank them by `metric`."""
+    field = metric_field(metric)
+    registry.get(strategy_name)
+    if heatmap is not None and not set(heatmap) <= set(space):
+        raise InvalidInputError("heat-map parameters must be in the search space", code="invalid_heatmap")
+    names, grid = expand_space(space)
+    if method == "random" and samples < len(grid):
+        grid = random.Random(seed).sample(grid, samples)
+    combos = [{**(fixed_params or {}), **dict(zip(names, values, strict=True))} for values in grid]
+    cols = bar_columns(bars)
+
+    workers = getattr(executor, "_max_workers", 1) if executor is not None else 1
+    size = max(1, math.ceil(len(combos) / (workers * chunks_per_worker)))
+    chunks = [combos[k : k + size] for k in range(0, len(combos), size)]
+    results: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    report = progress or (lambda _fraction: None)
+    if executor is None:
+        for chunk in chunks:
+            check_cancel(cancel)
+            results.extend(
+                zip(chunk, evaluate_chunk(cols, strategy_name, chunk, config, registry), strict=True)
+            )
+            report(len(results) / len(combos))
+    else:
+        futures: dict[Future[list[dict[str, Any] | None]], list[dict[str, Any]]] = {
+            executor.submit(evaluate_chunk, cols, strategy_name, chunk, config, registry): chunk
+            for chunk in chunks
+        }
+        try:
+            for future in as_completed(futures):
+                check_cancel(cancel)
+                results.extend(zip(futures[future], future.result(), strict=True))
+                report(len(results) / len(combos))
+        finally:
+            for future in futures:
+                future.cancel()
+
+    valid = [(params, metrics) for params, metrics in results if metrics is not None]
+    valid.sort(key=lambda row: _score(row[1], field, maximize), reverse=True)
+    top = [
+        RankedParams(
+            params=params, score=None if math.isnan(metrics[field]) else metrics[field], metrics=metrics
+        )
+        for params, metrics in valid[:top_n]
+    ]
+    return OptimizationResult(
+        metric=field,
+        maximize=maximize,
+        evaluated=len(valid),
+        invalid=len(results) - len(valid),
+        top=top,
+        heatmap=_heatmap(valid, *heatmap, field, maximize) if heatmap else None,
+    )

@@ -1,0 +1,174 @@
+"""Walk-forward analysis: optimise on an in-sample window, trade the chosen parameters on the following
+out-of-sample window, move on by one out-of-sample length; stitch the out-of-sample runs together.
+
+Rolling windows keep a fixed in-sample length; anchored windows all start at bar 0. Each out-of-sample run
+gets the strategy's warm-up bars from before its window (so indicators are ready) but trades only inside
+it, and starts with the balance the previous window ended with, so the stitched equity compounds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from services.backtesting.core.config import BacktestConfig
+from services.backtesting.core.engine import (
+    BacktestResult,
+    CancelFn,
+    ProgressFn,
+    bar_columns,
+    check_cancel,
+    result_from_run,
+    simulate_signals,
+)
+from services.backtesting.core.metrics import Metrics
+from services.backtesting.core.optimize import ParamRange, run_optimization
+from shared.errors import InvalidInputError
+from shared.trading.registry import StrategyRegistry
+from shared.trading.strategy import Bars
+
+
+class WalkForwardWindow(BaseModel):
+    """One step: bar ranges (half-open), the chosen parameters, and the out-of-sample metrics."""
+
+    model_config = ConfigDict(ser_json_inf_nan="null")
+
+    in_sample: tuple[int, int]
+    out_of_sample: tuple[int, int]
+    params: dict[str, Any]
+    in_sample_score: float | None
+    out_of_sample_metrics: Metrics
+
+
+@dataclass(frozen=True, slots=True)
+class WalkForwardResult:
+    """Every window, plus the stitched out-of-sample run (its metrics, trades and equity)."""
+
+    windows: list[WalkForwardWindow]
+    stitched: BacktestResult
+
+    def to_dict(self, max_points: int | None = None) -> dict[str, Any]:
+        """JSON-ready form; the stitched equity thinned to about `max_points` points."""
+        return {
+            "windows": [w.model_dump(mode="json") for w in self.windows],
+            **self.stitched.to_dict(max_points),
+        }
+
+
+def window_bounds(
+    n_bars: int, in_sample_bars: int, out_of_sample_bars: int, anchored: bool
+) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """((is_start, is_end), (oos_start, oos_end)) for each window that fits in `n_bars`."""
+    windows = []
+    oos_start = in_sample_bars
+    while oos_start + out_of_sample_bars <= n_bars:
+        is_start = 0 if anchored else oos_start - in_sample_bars
+        windows.append(((is_start, oos_start), (oos_start, oos_start + out_of_sample_bars)))
+        oos_start += out_of_sample_bars
+    return windows
+
+
+def _slice(cols: Mapping[str, np.ndarray], start: int, end: int) -> dict[str, np.ndarray]:
+    return {name: values[start:end] for name, values in cols.items()}
+
+
+def run_walk_forward(
+    bars: Bars,
+    strategy_name: str,
+    space: Mapping[str, ParamRange],
+    config: BacktestConfig,
+    *,
+    registry: StrategyRegistry,
+    in_sample_bars: int,
+    out_of_sample_bars: int,
+    anchored: bool = False,
+    metric: str = "Sharpe Ratio",
+    maximize: bool = True,
+    executor: Executor | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> WalkForwardResult:
+    """Optimise in-sample, test out-of-sample, window by window; metrics of the stitched out-of-sample run."""
+    cols = bar_columns(bars)
+    n = len(cols["close"])
+    bounds = window_bounds(n, in_sample_bars, out_of_sample_bars, anchored)
+    if not bounds:
+        raise InvalidInputError(
+            f"{n} bars hold no in-sample {in_sample_bars} + out-of-sample {out_of_sample_bars} window",
+            code="insufficient_data",
+            details={"bars": n, "in_sample_bars": in_sample_bars, "out_of_sample_bars": out_of_sample_bars},
+        )
+    report = progress or (lambda _fraction: None)
+    balance = config.initial_balance
+    windows: list[WalkForwardWindow] = []
+    equity_parts, record_parts = [], []
+    for k, ((is_start, is_end), (oos_start, oos_end)) in enumerate(bounds):
+        check_cancel(cancel)
+        best = run_optimization(
+            _slice(cols, is_start, is_end),
+            strategy_name,
+            space,
+            config,
+            registry=registry,
+            metric=metric,
+            maximize=maximize,
+            top_n=1,
+            executor=executor,
+            cancel=cancel,
+        )
+        if not best.top:
+            raise InvalidInputError(
+                "no valid parameter combination in the search space", code="invalid_params"
+            )
+        chosen = best.top[0]
+        strategy = registry.build(strategy_name, chosen.params)
+        lead = min(max(strategy.warmup, 1), oos_start)
+        window_cols = _slice(cols, oos_start - lead, oos_end)
+        window_config = config.model_copy(update={"initial_balance": balance})
+        equity, records = simulate_signals(window_cols, strategy.signals(window_cols), window_config, lead)
+        equity, records = equity[lead:], records.copy()
+        records[:, :2] += oos_start - lead  # bar indices back to the whole series
+        oos = result_from_run(
+            cols["time"][oos_start:oos_end],
+            cols["close"][oos_start:oos_end],
+            equity,
+            _rebase(records, oos_start),
+            0,
+        )
+        windows.append(
+            WalkForwardWindow(
+                in_sample=(is_start, is_end),
+                out_of_sample=(oos_start, oos_end),
+                params=chosen.params,
+                in_sample_score=chosen.score,
+                out_of_sample_metrics=oos.metrics,
+            )
+        )
+        equity_parts.append(equity)
+        record_parts.append(records)
+        report((k + 1) / len(bounds))
+        balance = float(equity[-1])
+        if balance <= 0:
+            break  # out of money: nothing left to trade in later windows
+
+    first, last = bounds[0][1][0], windows[-1].out_of_sample[1]
+    stitched = result_from_run(
+        cols["time"][first:last],
+        cols["close"][first:last],
+        np.concatenate(equity_parts),
+        _rebase(np.concatenate(record_parts), first),
+        0,
+    )
+    return WalkForwardResult(windows=windows, stitched=stitched)
+
+
+def _rebase(records: np.ndarray, origin: int) -> np.ndarray:
+    """Trade records with bar indices counted from `origin` (trades never start in the warm-up lead)."""
+    out = records.copy()
+    out[:, :2] -= origin
+    return out

@@ -1,0 +1,1 @@
+"""Domain logic of the data service (no HTTP): stores, incremental bars, completeness, gap plans, CSV."""

@@ -1,0 +1,46 @@
+"""Importing an MT5 history export into the stores: validate the whole file first, then write.
+
+Validation happens before the first write, so a bad file writes nothing. Bars are written in one
+transaction; ticks in one transaction per partition, oldest first (partition files cannot share one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from services.data.core.mt5_csv import CsvKind, parse_mt5_csv
+from services.data.core.stores import DataStores
+from shared.errors import InvalidInputError
+from shared.market.timeframes import get_timeframe
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What an import stored: kind, rows in the file, rows new to the store, bytes read."""
+
+    kind: CsvKind
+    rows: int
+    written: int
+    bytes_read: int
+
+
+def import_mt5_csv(
+    stores: DataStores,
+    symbol: str,
+    stream: BinaryIO,
+    *,
+    timeframe: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Parse and validate an MT5 export, then store it (bars need `timeframe`)."""
+    tf = get_timeframe(timeframe) if timeframe is not None else None
+    parsed = parse_mt5_csv(stream, timeframe=tf, progress=progress)
+    if parsed.kind == "bars":
+        if tf is None:
+            raise InvalidInputError("a bar file needs a timeframe", details={"field": "timeframe"})
+        written = stores.bars.upsert(symbol, tf.name, parsed.data, "import")
+    else:
+        written = stores.ticks.insert_batch(symbol, parsed.data)
+    return ImportResult(parsed.kind, len(parsed.data), written, parsed.bytes_read)

@@ -1,0 +1,314 @@
+"""MetaTrader 5 history CSV: a streaming, validating parser and the matching exporter.
+
+Bars: `<DATE> <TIME> <OPEN> <HIGH> <LOW> <CLOSE> <TICKVOL> <VOL> <SPREAD>`; ticks: `<DATE> <TIME> <BID>
+<ASK> <LAST> <VOLUME> <FLAGS>`; tab- or comma-separated (taken from the header line), dates `2024.01.02`,
+times `00:00`, `00:00:00` or `00:00:00.123`, UTF-8 or UTF-16 (by BOM). Blank BID/ASK/LAST cells in a tick
+export mean "unchanged", as MT5 writes them. Parsing reads the whole file before returning, so a caller
+writes only a fully validated file: the first bad line raises InvalidInputError naming it and its reason.
+"""
+
+from __future__ import annotations
+
+import codecs
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import BinaryIO, Literal
+
+import numpy as np
+
+from shared.errors import InvalidInputError
+from shared.market.records import RATES_DTYPE, TICKS_DTYPE
+from shared.market.timeframes import Timeframe
+
+CsvKind = Literal["bars", "ticks"]
+BAR_HEADER = ("<DATE>", "<TIME>", "<OPEN>", "<HIGH>", "<LOW>", "<CLOSE>", "<TICKVOL>", "<VOL>", "<SPREAD>")
+TICK_HEADER = ("<DATE>", "<TIME>", "<BID>", "<ASK>", "<LAST>", "<VOLUME>", "<FLAGS>")
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_ROWS_PER_BLOCK = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedCsv:
+    """A validated file: its kind, the records (RATES_DTYPE or TICKS_DTYPE) and its size."""
+
+    kind: CsvKind
+    data: np.ndarray
+    lines: int
+    bytes_read: int
+
+
+class _BadLine(Exception):
+    """A reason why one line is invalid; turned into InvalidInputError with the line number."""
+
+
+def _fail(line: int, reason: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"line {line}: {reason}", code="invalid_csv", details={"line": line, "reason": reason}
+    )
+
+
+class _LineReader:
+    """Decoded lines of a binary stream read in chunks; `progress` gets the bytes read so far."""
+
+    def __init__(self, stream: BinaryIO, chunk_bytes: int, progress: Callable[[int], None] | None) -> None:
+        self._stream = stream
+        self._chunk_bytes = chunk_bytes
+        self._progress = progress
+        self.bytes_read = 0
+
+    def __iter__(self) -> Iterator[str]:
+        chunk = self._stream.read(self._chunk_bytes)
+        encoding = "utf-8"
+        if chunk.startswith(codecs.BOM_UTF16_LE) or chunk.startswith(codecs.BOM_UTF16_BE):
+            encoding = "utf-16"
+        elif chunk.startswith(codecs.BOM_UTF8):
+            encoding = "utf-8-sig"
+        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        tail = ""
+        while chunk:
+            self.bytes_read += len(chunk)
+            try:
+                text = tail + decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                raise InvalidInputError(
+                    f"file is not {encoding} text",
+                    code="invalid_csv",
+                    details={"line": 0, "reason": str(exc)},
+                ) from exc
+            parts = text.split("\n")
+            tail = parts.pop()
+            yield from parts
+            if self._progress is not None:
+                self._progress(self.bytes_read)
+            chunk = self._stream.read(self._chunk_bytes)
+        tail += decoder.decode(b"", final=True)
+        if tail:
+            yield tail
+
+
+class _Clock:
+    """Parses MT5 date and time cells into epoch milliseconds, caching dates (files repeat them a lot)."""
+
+    def __init__(self) -> None:
+        self._days: dict[str, int] = {}
+
+    def date_ms(self, cell: str) -> int:
+        cached = self._days.get(cell)
+        if cached is None:
+            parts = cell.replace("-", ".").split(".")
+            if len(parts) != 3 or len(parts[0]) != 4:
+                raise _BadLine(f"bad date {cell!r}, expected YYYY.MM.DD")
+            try:
+                cached = (
+                    date(int(parts[0]), int(parts[1]), int(parts[2])).toordinal() - _EPOCH_ORDINAL
+                ) * 86_400_000
+            except ValueError as exc:
+                raise _BadLine(f"bad date {cell!r}: {exc}") from exc
+            self._days[cell] = cached
+        return cached
+
+    @staticmethod
+    def time_ms(cell: str) -> int:
+        hms, _, fraction = cell.partition(".")
+        parts = hms.split(":")
+        if len(parts) not in (2, 3) or not all(p.isdigit() and len(p) == 2 for p in parts):
+            raise _BadLine(f"bad time {cell!r}, expected HH:MM[:SS[.mmm]]")
+        h, m, s = int(parts[0]), int(parts[1]), int(parts[2]) if len(parts) == 3 else 0
+        if h > 23 or m > 59 or s > 59 or (fraction and not (fraction.isdigit() and len(fraction) <= 3)):
+            raise _BadLine(f"bad time {cell!r}")
+        return ((h * 60 + m) * 60 + s) * 1000 + (int(fraction.ljust(3, "0")) if fraction else 0)
+
+
+def _number(cell: str, name: str) -> float:
+    try:
+        value = float(cell)
+    except ValueError:
+        raise _BadLine(f"{name} is not a number: {cell!r}") from None
+    if not math.isfinite(value):
+        raise _BadLine(f"{name} is not finite: {cell!r}")
+    return value
+
+
+def _count(cell: str, name: str) -> int:
+    value = _number(cell, name)
+    if value < 0 or value != int(value):
+        raise _BadLine(f"{name} must be a non-negative integer: {cell!r}")
+    return int(value)
+
+
+class _BarRows:
+    """Accumulates validated bar lines."""
+
+    header = BAR_HEADER
+
+    def __init__(self, columns: dict[str, int], timeframe: Timeframe | None) -> None:
+        self._col = columns
+        self._timeframe = timeframe
+        self._clock = _Clock()
+        self._last_time: int | None = None
+        self.blocks: list[np.ndarray] = []
+        self._rows: list[tuple[int, float, float, float, float, int, int, int]] = []
+
+    def add(self, cells: list[str]) -> None:
+        c = self._col
+        time_ms = self._clock.date_ms(cells[c["<DATE>"]])
+        if "<TIME>" in c:
+            time_ms += self._clock.time_ms(cells[c["<TIME>"]])
+        if time_ms % 1000:
+            raise _BadLine("a bar time has no milliseconds")
+        t = time_ms // 1000
+        if self._last_time is not None and t <= self._last_time:
+            raise _BadLine("bar times must increase strictly")
+        if self._timeframe is not None and self._timeframe.floor(t) != t:
+            raise _BadLine(f"time is not a {self._timeframe.name} bar open")
+        o, h, low, close = (_number(cells[c[k]], k) for k in ("<OPEN>", "<HIGH>", "<LOW>", "<CLOSE>"))
+        if not (low <= min(o, close) and h >= max(o, close)):
+            raise _BadLine("high/low do not contain open and close")
+        tick_volume, real_volume, spread = (
+            _count(cells[c[k]], k) for k in ("<TICKVOL>", "<VOL>", "<SPREAD>")
+        )
+        self._last_time = t
+        self._rows.append((t, o, h, low, close, tick_volume, spread, real_volume))
+        if len(self._rows) >= _ROWS_PER_BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._rows:
+            self.blocks.append(np.array(self._rows, dtype=RATES_DTYPE))
+            self._rows = []
+
+
+class _TickRows:
+    """Accumulates validated tick lines, carrying blank prices forward as MT5 means them."""
+
+    header = TICK_HEADER
+    _DTYPE = np.dtype(
+        [(n, TICKS_DTYPE[n]) for n in ("time_msc", "bid", "ask", "last", "volume", "flags", "volume_real")]
+    )
+
+    def __init__(self, columns: dict[str, int], _timeframe: Timeframe | None) -> None:
+        self._col = columns
+        self._clock = _Clock()
+        self._last_time: int | None = None
+        self._prices: dict[str, float | None] = {"<BID>": None, "<ASK>": None, "<LAST>": 0.0}
+        self.blocks: list[np.ndarray] = []
+        self._rows: list[tuple[int, float, float, float, int, int, float]] = []
+
+    def add(self, cells: list[str]) -> None:
+        c = self._col
+        time_ms = self._clock.date_ms(cells[c["<DATE>"]]) + self._clock.time_ms(cells[c["<TIME>"]])
+        if self._last_time is not None and time_ms < self._last_time:
+            raise _BadLine("tick times must not decrease")
+        for key in self._prices:
+            cell = cells[c[key]].strip()
+            if cell:
+                value = _number(cell, key)
+                if key != "<LAST>" and value <= 0:
+                    raise _BadLine(f"{key} must be positive")
+                self._prices[key] = value
+            elif self._prices[key] is None:
+                raise _BadLine(f"{key} is blank and no earlier line gives it")
+        volume_cell, flags_cell = cells[c["<VOLUME>"]].strip(), cells[c["<FLAGS>"]].strip()
+        volume = _number(volume_cell, "<VOLUME>") if volume_cell else 0.0
+        if volume < 0:
+            raise _BadLine("<VOLUME> must not be negative")
+        flags = _count(flags_cell, "<FLAGS>") if flags_cell else 0
+        self._last_time = time_ms
+        bid, ask, last = self._prices["<BID>"], self._prices["<ASK>"], self._prices["<LAST>"]
+        self._rows.append((time_ms, bid, ask, last, int(volume), flags, volume))  # type: ignore[arg-type]
+        if len(self._rows) >= _ROWS_PER_BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._rows:
+            rows = np.array(self._rows, dtype=self._DTYPE)
+            ticks = np.empty(len(rows), dtype=TICKS_DTYPE)
+            for name in self._DTYPE.names or ():
+                ticks[name] = rows[name]
+            ticks["time"] = rows["time_msc"] // 1000
+            self.blocks.append(ticks)
+            self._rows = []
+
+
+def parse_mt5_csv(
+    stream: BinaryIO,
+    *,
+    timeframe: Timeframe | None = None,
+    chunk_bytes: int = 1 << 22,
+    progress: Callable[[int], None] | None = None,
+) -> ParsedCsv:
+    """Parse and validate a whole MT5 export (kind from its header); raises on the first bad line."""
+    reader = _LineReader(stream, chunk_bytes, progress)
+    lines = iter(reader)
+    header_line = next(lines, "").strip().lstrip("\ufeff")
+    delimiter = "\t" if "\t" in header_line else ","
+    names = [cell.strip().upper() for cell in header_line.split(delimiter)]
+    rows_type: type[_BarRows] | type[_TickRows]
+    if "<OPEN>" in names:
+        rows_type = _BarRows
+    elif "<BID>" in names:
+        rows_type = _TickRows
+    else:
+        raise _fail(1, "header names neither bar (<OPEN> ...) nor tick (<BID> ...) columns")
+    required = set(rows_type.header) - ({"<TIME>"} if rows_type is _BarRows else set())
+    unknown = [n for n in names if n not in rows_type.header]
+    if unknown or not required <= set(names) or len(set(names)) != len(names):
+        raise _fail(1, f"header must hold {' '.join(rows_type.header)}; got {' '.join(names)}")
+    rows = rows_type({name: i for i, name in enumerate(names)}, timeframe)
+    number = 1
+    for number, line in enumerate(lines, start=2):
+        text = line.rstrip("\r")
+        if not text.strip():
+            continue
+        cells = text.split(delimiter)
+        if len(cells) != len(names):
+            raise _fail(number, f"expected {len(names)} fields, found {len(cells)}")
+        try:
+            rows.add(cells)
+        except _BadLine as exc:
+            raise _fail(number, str(exc)) from None
+    rows.flush()
+    dtype = RATES_DTYPE if rows_type is _BarRows else TICKS_DTYPE
+    data = np.concatenate(rows.blocks) if rows.blocks else np.empty(0, dtype)
+    return ParsedCsv("bars" if rows_type is _BarRows else "ticks", data, number, reader.bytes_read)
+
+
+def _float_cells(values: np.ndarray, digits: int | None) -> list[str]:
+    # repr() is the shortest text that parses back to the same float, so export → import is exact.
+    return (
+        [repr(v) for v in values.tolist()] if digits is None else [f"{v:.{digits}f}" for v in values.tolist()]
+    )
+
+
+def export_mt5_csv(
+    data: np.ndarray, out: BinaryIO, *, delimiter: str = "\t", digits: int | None = None
+) -> int:
+    """Write bars or ticks as an MT5 export (UTF-8); returns rows. `digits=None` keeps floats exact."""
+    is_bars = data.dtype == RATES_DTYPE
+    header = BAR_HEADER if is_bars else TICK_HEADER
+    out.write((delimiter.join(header) + "\r\n").encode())
+    for start in range(0, len(data), _ROWS_PER_BLOCK):
+        block = data[start : start + _ROWS_PER_BLOCK]
+        if is_bars:
+            stamps = np.datetime_as_string(block["time"].astype("datetime64[s]"))
+            columns = [
+                *(_float_cells(block[k], digits) for k in ("open", "high", "low", "close")),
+                *(block[k].astype(str).tolist() for k in ("tick_volume", "real_volume", "spread")),
+            ]
+        else:
+            stamps = np.datetime_as_string(block["time_msc"].astype("datetime64[ms]"))
+            volumes = np.where(
+                block["volume_real"] != 0, block["volume_real"], block["volume"].astype(np.float64)
+            )
+            columns = [
+                *(_float_cells(block[k], digits) for k in ("bid", "ask", "last")),
+                [repr(v) if v != int(v) else str(int(v)) for v in volumes.tolist()],
+                block["flags"].astype(str).tolist(),
+            ]
+        dates = [s[:10].replace("-", ".") for s in stamps.tolist()]
+        times = [s[11:] for s in stamps.tolist()]
+        lines = (delimiter.join(cells) for cells in zip(dates, times, *columns, strict=True))
+        out.write(("\r\n".join(lines) + "\r\n").encode())
+    return len(data)

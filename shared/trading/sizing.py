@@ -1,0 +1,131 @@
+"""Position sizing, shared by the backtest fill loop and the live risk manager.
+
+Four modes: a fixed volume, a fraction of equity (notional), a percentage of equity risked against the
+stop-loss distance, and "all in" (as many whole volume steps as the equity pays for, costs included).
+The raw size is always rounded DOWN to the symbol's volume step and clamped to [min, max]; below the
+minimum the size is 0 (no trade). `floor_to_step` is the float form the compiled loop uses; a property
+test proves it equals the exact decimal `SymbolSpec.normalize_volume` that live orders use.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import IntEnum
+
+import numpy as np
+from numba import njit
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.market.symbols import SymbolSpec
+
+RELATIVE_TOLERANCE = 1e-9
+
+
+class SizingMode(IntEnum):
+    """How a trade's volume is chosen; integer values so the compiled loop can branch on them."""
+
+    FIXED = 0
+    EQUITY_FRACTION = 1
+    RISK_PERCENT = 2
+    ALL_IN = 3
+
+
+class SizingConfig(BaseModel):
+    """`value` is lots (fixed), a fraction of equity (equity_fraction, all_in) or a percent (risk_percent)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+    mode: SizingMode = SizingMode.ALL_IN
+    value: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mode_by_name(cls, data: object) -> object:
+        # Accept "risk_percent" as well as 2, so JSON requests can name the mode.
+        if isinstance(data, dict) and isinstance(data.get("mode"), str):
+            data = {**data, "mode": SizingMode[data["mode"].upper()]}
+        return data
+
+    @model_validator(mode="after")
+    def _value_in_range(self) -> SizingConfig:
+        if self.mode == SizingMode.RISK_PERCENT and self.value > 100:
+            raise ValueError("value: risk percent must be at most 100")
+        if self.mode == SizingMode.ALL_IN and self.value > 1:
+            raise ValueError("value: all_in fraction must be at most 1")
+        return self
+
+
+@njit(cache=True)
+def floor_to_step(raw: float, step: float, volume_min: float, volume_max: float) -> float:
+    """`raw` rounded down to a whole number of steps and capped at the maximum; 0.0 below the minimum."""
+    if not raw > 0.0:
+        return 0.0
+    # Write the step as an integer over a power of ten (0.01 = 1/100); k steps are then k*units/scale, one
+    # correctly rounded division giving the float nearest the decimal multiple, as Decimal -> float does.
+    scale = 1.0
+    while abs(step * scale - round(step * scale)) > 1e-9 and scale < 1e12:
+        scale *= 10.0
+    units = float(round(step * scale))
+    n = math.floor(raw * scale / units)
+    if (n + 1) * units / scale <= raw:
+        n += 1
+    elif n > 0 and n * units / scale > raw:
+        n -= 1
+    volume = n * units / scale
+    if volume < volume_min:
+        return 0.0
+    return min(volume, volume_max)
+
+
+@njit(cache=True)
+def raw_position_size(
+    mode: int,
+    value: float,
+    equity: float,
+    price: float,
+    sl: float,
+    value_per_price: float,
+    leverage: float,
+    cost_per_lot: float,
+) -> float:
+    """Unrounded volume for `mode`. `value_per_price` is money per 1.0 price move per lot; `cost_per_lot` the
+    money one lot costs to open (notional at the fill price plus entry commission), used by all_in only."""
+    if mode == 0:
+        return value
+    # Prices like 1.1 - 1.095 are inexact in binary, which would make 0.2 lots come out as 0.19999…; a
+    # relative allowance of 1e-9 (a millionth of a cent on $1,000 at risk) absorbs that noise.
+    if mode == 1:
+        return equity * value / (price * value_per_price) * (1.0 + RELATIVE_TOLERANCE)
+    if mode == 2:
+        distance = abs(price - sl)
+        if np.isnan(sl) or distance == 0.0:
+            return 0.0
+        return equity * value / 100.0 / (distance * value_per_price) * (1.0 + RELATIVE_TOLERANCE)
+    # all_in: whole lots by floor division, as backtesting.py sizes its default order.
+    return (equity * leverage * value) // cost_per_lot
+
+
+def position_size(
+    sizing: SizingConfig,
+    *,
+    spec: SymbolSpec,
+    equity: float,
+    price: float,
+    sl: float | None = None,
+    value_per_price: float | None = None,
+    leverage: float = 1.0,
+    commission_per_lot: float = 0.0,
+) -> float:
+    """Tradable volume for a live order: the raw size normalised with exact decimal steps (0.0 = no trade)."""
+    vpp = spec.contract_size if value_per_price is None else value_per_price
+    raw = raw_position_size(
+        int(sizing.mode),
+        sizing.value,
+        equity,
+        price,
+        math.nan if sl is None else sl,
+        vpp,
+        leverage,
+        price * vpp + commission_per_lot,
+    )
+    return spec.normalize_volume(raw) if raw > 0 else 0.0
