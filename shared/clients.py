@@ -1,0 +1,78 @@
+"""Typed HTTP client for one service calling another directly (not through the gateway).
+
+It adds the internal token, decodes Arrow bodies into structured arrays, and turns failures into
+domain errors: an unreachable service is a 503, and the callee's own 4xx error passes through with its
+code, so the caller's client sees what actually went wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import numpy as np
+
+from shared.columnar import ARROW_MEDIA_TYPE, decode_arrow
+from shared.config import PlatformSettings, resolve_internal_token
+from shared.errors import PlatformError, ServiceUnavailableError, UpstreamTimeoutError
+from shared.service_app import INTERNAL_TOKEN_HEADER
+
+
+class ServiceClient:
+    """Async client of one platform service, e.g. `ServiceClient(settings, "mt5")`."""
+
+    def __init__(self, settings: PlatformSettings, service: str, *, timeout_s: float = 30.0) -> None:
+        self.service = service
+        self._client = httpx.AsyncClient(
+            base_url=settings.service(service).base_url,
+            headers={INTERNAL_TOKEN_HEADER: resolve_internal_token(settings)},
+            timeout=httpx.Timeout(timeout_s, connect=2.0),
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._client.request(method, path, **kwargs)
+        except httpx.TimeoutException:
+            raise UpstreamTimeoutError(
+                f"{self.service} did not answer in time", details={"service": self.service}
+            ) from None
+        except httpx.TransportError as exc:
+            raise ServiceUnavailableError(
+                f"{self.service} is not reachable ({type(exc).__name__})",
+                code=f"{self.service}_unavailable",
+                details={"service": self.service},
+            ) from None
+        if response.status_code >= 400:
+            raise _as_error(self.service, response)
+        return response
+
+    async def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return (await self.request("GET", path, params=params)).json()
+
+    async def post_json(self, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
+        return (await self.request("POST", path, json=body, params=params)).json()
+
+    async def get_array(self, path: str, dtype: np.dtype, params: dict[str, Any] | None = None) -> np.ndarray:
+        """GET a bulk series in the binary columnar form (Arrow IPC) as a structured array."""
+        response = await self.request(
+            "GET", path, params={**(params or {}), "format": "arrow"}, headers={"Accept": ARROW_MEDIA_TYPE}
+        )
+        return decode_arrow(response.content, dtype)
+
+
+def _as_error(service: str, response: httpx.Response) -> PlatformError:
+    try:
+        error = response.json()["error"]
+        code, message, details = error["code"], error["message"], error.get("details", {})
+    except (ValueError, KeyError, TypeError):
+        code, message, details = "upstream_error", response.text[:200], {}
+    if response.status_code >= 500:
+        return ServiceUnavailableError(
+            f"{service} failed: {message}", code=f"{service}_error", details=details
+        )
+    return PlatformError(
+        message, code=code, details={**details, "service": service}, status_code=response.status_code
+    )

@@ -1,0 +1,346 @@
+"""Long work as jobs (DESIGN §5): `submit` returns an id at once; progress is stored and published as
+`<kind>.progress` events; a job can be cancelled; its result or error is persisted.
+
+Job functions run in a process pool (CPU work never touches the event loop, and a crash of one job
+cannot take the service down). They receive a `JobContext` whose `progress()` sends updates back through
+a queue and whose `cancelled()` looks for a flag file, which works across processes without a manager
+process. Jobs that were running when the service stopped are marked failed on the next start, so a
+restart never leaves a half-finished result that looks complete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import JSON, BigInteger, Column, Float, MetaData, String, Table, Text, select, update
+
+from shared.db import sqlite_engine
+from shared.errors import ConflictError, NotFoundError, PlatformError
+from shared.events import EventBus
+from shared.utils import get_timestamp_ms
+
+log = logging.getLogger(__name__)
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+FINISHED = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED})
+
+metadata = MetaData()
+jobs_table = Table(
+    "jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(64), nullable=False, index=True),
+    Column("state", String(16), nullable=False),
+    Column("progress", Float, nullable=False, default=0.0),
+    Column("message", Text, nullable=False, default=""),
+    Column("params", JSON, nullable=False),
+    Column("result", Text, nullable=True),  # orjson text; may be large
+    Column("error", JSON, nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("started_ms", BigInteger, nullable=True),
+    Column("finished_ms", BigInteger, nullable=True),
+)
+
+
+class JobCancelled(Exception):
+    """Raised inside a job function when its cancel flag is set."""
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a job function gets: its id, a progress reporter and a cancellation check."""
+
+    job_id: str
+    cancel_dir: str
+
+    def progress(self, fraction: float, message: str = "", **extra: Any) -> None:
+        _progress_queue().put((self.job_id, min(1.0, max(0.0, float(fraction))), message, extra))
+
+    def cancelled(self) -> bool:
+        return Path(self.cancel_dir, self.job_id).exists()
+
+    def check_cancelled(self) -> None:
+        if self.cancelled():
+            raise JobCancelled(self.job_id)
+
+
+_QUEUE: Any = None
+
+
+def _init_worker(progress_queue: Any) -> None:
+    global _QUEUE
+    _QUEUE = progress_queue
+
+
+def _progress_queue() -> Any:
+    if _QUEUE is None:  # called in the parent (a thread executor in tests)
+        raise RuntimeError("JobContext.progress used outside a job worker")
+    return _QUEUE
+
+
+JobFunction = Callable[[dict[str, Any], JobContext], Any]
+
+
+def _run_job(fn: JobFunction, params: dict[str, Any], ctx: JobContext) -> tuple[str, Any]:
+    """Worker side: run and classify the outcome, so no exception type needs pickling."""
+    try:
+        return "completed", fn(params, ctx)
+    except JobCancelled:
+        return "cancelled", None
+    except PlatformError as exc:
+        return "failed", exc.to_body()["error"]
+    except Exception as exc:  # a bug in a job must fail the job, not the service
+        return "failed", {
+            "code": "job_crashed",
+            "message": f"{type(exc).__name__}: {exc}",
+            "details": {"traceback": traceback.format_exc(limit=5)},
+        }
+
+
+class JobManager:
+    """Submits, tracks and persists jobs of several kinds for one service."""
+
+    def __init__(
+        self,
+        db_path: Path,
+        bus: EventBus,
+        *,
+        workers: int = 2,
+        progress_interval_s: float = 0.25,
+        executor: Executor | None = None,
+    ) -> None:
+        self._engine = sqlite_engine(db_path)
+        metadata.create_all(self._engine)
+        self._cancel_dir = db_path.parent / "job-cancel"
+        self._cancel_dir.mkdir(parents=True, exist_ok=True)
+        self._bus = bus
+        self._interval = progress_interval_s
+        self._mp = multiprocessing.get_context("spawn")
+        self._queue = self._mp.Queue()
+        self._workers = workers
+        self._executor = executor or self._new_pool()
+        self._last_progress: dict[str, float] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._reader: threading.Thread | None = None
+        self._closing = False
+        self._fail_interrupted()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self._workers, mp_context=self._mp, initializer=_init_worker, initargs=(self._queue,)
+        )
+
+    def _fail_interrupted(self) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(jobs_table)
+                .where(jobs_table.c.state.in_([JobState.QUEUED, JobState.RUNNING]))
+                .values(
+                    state=JobState.FAILED,
+                    finished_ms=get_timestamp_ms(),
+                    error={
+                        "code": "interrupted",
+                        "message": "the service stopped while the job ran",
+                        "details": {},
+                    },
+                )
+            )
+
+    def start(self) -> None:
+        """Begin relaying progress from workers (call from the running event loop)."""
+        self._loop = asyncio.get_running_loop()
+        self._reader = threading.Thread(target=self._read_progress, name="job-progress", daemon=True)
+        self._reader.start()
+
+    async def aclose(self) -> None:
+        self._closing = True
+        for job_id in list(self._tasks):
+            self._cancel_flag(job_id).touch()
+        for task in list(self._tasks.values()):
+            task.cancel()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._queue.put(None)
+        if self._reader is not None:
+            await asyncio.to_thread(self._reader.join, 2)
+        self._engine.dispose()
+
+    def submit(self, kind: str, params: dict[str, Any], fn: JobFunction) -> dict[str, Any]:
+        """Persist a queued job and start it; returns its record at once."""
+        job_id = uuid.uuid4().hex
+        row = {
+            "id": job_id,
+            "kind": kind,
+            "state": JobState.QUEUED,
+            "progress": 0.0,
+            "message": "",
+            "params": params,
+            "result": None,
+            "error": None,
+            "created_ms": get_timestamp_ms(),
+        }
+        with self._engine.begin() as conn:
+            conn.execute(jobs_table.insert().values(**row))
+        self._tasks[job_id] = asyncio.create_task(self._run(job_id, kind, params, fn), name=f"job-{job_id}")
+        return self.get(job_id)
+
+    async def _run(self, job_id: str, kind: str, params: dict[str, Any], fn: JobFunction) -> None:
+        ctx = JobContext(job_id, str(self._cancel_dir))
+        self._update(job_id, state=JobState.RUNNING, started_ms=get_timestamp_ms())
+        try:
+            loop = asyncio.get_running_loop()
+            outcome, payload = await loop.run_in_executor(self._executor, _run_job, fn, params, ctx)
+        except asyncio.CancelledError:
+            if not self._closing:
+                raise
+            return
+        except (
+            BrokenProcessPool
+        ) as exc:  # a worker died (killed, out of memory): fail the job, renew the pool
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = self._new_pool()
+            outcome, payload = (
+                "failed",
+                {"code": "worker_lost", "message": f"{type(exc).__name__}: {exc}", "details": {}},
+            )
+        finally:
+            self._tasks.pop(job_id, None)
+        now = get_timestamp_ms()
+        if outcome == "completed":
+            self._update(
+                job_id,
+                state=JobState.COMPLETED,
+                progress=1.0,
+                result=orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY).decode(),
+                finished_ms=now,
+            )
+            self._bus.publish(f"{kind}.completed", {"job_id": job_id, **_summary(params)})
+        elif outcome == "cancelled":
+            self._update(job_id, state=JobState.CANCELLED, finished_ms=now)
+            self._bus.publish(f"{kind}.failed", {"job_id": job_id, "reason": "cancelled", **_summary(params)})
+        else:
+            self._update(job_id, state=JobState.FAILED, error=payload, finished_ms=now)
+            self._bus.publish(
+                f"{kind}.failed", {"job_id": job_id, "reason": payload.get("message"), **_summary(params)}
+            )
+        self._cancel_flag(job_id).unlink(missing_ok=True)
+
+    def _cancel_flag(self, job_id: str) -> Path:
+        return self._cancel_dir / job_id
+
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        job = self.get(job_id)
+        if JobState(job["state"]) in FINISHED:
+            raise ConflictError(f"job {job_id} is already {job['state']}", code="job_finished")
+        self._cancel_flag(job_id).touch()
+        return job
+
+    def get(self, job_id: str, *, with_result: bool = False) -> dict[str, Any]:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(jobs_table).where(jobs_table.c.id == job_id)).mappings().first()
+        if row is None:
+            raise NotFoundError(f"no job {job_id!r}", code="unknown_job", details={"job_id": job_id})
+        return _record(row, with_result=with_result)
+
+    def list(self, kind: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        query = select(jobs_table).order_by(jobs_table.c.created_ms.desc()).limit(limit)
+        if kind is not None:
+            query = query.where(jobs_table.c.kind == kind)
+        with self._engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query).mappings()]
+
+    def delete(self, job_id: str) -> None:
+        job = self.get(job_id)
+        if JobState(job["state"]) not in FINISHED:
+            raise ConflictError(f"job {job_id} is {job['state']}; cancel it first", code="job_running")
+        with self._engine.begin() as conn:
+            conn.execute(jobs_table.delete().where(jobs_table.c.id == job_id))
+
+    def _update(self, job_id: str, **values: Any) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(update(jobs_table).where(jobs_table.c.id == job_id).values(**values))
+
+    def _read_progress(self) -> None:
+        while True:
+            try:
+                item = self._queue.get()
+            except (EOFError, OSError):
+                return
+            if item is None:
+                return
+            if self._loop is not None:
+                with contextlib.suppress(RuntimeError):
+                    self._loop.call_soon_threadsafe(self._on_progress, *item)
+
+    def _on_progress(self, job_id: str, fraction: float, message: str, extra: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if fraction < 1.0 and now - self._last_progress.get(job_id, 0.0) < self._interval:
+            return
+        self._last_progress[job_id] = now
+        try:
+            job = self.get(job_id)
+        except NotFoundError:
+            return
+        self._update(job_id, progress=fraction, message=message)
+        self._bus.publish(
+            f"{job['kind']}.progress",
+            {
+                "job_id": job_id,
+                "percent": round(fraction * 100, 2),
+                "message": message,
+                **extra,
+                **_summary(job["params"]),
+            },
+        )
+
+
+def _summary(params: dict[str, Any]) -> dict[str, Any]:
+    """Fields worth repeating in every event of a job (so filters by symbol work)."""
+    return {
+        k: params[k] for k in ("symbol", "strategy", "name") if k in params and isinstance(params[k], str)
+    }
+
+
+def _record(row: Any, *, with_result: bool = False) -> dict[str, Any]:
+    record = {
+        k: row[k]
+        for k in (
+            "id",
+            "kind",
+            "state",
+            "progress",
+            "message",
+            "params",
+            "error",
+            "created_ms",
+            "started_ms",
+            "finished_ms",
+        )
+    }
+    record["percent"] = round(record.pop("progress") * 100, 2)
+    if with_result:
+        record["result"] = orjson.loads(row["result"]) if row["result"] else None
+    return record

@@ -1,0 +1,71 @@
+"""The job manager with a real process pool and a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from shared.events import EventBus, EventFilter
+from shared.jobs import JobManager
+from tests.support import job_functions
+
+
+async def _wait_finished(manager: JobManager, job_id: str, timeout: float = 30) -> dict[str, Any]:
+    async with asyncio.timeout(timeout):
+        while (job := manager.get(job_id, with_result=True))["state"] in ("queued", "running"):
+            await asyncio.sleep(0.02)
+    return job
+
+
+def test_jobs_complete_fail_cancel_and_survive_a_restart(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        bus = EventBus("test")
+        events = bus.subscribe(EventFilter.parse("count.*,refuse.*,wait.*"))
+        manager = JobManager(tmp_path / "jobs.sqlite", bus, workers=2, progress_interval_s=0)
+        manager.start()
+        try:
+            done = manager.submit("count", {"n": 50, "symbol": "EURUSD"}, job_functions.count_to)
+            assert done["state"] in ("queued", "running")
+            refused = manager.submit("refuse", {}, job_functions.refuse)
+            waiting = manager.submit("wait", {}, job_functions.wait_for_cancel)
+            finished = await _wait_finished(manager, done["id"])
+            assert finished["state"] == "completed" and finished["result"] == {"total": sum(range(50))}
+            failed = await _wait_finished(manager, refused["id"])
+            assert failed["state"] == "failed" and failed["error"]["code"] == "insufficient_data"
+            manager.cancel(waiting["id"])
+            cancelled = await _wait_finished(manager, waiting["id"])
+            assert cancelled["state"] == "cancelled"
+            await asyncio.sleep(0.2)
+            types = [e for e in events.drain()[0]]
+            assert any('"count.progress"' in e and '"symbol":"EURUSD"' in e for e in types)
+            assert any('"count.completed"' in e for e in types)
+            assert any('"refuse.failed"' in e for e in types)
+        finally:
+            await manager.aclose()
+        reopened = JobManager(tmp_path / "jobs.sqlite", EventBus("test"), workers=1)
+        try:
+            assert reopened.get(done["id"], with_result=True)["result"] == {"total": sum(range(50))}
+            assert {j["id"] for j in reopened.list()} == {done["id"], refused["id"], waiting["id"]}
+        finally:
+            await reopened.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_jobs_worker_killed_fails_the_job_not_the_service(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        manager = JobManager(tmp_path / "jobs.sqlite", EventBus("test"), workers=1)
+        manager.start()
+        try:
+            job = manager.submit("die", {}, job_functions.die)
+            failed = await _wait_finished(manager, job["id"])
+            assert failed["state"] == "failed" and failed["error"]["code"] == "worker_lost"
+            after = await _wait_finished(
+                manager, manager.submit("count", {"n": 3}, job_functions.count_to)["id"]
+            )
+            assert after["state"] == "completed"
+        finally:
+            await manager.aclose()
+
+    asyncio.run(scenario())
