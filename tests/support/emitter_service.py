@@ -5,6 +5,8 @@ Built with the real app factory, so it has the real /health, /ws/events, interna
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, Field
 
@@ -28,7 +30,7 @@ async def emit(body: EmitRequest, request: Request) -> dict[str, int]:
     bus = request.app.state.bus
     pad = "x" * body.payload_bytes
     for i in range(body.count):
-        bus.publish(body.type, {"i": i, "symbol": body.symbol, "pad": pad})
+        bus.publish(body.type, {"i": i, "symbol": body.symbol, "pad": pad, "t_ns": time.time_ns()})
     return {"published": body.count}
 
 
