@@ -26,12 +26,24 @@ async def _probe(client: httpx.AsyncClient, name: str, url: str) -> dict[str, An
         latency_ms = round((time.perf_counter() - started) * 1000, 1)
         body = response.json() if response.status_code == 200 else {}
         detail = body.get("status", f"HTTP {response.status_code}")
-        failing = [k for k, v in body.get("checks", {}).items() if isinstance(v, dict) and not v.get("ok", True)]
+        failing = [
+            k for k, v in body.get("checks", {}).items() if isinstance(v, dict) and not v.get("ok", True)
+        ]
         if failing:
             detail += f" ({', '.join(failing)})"
-        return {"healthy": response.status_code == 200, "latency_ms": latency_ms, "detail": detail, "pid": body.get("pid")}
+        return {
+            "healthy": response.status_code == 200,
+            "latency_ms": latency_ms,
+            "detail": detail,
+            "pid": body.get("pid"),
+        }
     except httpx.HTTPError as exc:
-        return {"healthy": False, "latency_ms": None, "detail": f"unreachable ({type(exc).__name__})", "pid": None}
+        return {
+            "healthy": False,
+            "latency_ms": None,
+            "detail": f"unreachable ({type(exc).__name__})",
+            "pid": None,
+        }
 
 
 async def collect(settings: PlatformSettings) -> list[dict[str, Any]]:
@@ -40,7 +52,9 @@ async def collect(settings: PlatformSettings) -> list[dict[str, Any]]:
     gateway = settings.service("backend-api").base_url
     async with httpx.AsyncClient(timeout=settings.orchestrator.health_timeout_s) as client:
         try:
-            response = await client.get(f"{gateway}/api/status", headers={"X-API-Key": resolve_api_key(settings)})
+            response = await client.get(
+                f"{gateway}/api/status", headers={"X-API-Key": resolve_api_key(settings)}
+            )
             if response.status_code == 200:
                 states = {s["name"]: s for s in response.json()["services"]}
         except httpx.HTTPError:
@@ -51,16 +65,20 @@ async def collect(settings: PlatformSettings) -> list[dict[str, Any]]:
     for name, probe in zip(names, probes, strict=True):
         status = states.get(name, {})
         state = status.get("state") or ("ONLINE" if probe["healthy"] else "UNKNOWN")
-        detail = probe["detail"] if not status.get("last_error") or state == "ONLINE" else status["last_error"]
-        rows.append({
-            "name": name,
-            "port": settings.service(name).port,
-            "state": state,
-            "healthy": probe["healthy"] and state == "ONLINE",
-            "latency_ms": probe["latency_ms"],
-            "pid": probe["pid"],
-            "detail": detail,
-        })
+        detail = (
+            probe["detail"] if not status.get("last_error") or state == "ONLINE" else status["last_error"]
+        )
+        rows.append(
+            {
+                "name": name,
+                "port": settings.service(name).port,
+                "state": state,
+                "healthy": probe["healthy"] and state == "ONLINE",
+                "latency_ms": probe["latency_ms"],
+                "pid": probe["pid"],
+                "detail": detail,
+            }
+        )
     return rows
 
 
@@ -76,9 +94,13 @@ def render(rows: list[dict[str, Any]]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="poll until all are healthy")
+    parser.add_argument(
+        "--wait", type=float, default=0.0, metavar="SECONDS", help="poll until all are healthy"
+    )
     parser.add_argument("--quiet", action="store_true", help="print nothing; only the exit code")
     parser.add_argument("--config", default=None, help="config file (default: $MT5P_CONFIG or ./config.json)")
     args = parser.parse_args()

@@ -208,10 +208,10 @@ def load_config(path: str | Path | None = None, model: type[S] = PlatformSetting
     loaded = type(model.__name__, (model,), {"json_path": file})
     try:
         secrets_ = Secrets(_env_file=env_file if env_file.is_file() else None)  # type: ignore[call-arg]
-        return loaded(  # type: ignore[return-value]
+        return loaded(
             config_file=file,
             secrets=secrets_,
-            _env_file=env_file if env_file.is_file() else None,  # type: ignore[call-arg]
+            _env_file=env_file if env_file.is_file() else None,
         )
     except ValidationError as exc:
         raise ConfigError(_describe(exc, file)) from None

@@ -10,7 +10,7 @@ import argparse
 import shlex
 import sys
 
-from shared.config import ConfigError, load_config, resolve_api_key
+from shared.config import ConfigError, PlatformSettings, load_config, resolve_api_key
 
 
 def main() -> int:
@@ -18,7 +18,7 @@ def main() -> int:
     parser.add_argument("--dashboard-url", action="store_true", help="print the dashboard URL with its token")
     args = parser.parse_args()
     try:
-        settings = load_config()
+        settings: PlatformSettings = load_config()
     except ConfigError as exc:
         print(f"echo {shlex.quote(str(exc))} >&2; exit 2")
         print(exc, file=sys.stderr)

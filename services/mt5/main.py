@@ -1,14 +1,50 @@
-"""The mt5 service's app: The terminal gateway: simulated MT5 terminal with a paper broker, or a real terminal; symbols, history, orders, positions."""
+"""The mt5 service's app: the terminal gateway (simulated terminal with a paper broker, or a real one)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
-from shared.config import PlatformSettings
+from services.mt5.api import routers
+from services.mt5.service import Mt5Components, build_components
+from services.mt5.settings import Mt5Settings
 from shared.service_app import create_service_app
 
+DESCRIPTION = (
+    "The terminal gateway: a simulated MT5 terminal with a paper broker, or a real terminal "
+    "(MetaTrader5, mt5linux); symbols, ticks and bars, orders and positions behind a risk guard."
+)
 
-def create_app(settings: PlatformSettings) -> FastAPI:
+
+async def _health_checks(app: FastAPI) -> dict[str, Any]:
+    mt5: Mt5Components | None = getattr(app.state, "mt5", None)
+    if mt5 is None:
+        return {"terminal": {"ok": False, "state": "starting"}}
+    return {"terminal": mt5.gateway.status(), "trading": {"ok": True, **mt5.trading_status()}}
+
+
+def create_app(settings: Mt5Settings) -> FastAPI:
+    """The mt5 service: the lifespan builds the terminal and its gateway, connects and starts publishing."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        mt5 = build_components(settings, publish=app.state.bus.publish_threadsafe)
+        await mt5.gateway.start()
+        app.state.mt5 = mt5
+        try:
+            yield
+        finally:
+            await mt5.gateway.aclose()
+            mt5.engine.dispose()
+
     return create_service_app(
         "mt5",
         settings,
-        description="The terminal gateway: simulated MT5 terminal with a paper broker, or a real terminal; symbols, history, orders, positions.",
+        routers=routers,
+        lifespan=lifespan,
+        health_checks=_health_checks,
+        description=DESCRIPTION,
     )

@@ -61,11 +61,11 @@ class WeeklyCalendar:
         if first < start:
             first = timeframe.next_open(first)
         if timeframe.seconds == 0:  # MN1: every month holds trading hours
-            opens = []
+            months: list[int] = []
             while first < end:
-                opens.append(first)
+                months.append(first)
                 first = timeframe.next_open(first)
-            return np.asarray(opens, dtype=np.int64)
+            return np.asarray(months, dtype=np.int64)
         opens = np.arange(first, end, timeframe.seconds, dtype=np.int64)
         offset = (opens + _SUNDAY_SHIFT) % _WEEK
         bar_end = offset + timeframe.seconds

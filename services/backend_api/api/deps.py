@@ -10,15 +10,15 @@ from services.backend_api.core.supervisor import Supervisor
 
 
 def get_supervisor(request: Request) -> Supervisor:
-    return request.app.state.supervisor  # type: ignore[no-any-return]
+    return request.app.state.supervisor
 
 
 def get_proxy(request: Request) -> Proxy:
-    return request.app.state.proxy  # type: ignore[no-any-return]
+    return request.app.state.proxy
 
 
 def get_relay(request: Request) -> ChildEventRelay:
-    return request.app.state.relay  # type: ignore[no-any-return]
+    return request.app.state.relay
 
 
 SupervisorDep = Annotated[Supervisor, Depends(get_supervisor)]

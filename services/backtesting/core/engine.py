@@ -111,6 +111,14 @@ def _json_column(values: np.ndarray) -> list[Any]:
     return values.tolist()
 
 
+def thin_index(n: int, max_points: int | None) -> np.ndarray:
+    """Indices of about `max_points` evenly spaced points of a series of `n`, first and last kept."""
+    index = np.arange(n)
+    if max_points is not None and n > max_points > 1:
+        index = np.unique(np.r_[index[:: -(-n // (max_points - 1))], n - 1])
+    return index
+
+
 @dataclass(frozen=True, slots=True)
 class BacktestResult:
     """One run: metrics, trades, and per-bar equity and drawdown (column-oriented)."""
@@ -123,9 +131,7 @@ class BacktestResult:
 
     def to_dict(self, max_points: int | None = None) -> dict[str, Any]:
         """JSON-ready form; the equity curve thinned to about `max_points` points (the last one kept)."""
-        index = np.arange(len(self.equity))
-        if max_points is not None and len(index) > max_points > 1:
-            index = np.unique(np.r_[index[:: -(-len(index) // (max_points - 1))], len(index) - 1])
+        index = thin_index(len(self.equity), max_points)
         return {
             "metrics": self.metrics.model_dump(mode="json"),
             "trades": {name: _json_column(getattr(self.trades, name)) for name in Trades.__slots__},

@@ -80,6 +80,21 @@ def expand_space(space: Mapping[str, ParamRange]) -> tuple[list[str], list[tuple
     return names, list(itertools.product(*value_lists))
 
 
+def plan_combinations(
+    space: Mapping[str, ParamRange],
+    *,
+    method: Literal["grid", "random"] = "grid",
+    samples: int = 100,
+    seed: int = 0,
+    fixed_params: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """The parameter sets a search evaluates: the whole grid, or `samples` of it drawn with `seed`."""
+    names, grid = expand_space(space)
+    if method == "random" and samples < len(grid):
+        grid = random.Random(seed).sample(grid, samples)
+    return [{**(fixed_params or {}), **dict(zip(names, values, strict=True))} for values in grid]
+
+
 def evaluate_chunk(
     cols: Mapping[str, np.ndarray],
     strategy_name: str,
@@ -179,10 +194,7 @@ def run_optimization(
     registry.get(strategy_name)
     if heatmap is not None and not set(heatmap) <= set(space):
         raise InvalidInputError("heat-map parameters must be in the search space", code="invalid_heatmap")
-    names, grid = expand_space(space)
-    if method == "random" and samples < len(grid):
-        grid = random.Random(seed).sample(grid, samples)
-    combos = [{**(fixed_params or {}), **dict(zip(names, values, strict=True))} for values in grid]
+    combos = plan_combinations(space, method=method, samples=samples, seed=seed, fixed_params=fixed_params)
     cols = bar_columns(bars)
 
     workers = getattr(executor, "_max_workers", 1) if executor is not None else 1

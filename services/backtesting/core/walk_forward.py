@@ -89,6 +89,7 @@ def run_walk_forward(
     anchored: bool = False,
     metric: str = "Sharpe Ratio",
     maximize: bool = True,
+    fixed_params: Mapping[str, Any] | None = None,
     executor: Executor | None = None,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
@@ -118,6 +119,7 @@ def run_walk_forward(
             metric=metric,
             maximize=maximize,
             top_n=1,
+            fixed_params=fixed_params,
             executor=executor,
             cancel=cancel,
         )
