@@ -6,10 +6,13 @@ import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import orjson
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 
 from services.backend_api.api import gateway, services
 from services.backend_api.api.auth import ApiKeyMiddleware
@@ -24,6 +27,9 @@ from shared.service_app import create_service_app
 from shared.utils import get_timestamp_ms
 
 NAME = "backend-api"
+STATIC_DIR = Path(__file__).parent / "static"
+# The dashboard talks only to this origin; nothing is loaded from anywhere else.
+DASHBOARD_CSP = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; script-src 'self'"
 
 
 def _snapshot(app: FastAPI) -> list[str]:
@@ -83,5 +89,11 @@ def create_app(settings: PlatformSettings) -> FastAPI:
     app.state.started_at_ms = get_timestamp_ms()
     app.state.started_monotonic = time.monotonic()
     app.state.redactor = RedactingFilter(known_secrets(settings))
-    app.add_middleware(ApiKeyMiddleware, api_key=api_key)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def dashboard() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", headers={"Content-Security-Policy": DASHBOARD_CSP})
+
+    app.add_middleware(ApiKeyMiddleware, api_key=api_key, open_paths=frozenset({"/"}), open_prefixes=("/static/",))
     return app

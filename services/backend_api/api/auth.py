@@ -1,4 +1,7 @@
-"""API-key check for everything backend-api serves except `/health` (and the dashboard's static files)."""
+"""API-key check for everything backend-api serves except `/health` and the dashboard's static files.
+
+The dashboard's HTML, CSS and JavaScript carry no data; every call they make needs the key.
+"""
 
 from __future__ import annotations
 
@@ -28,13 +31,16 @@ def supplied_key(scope: Scope) -> str:
 
 
 class ApiKeyMiddleware:
-    def __init__(self, app: ASGIApp, api_key: str, open_prefixes: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, api_key: str, open_paths: frozenset[str] = frozenset(), open_prefixes: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.key = api_key.encode()
+        self.open_paths = OPEN_PATHS | open_paths
         self.open_prefixes = open_prefixes
 
     def _is_open(self, path: str) -> bool:
-        return path in OPEN_PATHS or any(path == p or path.startswith(p) for p in self.open_prefixes)
+        return path in self.open_paths or path.startswith(self.open_prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or self._is_open(scope["path"]):

@@ -1,0 +1,48 @@
+// REST calls through the gateway with the API key; errors surface as their service's message.
+
+const KEY_STORAGE = "mt5p.apiKey";
+
+export function apiKey() {
+  const url = new URL(window.location.href);
+  const fromUrl = url.searchParams.get("token");
+  if (fromUrl) {
+    sessionStorage.setItem(KEY_STORAGE, fromUrl);
+    url.searchParams.delete("token");  // keep the key out of the address bar and history
+    window.history.replaceState(null, "", url.pathname + url.search + url.hash);
+  }
+  return sessionStorage.getItem(KEY_STORAGE) || "";
+}
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const err = body && body.error ? body.error : { code: "http_" + status, message: String(body || status) };
+    super(err.message);
+    this.status = status;
+    this.code = err.code;
+    this.details = err.details || {};
+  }
+}
+
+export async function api(method, path, body) {
+  const init = { method, headers: { "X-API-Key": apiKey() } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (e) {
+    throw new ApiError(0, { error: { code: "network", message: "backend-api is not reachable" } });
+  }
+  const text = await response.text();
+  let parsed = null;
+  try { parsed = text ? JSON.parse(text) : null; } catch { parsed = text; }
+  if (!response.ok) throw new ApiError(response.status, parsed);
+  return parsed;
+}
+
+export const get = (path) => api("GET", path);
+export const post = (path, body) => api("POST", path, body);
+export const patch = (path, body) => api("PATCH", path, body);
+export const del = (path) => api("DELETE", path);

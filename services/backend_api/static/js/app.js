@@ -1,0 +1,42 @@
+// Entry point: tabs (keyboard-friendly), the hub connection, and each panel's init.
+
+import { connect } from "./hub.js";
+import * as events from "./events.js";
+import * as servicesPanel from "./services.js";
+
+const panels = { services: servicesPanel, events };
+const started = new Set();
+
+function selectTab(button) {
+  for (const tab of document.querySelectorAll('[role="tab"]')) {
+    const selected = tab === button;
+    tab.setAttribute("aria-selected", String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+    document.getElementById(tab.getAttribute("aria-controls")).hidden = !selected;
+  }
+  const name = button.id.replace("tab-", "");
+  if (panels[name] && panels[name].show) panels[name].show();
+  history.replaceState(null, "", `#${name}`);
+}
+
+function initTabs() {
+  const tabs = [...document.querySelectorAll('[role="tab"]')];
+  tabs.forEach((tab, i) => {
+    tab.addEventListener("click", () => selectTab(tab));
+    tab.addEventListener("keydown", (e) => {
+      const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+      if (!step) return;
+      const next = tabs[(i + step + tabs.length) % tabs.length];
+      next.focus();
+      selectTab(next);
+    });
+  });
+  const wanted = document.getElementById(`tab-${location.hash.slice(1)}`);
+  selectTab(wanted || tabs[0]);
+}
+
+for (const [name, panel] of Object.entries(panels)) {
+  if (!started.has(name)) { panel.init(); started.add(name); }
+}
+initTabs();
+connect();

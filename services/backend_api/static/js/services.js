@@ -1,0 +1,76 @@
+// Services panel: the seven services with live state, actions and log tails.
+
+import { get, post } from "./api.js";
+import { on } from "./hub.js";
+import { attempt, el, fmtDuration } from "./ui.js";
+
+const services = new Map();
+const ORDER = ["backend-api", "data", "mt5", "pattern", "strategy", "ai", "backtesting"];
+const rank = (name) => (ORDER.includes(name) ? ORDER.indexOf(name) : ORDER.length);
+
+function render() {
+  const body = document.querySelector("#services-table tbody");
+  const ordered = [...services.values()].sort((a, b) => rank(a.name) - rank(b.name));
+  body.replaceChildren(...ordered.map(row));
+  const select = document.getElementById("log-service");
+  if (select.options.length !== services.size) {
+    select.replaceChildren(...ordered.map((s) => el("option", { value: s.name }, s.name)));
+  }
+  const states = [...services.values()].map((s) => s.state);
+  const badge = document.getElementById("platform-status");
+  const online = states.filter((s) => s === "ONLINE").length;
+  badge.textContent = `${online}/${states.length} online`;
+  badge.className = `badge ${online === states.length ? "ok" : "degraded"}`;
+}
+
+function row(s) {
+  const self = s.name === "backend-api";
+  const act = (verb) => el("button", {
+    type: "button", "data-action": verb, "aria-label": `${verb} ${s.name}`, disabled: self,
+    onclick: () => attempt(() => post(`/api/services/${s.name}/${verb}`), `${s.name}: ${verb} requested`).then(refresh),
+  }, verb);
+  return el("tr", { "data-service": s.name },
+    el("th", { scope: "row" }, s.name),
+    el("td", {}, el("span", { class: `badge state-${s.state}`, "data-state": s.state }, s.state)),
+    el("td", { class: "num" }, s.pid ?? "–"),
+    el("td", { class: "num" }, s.port),
+    el("td", { class: "num" }, fmtDuration(s.uptime_s)),
+    el("td", { class: "num" }, s.restarts),
+    el("td", { class: "error-text" }, s.last_error || ""),
+    el("td", {}, act("start"), " ", act("stop"), " ", act("restart")),
+  );
+}
+
+export async function refresh() {
+  const list = await attempt(() => get("/api/services"));
+  if (!list) return;
+  for (const s of list) services.set(s.name, s);
+  render();
+}
+
+async function showLogs() {
+  const name = document.getElementById("log-service").value;
+  const source = document.getElementById("log-source").value;
+  const tail = await attempt(() => get(`/api/services/${name}/logs?lines=200&source=${source}`));
+  if (tail) document.getElementById("log-lines").textContent = tail.lines.join("\n") || "(empty)";
+}
+
+export function init() {
+  on("hub.snapshot", (event) => {
+    for (const s of event.data.services) services.set(s.name, { ...services.get(s.name), ...s });
+    render();
+  });
+  on("service.status", (event) => {
+    const d = event.data;
+    const current = services.get(d.service) || { name: d.service };
+    services.set(d.service, { ...current, state: d.to, pid: d.pid, restarts: d.restarts, last_error: d.to === "ONLINE" ? null : d.reason });
+    render();
+    if (d.to === "ONLINE") refresh();
+  });
+  on("hub.connection", (event) => { if (event.data.connected) refresh(); });
+  document.getElementById("log-refresh").addEventListener("click", showLogs);
+  document.getElementById("log-service").addEventListener("change", showLogs);
+  document.getElementById("log-source").addEventListener("change", showLogs);
+  setInterval(() => { for (const s of services.values()) if (s.state === "ONLINE" && s.uptime_s != null) s.uptime_s += 1; render(); }, 1000);
+  refresh().then(showLogs);
+}
