@@ -1,27 +1,43 @@
-"""Pattern service benchmark, in-process part: the core against bare TA-Lib on 100,000 bars.
+"""Pattern service benchmark: the core and the HTTP service against bare TA-Lib on 100,000 bars.
 
 Run: .venv/bin/python bench/pattern.py
 
 1. Ten common indicators through the core (parse specs, compute, encode JSON with NaN as null) against the
    same TA-Lib calls plus orjson encoding of their outputs (the baseline); printed as a ratio.
-2. All 61 candlestick patterns: bare TA-Lib calls, and the core's detections including their JSON records.
+2. The same through `POST /indicators/compute` of a real service process (`python -m services.pattern` on
+   a temp config and a free port), over loopback with httpx: JSON bars in, and (the service-to-service
+   form) Arrow IPC bars in; JSON columns out in both. The request body is encoded once beforehand; the
+   time is the round trip until the whole response is read.
+3. All 61 candlestick patterns: bare TA-Lib calls, and the core's detections including their JSON records.
 
 Each figure is the best of several runs, so it measures the code rather than the machine's other load.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+import httpx
 import numpy as np
 import orjson
+import pyarrow as pa
 import talib
 
 from services.pattern.core.candlesticks import detect_patterns
 from services.pattern.core.catalog import Catalog
 from services.pattern.core.compute import compute, encode_columns
 from services.pattern.core.spec import parse_specs
+from shared.columnar import ARROW_MEDIA_TYPE
+from shared.config import PROJECT_ROOT
 
 BARS = 100_000
 REPEATS = 7
@@ -80,6 +96,65 @@ def talib_indicators(bars: dict[str, np.ndarray]) -> bytes:
     return encode_columns(columns)
 
 
+@contextmanager
+def pattern_service() -> Iterator[httpx.Client]:
+    """A real pattern service process on a free port (temp config, live detection off), and a client of it."""
+    with tempfile.TemporaryDirectory() as directory:
+        config = Path(directory) / "config.json"
+        config.write_text((PROJECT_ROOT / "config.json").read_text())
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        token = "bench-internal-token"
+        env = {
+            **os.environ,
+            "MT5P_CONFIG": str(config),
+            "MT5P_PORT": str(port),
+            "MT5P_INTERNAL_TOKEN": token,
+            "MT5P_PATTERN__LIVE__ENABLED": "false",
+            "MT5P_SYSTEM__LOG_LEVEL": "WARNING",
+        }
+        proc = subprocess.Popen([sys.executable, "-m", "services.pattern"], cwd=PROJECT_ROOT, env=env)
+        client = httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", headers={"X-Internal-Token": token}, timeout=60
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if client.get("/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("the pattern service did not start")
+                time.sleep(0.1)
+            yield client
+        finally:
+            client.close()
+            proc.terminate()
+            proc.wait(15)
+
+
+def http_compute(client: httpx.Client, body: bytes, media_type: str = "application/json") -> bytes:
+    """One POST /indicators/compute round trip; the whole response body read."""
+    params = {"indicators": INDICATORS} if media_type == ARROW_MEDIA_TYPE else {}
+    response = client.post(
+        "/indicators/compute", content=body, params=params, headers={"content-type": media_type}
+    )
+    response.raise_for_status()
+    return response.content
+
+
+def arrow_bars(bars: dict[str, np.ndarray]) -> bytes:
+    """The bars as one Arrow IPC stream."""
+    table = pa.table(bars)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue().to_pybytes())
+
+
 def main() -> None:
     """Print the figures."""
     bars = make_bars(BARS)
@@ -93,6 +168,27 @@ def main() -> None:
     print(f"  baseline  TA-Lib calls + orjson:          {baseline:8.1f} ms")
     print(f"  core      parse + compute + JSON:         {core:8.1f} ms   ratio {core / baseline:.2f}x")
 
+    request = orjson.dumps({"bars": bars, "indicators": INDICATORS}, option=orjson.OPT_SERIALIZE_NUMPY)
+    arrow = arrow_bars(bars)
+    with pattern_service() as client:
+        reply = json.loads(http_compute(client, request))
+        assert len(reply["columns"]) == 16, "time plus 15 output columns"
+        assert http_compute(client, arrow, ARROW_MEDIA_TYPE) == http_compute(client, request)
+        baseline_again, http_json, http_arrow = best_ms(
+            lambda: talib_indicators(bars),
+            lambda: http_compute(client, request),
+            lambda: http_compute(client, arrow, ARROW_MEDIA_TYPE),
+        )
+    size_out = len(talib_indicators(bars)) / 1e6
+    print(f"  baseline  measured again alongside:       {baseline_again:8.1f} ms")
+    print(
+        f"  HTTP      POST, JSON bars in:             {http_json:8.1f} ms   "
+        f"ratio {http_json / baseline_again:.2f}x   ({len(request) / 1e6:.1f} MB in, {size_out:.1f} MB out)"
+    )
+    print(
+        f"  HTTP      POST, Arrow bars in:            {http_arrow:8.1f} ms   "
+        f"ratio {http_arrow / baseline_again:.2f}x   ({len(arrow) / 1e6:.1f} MB in, {size_out:.1f} MB out)"
+    )
     pattern_specs = parse_specs(",".join(candlesticks), candlesticks)
     ohlc = [bars[k] for k in ("open", "high", "low", "close")]
     detections = detect_patterns(pattern_specs, bars)

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from typing import TypeVar
 
 import uvicorn
 from fastapi import FastAPI
@@ -39,10 +40,13 @@ def known_secrets(settings: PlatformSettings) -> list[str]:
     return values
 
 
+S = TypeVar("S", bound=PlatformSettings)
+
+
 def run_service(
     name: str,
-    create_app: Callable[[PlatformSettings], FastAPI],
-    settings_model: type[PlatformSettings] = PlatformSettings,
+    create_app: Callable[[S], FastAPI],
+    settings_model: type[S] = PlatformSettings,  # type: ignore[assignment]
 ) -> None:
     """Run one service until SIGTERM/SIGINT. Exit code 2 on a configuration error, naming the key."""
     try:

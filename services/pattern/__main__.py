@@ -5,4 +5,4 @@ from services.pattern.settings import PatternSettings
 from shared.runner import run_service
 
 if __name__ == "__main__":
-    run_service("pattern", create_app, PatternSettings)  # type: ignore[arg-type]
+    run_service("pattern", create_app, PatternSettings)

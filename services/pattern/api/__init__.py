@@ -1,0 +1,1 @@
+"""The pattern service's HTTP layer: thin routers over `services.pattern.core`."""

@@ -1,0 +1,50 @@
+"""Chart analysis: swings, support/resistance, pivots and double tops/bottoms over a window of bars."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from services.pattern.api.body import body_schema, json_body
+from services.pattern.api.deps import BarQueryDep, BarsSourceDep, PatternSectionDep, TimeframeDep
+from services.pattern.api.responses import json_from_thread
+from services.pattern.core.bar_input import bars_from_lists
+from services.pattern.core.chart_analysis import analyze_chart
+from services.pattern.core.symbol_series import chart_over
+from services.pattern.schemas import ChartAnalysisRead, ChartAnalyzeRequest, ChartOptionsIn
+
+router = APIRouter(tags=["chart patterns"])
+
+AnalyzeBody = Annotated[ChartAnalyzeRequest, Depends(json_body(ChartAnalyzeRequest))]
+
+
+@router.post(
+    "/chart-patterns/analyze",
+    response_model=ChartAnalysisRead,
+    openapi_extra=body_schema(ChartAnalyzeRequest),
+)
+async def analyze(body: AnalyzeBody, section: PatternSectionDep) -> Response:
+    """Chart analysis of the bars in the body (time, high, low, close)."""
+
+    def build() -> dict[str, Any]:
+        bars = bars_from_lists(
+            body.bars.columns(), max_bars=section.max_bars, required=("high", "low", "close")
+        )
+        return analyze_chart(bars, body.to_options())
+
+    return await json_from_thread(build)
+
+
+@router.get("/chart-patterns/{symbol}/{timeframe}", response_model=ChartAnalysisRead)
+async def symbol_chart(
+    symbol: str,
+    timeframe: TimeframeDep,
+    query: BarQueryDep,
+    options: Annotated[ChartOptionsIn, Query()],
+    source: BarsSourceDep,
+) -> Response:
+    """Chart analysis of a symbol's bars from the data service."""
+    analysis = await chart_over(source, options.to_options(), symbol, timeframe, query)
+    return await json_from_thread(lambda: {"symbol": symbol, "timeframe": timeframe, **analysis})

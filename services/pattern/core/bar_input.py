@@ -1,0 +1,57 @@
+"""Bars sent by a client: converted to numpy columns and checked, each refusal naming the column and row."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from shared.errors import InvalidInputError
+
+Columns = dict[str, np.ndarray]
+ColumnValues = Sequence[float] | np.ndarray
+
+
+def bars_from_lists(
+    columns: Mapping[str, ColumnValues | None], *, max_bars: int, required: Sequence[str] = ()
+) -> Columns:
+    """Numpy columns of client bars, validated; `volume` defaults to `tick_volume` (MT5's bar volume).
+
+    Rules: a `time` column (epoch seconds) strictly increasing, and the `required` columns; every column as
+    long as `time`; every value finite; high >= low on every bar; at most `max_bars` bars.
+    """
+    arrays = {name: values for name, values in columns.items() if values is not None}
+    for name in ("time", *required):
+        if name not in arrays:
+            raise _invalid(name, None, f"the {name} column is required")
+    length = len(arrays["time"])
+    if length > max_bars:
+        raise _invalid("time", None, f"at most {max_bars} bars per request", length=length, max=max_bars)
+    out: Columns = {"time": np.asarray(arrays.pop("time"), dtype=np.int64)}
+    for name, values in arrays.items():
+        if len(values) != length:
+            raise _invalid(name, None, f"has {len(values)} values, time has {length}", length=len(values))
+        array = np.asarray(values, dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(array))
+        if len(bad):
+            raise _invalid(name, int(bad[0]), "values must be finite numbers")
+        out[name] = array
+    if "volume" not in out and "tick_volume" in out:
+        out["volume"] = out["tick_volume"]
+    backwards = np.flatnonzero(np.diff(out["time"]) <= 0)
+    if len(backwards):
+        raise _invalid("time", int(backwards[0]) + 1, "times must be strictly increasing")
+    if "high" in out and "low" in out:
+        crossed = np.flatnonzero(out["high"] < out["low"])
+        if len(crossed):
+            raise _invalid("high", int(crossed[0]), "high is below low")
+    return out
+
+
+def _invalid(column: str, index: int | None, reason: str, **extra: object) -> InvalidInputError:
+    where = f"bars.{column}" if index is None else f"bars.{column}[{index}]"
+    return InvalidInputError(
+        f"{where}: {reason}",
+        code="invalid_bars",
+        details={"column": column, "index": index, "reason": reason, **extra},
+    )

@@ -1,0 +1,114 @@
+"""Live candlestick detection: each closed bar of a followed (symbol, timeframe) is checked for patterns.
+
+A rolling window per pair holds just the bars TA-Lib needs to decide the newest one (the largest look-back
+of the configured patterns, plus the bar itself): TA-Lib's output at a bar depends only on that many bars
+before it, so the window gives the same answer as the whole history. The window is seeded from the data
+service on a pair's first event, and dropped whenever the event stream reconnects (bars may have been
+missed), to be seeded again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from services.pattern.core.bars_source import BarQuery, DataServiceBars, bar_columns
+from services.pattern.core.candlesticks import detect_patterns
+from services.pattern.core.compute import max_lookback
+from services.pattern.core.spec import Spec
+from shared.errors import PlatformError
+from shared.market.records import RATES_DTYPE
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[str, dict[str, Any]], object]
+
+
+class LiveDetector:
+    """Consumes `candle.closed` events and publishes `pattern.detected` for patterns on the new bar."""
+
+    def __init__(
+        self,
+        specs: list[Spec],
+        source: DataServiceBars,
+        publish: Publish,
+        *,
+        symbols: Iterable[str],
+        timeframes: Iterable[str],
+    ) -> None:
+        self._specs = specs
+        self._source = source
+        self._publish = publish
+        self._pairs = {(s.upper(), tf.upper()) for s in symbols for tf in timeframes}
+        self.window_size = max_lookback(specs) + 1
+        self._windows: dict[tuple[str, str], np.ndarray] = {}
+
+    async def reset(self) -> None:
+        """Forget every window (the stream reconnected, so bars may be missing); each is seeded again."""
+        self._windows.clear()
+
+    async def on_event(self, event: dict[str, Any]) -> None:
+        """Handle one event of the data service's stream; other types and pairs are ignored."""
+        if event.get("type") != "candle.closed":
+            return
+        data = event.get("data") or {}
+        bar = _bar_record(data.get("bar"))
+        if bar is None:
+            log.warning("ignoring malformed candle.closed event: %s", data)
+            return
+        key = (str(data.get("symbol", "")).upper(), str(data.get("timeframe", "")).upper())
+        if key not in self._pairs:
+            return
+        window = await self._advance(key, bar)
+        if window is None:
+            return
+        # A few dozen bars through the patterns takes well under a millisecond: no need to leave the loop.
+        detections = detect_patterns(self._specs, bar_columns(window)).since(len(window) - 1)
+        symbol, timeframe = key
+        for found in detections.to_records():
+            self._publish(
+                "pattern.detected",
+                {
+                    "symbol": symbol,
+                    "timeframe": timeframe,
+                    "time": found["time"],
+                    "pattern": found["pattern"],
+                    "direction": found["direction"],
+                    "strength": found["strength"],
+                },
+            )
+
+    async def _advance(self, key: tuple[str, str], bar: np.ndarray) -> np.ndarray | None:
+        """The pair's window ending with `bar`, or None when the bar is not new (a repeat or out of order)."""
+        time = int(bar["time"][0])
+        window = self._windows.get(key)
+        if window is None:
+            try:
+                window = await self._source.fetch(*key, BarQuery(end=time + 1, count=self.window_size))
+            except PlatformError as exc:
+                log.warning("cannot seed %s %s from the data service: %s", *key, exc)
+                return None
+            window = window[window["time"] < time]
+        elif len(window) and time <= int(window["time"][-1]):
+            return None
+        window = np.concatenate([window, bar])[-self.window_size :]
+        self._windows[key] = window
+        return window
+
+
+def _bar_record(bar: Any) -> np.ndarray | None:
+    """A one-row RATES_DTYPE array from an event's `bar` dict, or None if a field is missing or not a number."""
+    if not isinstance(bar, dict):
+        return None
+    record = np.zeros(1, dtype=RATES_DTYPE)
+    try:
+        for name in ("time", "open", "high", "low", "close"):
+            record[name] = bar[name]
+        for name in ("tick_volume", "spread", "real_volume"):
+            record[name] = bar.get(name, 0)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return record

@@ -1,0 +1,148 @@
+"""Request and response models of the pattern service.
+
+Responses carrying series are encoded straight from numpy (see `api.responses`); their models here document
+the shape in OpenAPI.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.pattern.core.chart_analysis import ChartOptions
+from shared.market.timeframes import get_timeframe
+
+SpecList = str | list[str]
+
+
+def join_specs(specs: SpecList) -> str:
+    """`"SMA(20),RSI(14)"` or `["SMA(20)", "RSI(14)"]` as the one comma-separated text the parser reads."""
+    return specs if isinstance(specs, str) else ",".join(specs)
+
+
+class BarsIn(BaseModel):
+    """Bars sent with a request: equal-length columns; `volume` or `tick_volume`; other columns allowed."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, list[float]]
+
+    time: list[int] = Field(description="bar open times, epoch seconds, strictly increasing")
+    open: list[float] | None = None
+    high: list[float] | None = None
+    low: list[float] | None = None
+    close: list[float] | None = None
+    volume: list[float] | None = None
+    tick_volume: list[float] | None = None
+
+    def columns(self) -> dict[str, list[float] | list[int] | None]:
+        """Every column sent, named ones and extra ones (e.g. MAVP's `periods`)."""
+        named = {name: getattr(self, name) for name in type(self).model_fields}
+        return {**named, **(self.__pydantic_extra__ or {})}
+
+
+class IndicatorsComputeRequest(BaseModel):
+    bars: BarsIn
+    indicators: SpecList = Field(examples=["SMA(20),RSI(14),MACD(12,26,9),BBANDS(20,2,2)"])
+
+
+class PatternsDetectRequest(BaseModel):
+    bars: BarsIn
+    patterns: SpecList | None = Field(
+        default=None, description="default: all 61", examples=["ENGULFING,HAMMER"]
+    )
+
+
+class ChartOptionsIn(BaseModel):
+    """Tuning of the chart analysis; tolerances and depths are fractions of price (0.002 = 0.2 %)."""
+
+    swing_left: int = Field(default=2, ge=1, le=100)
+    swing_right: int = Field(default=2, ge=1, le=100)
+    level_tolerance: float = Field(default=0.002, gt=0, lt=1)
+    min_touches: int = Field(default=2, ge=1)
+    pivot_method: Literal["classic", "fibonacci", "camarilla"] = "classic"
+    pivot_period: str = Field(default="D1", description="the period each pivot set covers")
+    double_tolerance: float = Field(default=0.005, ge=0, lt=1)
+    double_min_depth: float = Field(default=0.01, ge=0, lt=1)
+    double_min_bars: int = Field(default=3, ge=1)
+
+    @field_validator("pivot_period")
+    @classmethod
+    def _timeframe(cls, value: str) -> str:
+        return get_timeframe(value).name
+
+    def to_options(self) -> ChartOptions:
+        """The core's options."""
+        return ChartOptions(**self.model_dump(include=set(ChartOptionsIn.model_fields)))
+
+
+class ChartAnalyzeRequest(ChartOptionsIn):
+    bars: BarsIn
+
+
+class ParameterRead(BaseModel):
+    name: str
+    display_name: str
+    type: Literal["int", "float", "ma_type"]
+    default: int | float
+    description: str
+    min: int | float | None = None
+    max: int | float | None = None
+    choices: list[dict[str, Any]] | None = None
+
+
+class IndicatorRead(BaseModel):
+    name: str
+    group: str
+    display_name: str
+    inputs: list[dict[str, str]]
+    parameters: list[ParameterRead]
+    outputs: list[str]
+    flags: list[str]
+
+
+class PatternRead(BaseModel):
+    name: str
+    description: str
+    direction: Literal["bullish", "bearish", "both", "neutral"]
+    parameters: list[ParameterRead]
+
+
+class SpecRead(BaseModel):
+    label: str
+    name: str
+    parameters: dict[str, int | float]
+    inputs: dict[str, str]
+    columns: dict[str, str] = Field(description="output name -> result column")
+
+
+class IndicatorsRead(BaseModel):
+    symbol: str | None = None
+    timeframe: str | None = None
+    indicators: list[SpecRead]
+    columns: dict[str, list[float | None]] = Field(description="time plus one column per output; NaN as null")
+
+
+class DetectionRead(BaseModel):
+    time: int
+    pattern: str
+    label: str
+    direction: Literal["bullish", "bearish", "neutral"]
+    strength: int
+
+
+class DetectionsRead(BaseModel):
+    symbol: str | None = None
+    timeframe: str | None = None
+    patterns: list[str]
+    detections: list[DetectionRead]
+
+
+class ChartAnalysisRead(BaseModel):
+    symbol: str | None = None
+    timeframe: str | None = None
+    swings: dict[str, dict[str, list[float]]]
+    levels: list[dict[str, Any]]
+    pivots: dict[str, Any]
+    double_tops: list[dict[str, Any]]
+    double_bottoms: list[dict[str, Any]]
