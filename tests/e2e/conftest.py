@@ -54,7 +54,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 @pytest.fixture()
 def page(browser: object, platform: Platform, request: pytest.FixtureRequest) -> Iterator[object]:
     """A fresh page signed in with the token URL the start script prints; screenshot kept afterwards."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900})  # type: ignore[attr-defined]
+    # Playwright's waits evaluate JavaScript, which the dashboard's CSP forbids; the CSP itself is
+    # checked by test_dashboard_runs_under_its_content_security_policy.
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, bypass_csp=True)  # type: ignore[attr-defined]
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))

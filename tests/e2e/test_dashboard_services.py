@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.platform import Platform
+from tests.support.platform import API_KEY, Platform
 
 
 def _state(page: Any, name: str) -> str:
@@ -60,3 +60,18 @@ def test_dashboard_event_stream_filters_and_pauses(page: Any, platform: Platform
     platform.http.post("/api/services/ai/restart")
     platform.wait_state("ai", "ONLINE")
     assert page.eval_on_selector_all("#events-list li", "items => items.length") == before
+
+
+def test_dashboard_runs_under_its_content_security_policy(browser: Any, platform: Platform) -> None:
+    context = browser.new_context()
+    tab = context.new_page()
+    violations: list[str] = []
+    tab.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    tab.on("pageerror", lambda exc: violations.append(str(exc)))
+    try:
+        tab.goto(f"{platform.url()}/?token={API_KEY}")
+        tab.locator('#services-table [data-state="ONLINE"]').nth(6).wait_for(timeout=30_000)
+        tab.locator("#connection.conn-online").wait_for()
+    finally:
+        context.close()
+    assert violations == []

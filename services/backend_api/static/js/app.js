@@ -2,9 +2,11 @@
 
 import { connect } from "./hub.js";
 import * as events from "./events.js";
+import * as market from "./market.js";
 import * as servicesPanel from "./services.js";
+import * as trading from "./trading.js";
 
-const panels = { services: servicesPanel, events };
+const panels = { services: servicesPanel, market, trading, events };
 const started = new Set();
 
 function selectTab(button) {

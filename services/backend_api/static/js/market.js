@@ -1,0 +1,109 @@
+// Market panel: symbol/timeframe pickers, a live candlestick chart, indicators and pattern markers.
+
+import { get, post } from "./api.js";
+import { CandleChart } from "./candles.js";
+import { on } from "./hub.js";
+import { attempt, el } from "./ui.js";
+
+const TIMEFRAMES = { M1: 60, M5: 300, M15: 900, M30: 1800, H1: 3600, H4: 14400, D1: 86400 };
+let chart = null;
+let symbols = {};
+let catalog = {};
+
+const selected = () => ({
+  symbol: document.getElementById("market-symbol").value,
+  timeframe: document.getElementById("market-timeframe").value,
+});
+
+function build() {
+  document.getElementById("panel-market").replaceChildren(
+    el("form", { class: "card row", id: "market-form", "aria-label": "Chart settings" },
+      el("label", { for: "market-symbol" }, "Symbol"), el("select", { id: "market-symbol" }),
+      el("label", { for: "market-timeframe" }, "Timeframe"),
+      el("select", { id: "market-timeframe" }, Object.keys(TIMEFRAMES).map((tf) => el("option", { value: tf, selected: tf === "M5" }, tf))),
+      el("label", { for: "market-count" }, "Bars"), el("input", { id: "market-count", type: "number", min: 20, max: 2000, value: 200, class: "w-6" }),
+      el("label", { for: "market-indicators" }, "Indicators"),
+      el("input", { id: "market-indicators", list: "indicator-names", value: "SMA(20),BBANDS(20,2,2),RSI(14)", class: "w-16" }),
+      el("datalist", { id: "indicator-names" }),
+      el("label", { for: "market-patterns" }, "Patterns"),
+      el("input", { id: "market-patterns", value: "ENGULFING,HAMMER,SHOOTINGSTAR,MORNINGSTAR,EVENINGSTAR,3WHITESOLDIERS,3BLACKCROWS", class: "w-16" }),
+      el("label", {}, el("input", { type: "checkbox", id: "market-levels", checked: true }), " support/resistance"),
+      el("button", { type: "submit" }, "Load")),
+    el("div", { class: "card" },
+      el("canvas", { class: "chart", id: "market-chart", role: "img", "aria-label": "Candlestick chart" }),
+      el("p", { id: "market-info", "aria-live": "polite" })),
+  );
+  chart = new CandleChart(document.getElementById("market-chart"));
+  document.getElementById("market-form").addEventListener("submit", (e) => { e.preventDefault(); load(); });
+  for (const id of ["market-symbol", "market-timeframe"]) document.getElementById(id).addEventListener("change", load);
+}
+
+async function load() {
+  const { symbol, timeframe } = selected();
+  const count = Number(document.getElementById("market-count").value) || 200;
+  const rates = await attempt(() => get(`/api/mt5/rates/${symbol}/${timeframe}?count=${count}`));
+  if (!rates) return;
+  chart.setBars(rates.columns, symbols[symbol] ? symbols[symbol].digits : 5);
+  document.getElementById("market-info").textContent = `${symbol} ${timeframe}: ${rates.count} bars from the terminal`;
+  const bars = { time: rates.columns.time, open: rates.columns.open, high: rates.columns.high, low: rates.columns.low, close: rates.columns.close, volume: rates.columns.tick_volume };
+  await Promise.all([indicators(bars), patterns(bars), levels(bars)]);
+}
+
+async function indicators(bars) {
+  const specs = document.getElementById("market-indicators").value.trim();
+  if (!specs) { chart.setIndicators([], []); return; }
+  const result = await attempt(() => post("/api/pattern/indicators/compute", { bars, indicators: specs }));
+  if (!result) return;
+  const overlays = [], panes = [];
+  for (const spec of result.indicators) {
+    const series = Object.entries(spec.columns).map(([output, column]) => ({ name: `${spec.label} ${output}`, values: result.columns[column] }));
+    const group = catalog[spec.name] ? catalog[spec.name].group : "";
+    if (group === "Overlap Studies") overlays.push(...series);
+    else panes.push({ name: spec.label, series });
+  }
+  chart.setIndicators(overlays, panes);
+}
+
+async function patterns(bars) {
+  const names = document.getElementById("market-patterns").value.trim();
+  if (!names) { chart.setMarkers([]); return; }
+  const result = await attempt(() => post("/api/pattern/patterns/detect", { bars, patterns: names }));
+  if (result) chart.setMarkers(result.detections.map((d) => ({ time: d.time, direction: d.direction, label: d.label })));
+}
+
+async function levels(bars) {
+  if (!document.getElementById("market-levels").checked) { chart.setLevels([]); return; }
+  const result = await attempt(() => post("/api/pattern/chart-patterns/analyze", { bars }));
+  if (result) chart.setLevels(result.levels.slice(0, 6).map((l) => ({ price: l.price, label: `${l.kind || "level"} ×${l.touches ?? ""}` })));
+}
+
+export function init() {
+  build();
+  on("tick", (event) => {
+    const d = event.data, { symbol, timeframe } = selected();
+    if (!chart || d.symbol !== symbol) return;
+    const seconds = TIMEFRAMES[timeframe], open = Math.floor(d.time_msc / 1000 / seconds) * seconds;
+    const n = chart.bars.time.length;
+    if (n && open > chart.bars.time[n - 1]) chart.upsertBar({ time: open, open: d.bid, high: d.bid, low: d.bid, close: d.bid });
+    else chart.applyPrice(d.bid);
+  });
+  on("candle.closed", (event) => {
+    const d = event.data, { symbol, timeframe } = selected();
+    if (chart && d.symbol === symbol && d.timeframe === timeframe) chart.upsertBar(d.bar);
+  });
+}
+
+export async function show() {
+  if (!Object.keys(symbols).length) {
+    const list = await attempt(() => get("/api/mt5/symbols"));
+    if (!list) return;
+    symbols = Object.fromEntries(list.map((s) => [s.name, s]));
+    document.getElementById("market-symbol").replaceChildren(...list.map((s) => el("option", { value: s.name }, s.name)));
+    const described = await attempt(() => get("/api/pattern/indicators"));
+    if (described) {
+      catalog = Object.fromEntries(described.map((i) => [i.name, i]));
+      document.getElementById("indicator-names").replaceChildren(...described.map((i) => el("option", { value: i.name }, i.display_name)));
+    }
+  }
+  load();
+}

@@ -1,0 +1,179 @@
+// Trading panel: account, positions with live P&L, pending orders, deals, the order form, the kill switch.
+
+import { del, get, patch, post } from "./api.js";
+import { on } from "./hub.js";
+import { attempt, el, fmtNum, fmtTime, toast } from "./ui.js";
+
+const TYPES = ["BUY", "SELL", "BUY_LIMIT", "SELL_LIMIT", "BUY_STOP", "SELL_STOP"];
+const TYPE_NAMES = { 0: "BUY", 1: "SELL", 2: "BUY_LIMIT", 3: "SELL_LIMIT", 4: "BUY_STOP", 5: "SELL_STOP" };
+let symbols = {};
+let pending = null;
+
+function panel() {
+  return document.getElementById("panel-trading");
+}
+
+function build() {
+  panel().replaceChildren(
+    el("div", { class: "card" },
+      el("h2", {}, "Account"),
+      el("div", { class: "kpis", id: "account-kpis" }),
+      el("div", { class: "row mt" },
+        el("span", { id: "halt-state", class: "badge" }, "…"),
+        el("button", { type: "button", id: "halt-toggle", class: "danger" }, "Halt trading"))),
+    el("form", { class: "card", id: "order-form", "aria-label": "New order" },
+      el("h2", {}, "New order"),
+      el("div", { class: "row" },
+        el("label", { for: "order-symbol" }, "Symbol"), el("select", { id: "order-symbol", name: "symbol" }),
+        el("label", { for: "order-type" }, "Type"), el("select", { id: "order-type", name: "type" }, TYPES.map((t) => el("option", { value: t }, t))),
+        el("label", { for: "order-volume" }, "Volume"), el("input", { id: "order-volume", name: "volume", type: "number", step: "any", value: "0.10", required: true, class: "w-6" }),
+        el("label", { for: "order-price" }, "Price"), el("input", { id: "order-price", name: "price", type: "number", step: "any", placeholder: "market", class: "w-8" }),
+        el("label", { for: "order-sl" }, "SL"), el("input", { id: "order-sl", name: "sl", type: "number", step: "any", class: "w-8" }),
+        el("label", { for: "order-tp" }, "TP"), el("input", { id: "order-tp", name: "tp", type: "number", step: "any", class: "w-8" }),
+        el("button", { type: "submit", id: "order-submit" }, "Send")),
+      el("p", { id: "order-message", role: "status", "aria-live": "polite" })),
+    el("div", { class: "card table-wrap" }, el("h2", {}, "Open positions"), el("table", { class: "grid", id: "positions-table" })),
+    el("div", { class: "card table-wrap" }, el("h2", {}, "Pending orders"), el("table", { class: "grid", id: "orders-table" })),
+    el("div", { class: "card table-wrap" }, el("h2", {}, "Deal history"), el("table", { class: "grid", id: "deals-table" })),
+  );
+  document.getElementById("order-form").addEventListener("submit", submitOrder);
+  document.getElementById("halt-toggle").addEventListener("click", toggleHalt);
+}
+
+function num(id) {
+  const v = document.getElementById(id).value;
+  return v === "" ? 0 : Number(v);
+}
+
+async function submitOrder(e) {
+  e.preventDefault();
+  const button = document.getElementById("order-submit"), message = document.getElementById("order-message");
+  // One client id per submission: a double click or a retry can never open twice.
+  const body = {
+    symbol: document.getElementById("order-symbol").value, type: document.getElementById("order-type").value,
+    volume: num("order-volume"), price: num("order-price"), sl: num("order-sl"), tp: num("order-tp"),
+    deviation: 20, comment: "dashboard", client_order_id: `ui-${crypto.randomUUID()}`,
+  };
+  button.disabled = true;
+  try {
+    const result = await post("/api/mt5/orders", body);
+    message.className = "";
+    message.textContent = `${result.retcode_name}: order ${result.order}${result.deal ? `, deal ${result.deal}` : ""} at ${result.price}`;
+    refresh();
+  } catch (err) {
+    const d = err.details || {};
+    message.className = "error-text";
+    message.textContent = `${err.message}${d.retcode ? ` (retcode ${d.retcode})` : ""}${d.field ? ` — field: ${d.field}` : ""}`;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function toggleHalt() {
+  const status = await attempt(() => get("/api/mt5/trading/status"));
+  if (!status) return;
+  if (status.halted) await attempt(() => post("/api/mt5/trading/resume"), "trading resumed");
+  else await attempt(() => post("/api/mt5/trading/halt", { reason: "kill switch from the dashboard" }), "trading halted");
+  refreshStatus();
+}
+
+async function refreshStatus() {
+  const status = await attempt(() => get("/api/mt5/trading/status"));
+  if (!status) return;
+  const badge = document.getElementById("halt-state");
+  badge.textContent = status.halted ? `HALTED${status.reason ? `: ${status.reason}` : ""}` : `trading on (${status.mode})`;
+  badge.className = `badge ${status.halted ? "state-ERROR" : "ok"}`;
+  document.getElementById("halt-toggle").textContent = status.halted ? "Resume trading" : "Halt trading";
+}
+
+function renderAccount(a) {
+  const kpi = (label, value) => el("div", { class: "kpi" }, el("div", { class: "label" }, label), el("div", { class: "value", "data-kpi": label }, value));
+  document.getElementById("account-kpis").replaceChildren(
+    kpi("Balance", `${fmtNum(a.balance)} ${a.currency}`), kpi("Equity", fmtNum(a.equity)), kpi("Profit", fmtNum(a.profit)),
+    kpi("Margin", fmtNum(a.margin)), kpi("Free margin", fmtNum(a.margin_free)), kpi("Margin level", a.margin ? `${fmtNum(a.margin_level)} %` : "–"),
+  );
+}
+
+function head(...names) {
+  return el("thead", {}, el("tr", {}, names.map((n) => el("th", { scope: "col" }, n))));
+}
+
+function renderPositions(list) {
+  const digits = (s) => (symbols[s] ? symbols[s].digits : 5);
+  const rows = list.map((p) => {
+    const sl = el("input", { type: "number", step: "any", value: p.sl || "", "aria-label": `SL of ${p.ticket}`, class: "w-7" });
+    const tp = el("input", { type: "number", step: "any", value: p.tp || "", "aria-label": `TP of ${p.ticket}`, class: "w-7" });
+    const part = el("input", { type: "number", step: "any", placeholder: "all", "aria-label": `volume to close of ${p.ticket}`, class: "w-5" });
+    return el("tr", { "data-ticket": p.ticket },
+      el("td", { class: "num" }, p.ticket), el("td", {}, p.symbol), el("td", {}, TYPE_NAMES[p.type]),
+      el("td", { class: "num" }, p.volume), el("td", { class: "num" }, p.price_open.toFixed(digits(p.symbol))),
+      el("td", { class: "num" }, p.price_current.toFixed(digits(p.symbol))),
+      el("td", {}, sl), el("td", {}, tp),
+      el("td", { class: `num ${p.profit >= 0 ? "up" : "down"}`, "data-profit": "" }, fmtNum(p.profit)),
+      el("td", {},
+        el("button", { type: "button", onclick: () => attempt(() => patch(`/api/mt5/positions/${p.ticket}`, { sl: Number(sl.value) || 0, tp: Number(tp.value) || 0 }), "SL/TP saved").then(refresh) }, "Save SL/TP"), " ",
+        part, " ",
+        el("button", { type: "button", "data-action": "close", onclick: () => attempt(() => post(`/api/mt5/positions/${p.ticket}/close`, { ...(part.value ? { volume: Number(part.value) } : {}), client_order_id: `ui-${crypto.randomUUID()}` }), "position closed").then(refresh) }, "Close")),
+    );
+  });
+  document.getElementById("positions-table").replaceChildren(
+    head("Ticket", "Symbol", "Type", "Volume", "Open", "Current", "SL", "TP", "Profit", "Actions"),
+    el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 10 }, "No open positions"))));
+}
+
+function renderOrders(list) {
+  const rows = list.map((o) => el("tr", { "data-ticket": o.ticket },
+    el("td", { class: "num" }, o.ticket), el("td", {}, o.symbol), el("td", {}, TYPE_NAMES[o.type]),
+    el("td", { class: "num" }, o.volume_current), el("td", { class: "num" }, o.price_open), el("td", { class: "num" }, o.sl), el("td", { class: "num" }, o.tp),
+    el("td", {}, el("button", { type: "button", onclick: () => attempt(() => del(`/api/mt5/orders/${o.ticket}`), "order cancelled").then(refresh) }, "Cancel"))));
+  document.getElementById("orders-table").replaceChildren(
+    head("Ticket", "Symbol", "Type", "Volume", "Price", "SL", "TP", ""),
+    el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 8 }, "No pending orders"))));
+}
+
+function renderDeals(list) {
+  const rows = list.slice(-50).reverse().map((d) => el("tr", {},
+    el("td", {}, fmtTime(d.time)), el("td", { class: "num" }, d.ticket), el("td", {}, d.symbol), el("td", {}, d.type === 0 ? "BUY" : d.type === 1 ? "SELL" : "BALANCE"),
+    el("td", {}, ["IN", "OUT", "INOUT", "OUT_BY"][d.entry] ?? d.entry), el("td", { class: "num" }, d.volume), el("td", { class: "num" }, d.price),
+    el("td", { class: "num" }, fmtNum(d.commission)), el("td", { class: `num ${d.profit >= 0 ? "up" : "down"}` }, fmtNum(d.profit))));
+  document.getElementById("deals-table").replaceChildren(
+    head("Time", "Deal", "Symbol", "Type", "Entry", "Volume", "Price", "Commission", "Profit"), el("tbody", {}, rows));
+}
+
+export async function refresh() {
+  const [account, positions, orders, deals] = await Promise.all([
+    attempt(() => get("/api/mt5/account")), attempt(() => get("/api/mt5/positions")),
+    attempt(() => get("/api/mt5/orders")), attempt(() => get("/api/mt5/history/deals?from=0")),
+  ]);
+  if (account) renderAccount(account);
+  if (positions) renderPositions(positions);
+  if (orders) renderOrders(orders);
+  if (deals) renderDeals(deals);
+}
+
+// Events can arrive many times a second; refresh at most every 500 ms.
+function scheduleRefresh() {
+  if (pending) return;
+  pending = setTimeout(() => { pending = null; if (!panel().hidden) refresh(); }, 500);
+}
+
+export async function loadSymbols() {
+  const list = await attempt(() => get("/api/mt5/symbols"));
+  if (!list) return;
+  symbols = Object.fromEntries(list.map((s) => [s.name, s]));
+  const select = document.getElementById("order-symbol");
+  if (select) select.replaceChildren(...list.map((s) => el("option", { value: s.name }, s.name)));
+  return list;
+}
+
+export function init() {
+  build();
+  for (const type of ["account.updated", "position.opened", "position.modified", "position.closed", "order.placed", "order.filled", "order.cancelled"]) on(type, scheduleRefresh);
+  on("order.rejected", (e) => toast(`order rejected: ${e.data.comment || e.data.reason || ""}`));
+}
+
+export function show() {
+  loadSymbols();
+  refresh();
+  refreshStatus();
+}
