@@ -115,7 +115,7 @@ class InternalTokenMiddleware:
 
 
 class RequestMetricsMiddleware:
-    """Counts and times every HTTP request by route template; logs failures."""
+    """Counts and times every HTTP request by route template, and logs it."""
 
     def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
         self.app = app
@@ -140,9 +140,11 @@ class RequestMetricsMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
             self.metrics.requests.labels(self.metrics.service, scope["method"], template, str(status)).inc()
-            self.metrics.latency.labels(self.metrics.service, template).observe(time.perf_counter() - started)
-            if status >= 500:
-                log.warning("%s %s -> %d", scope["method"], scope["path"], status)
+            elapsed = time.perf_counter() - started
+            self.metrics.latency.labels(self.metrics.service, template).observe(elapsed)
+            # Refusals are worth a line each; successful calls only when debugging (collectors poll often).
+            level = logging.WARNING if status >= 500 else logging.INFO if status >= 400 else logging.DEBUG
+            log.log(level, "%s %s -> %d (%.1f ms)", scope["method"], scope["path"], status, elapsed * 1000)
 
 
 def install_error_handlers(app: FastAPI) -> None:
