@@ -3,24 +3,38 @@
     .venv/bin/python bench/mt5.py [--symbol EURUSD] [--day 2025-11-19] [--repeat 5]
 
 In-process figures: ticks generated per second for one symbol-day (target >= 1,000,000 ticks/s), and
-bars built from them. Each section is a function of the parsed arguments returning its figures, so further
-sections (ticks/s served over HTTP, JSON and binary, as a ratio of the in-process rate) are appended to
-SECTIONS and can reuse the in-process rate from the shared results.
+bars built from them. Over HTTP: the mt5 service started as a process (`python -m services.mt5`, replay
+clock after the day), ticks/s of `GET /ticks` for that day in JSON and in Arrow IPC, each measured from
+the request to a decoded numpy array, as a ratio of the in-process rate (target: Arrow >= 0.5x). Each
+section is a function of the parsed arguments returning its figures; later sections reuse earlier results.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import secrets
+import socket
+import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
+import orjson
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.mt5.core.simulated.market import DeterministicMarket
+from shared.columnar import decode_arrow, from_columns
+from shared.config import PROJECT_ROOT
+from shared.market.records import TICKS_DTYPE
 from shared.market.symbols import DEFAULT_SYMBOLS
 from shared.market.timeframes import TIMEFRAMES
 
@@ -93,7 +107,85 @@ def generation_section(args: argparse.Namespace, results: Results) -> list[Figur
     ]
 
 
-SECTIONS: list[Section] = [generation_section]
+@contextmanager
+def running_mt5_service(seed: int, replay_start_ms: int) -> Iterator[httpx.Client]:
+    """`python -m services.mt5` on a temp config and a free port; a client with its internal token."""
+    with tempfile.TemporaryDirectory(prefix="bench-mt5-") as directory:
+        config = json.loads((PROJECT_ROOT / "config.json").read_text())
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        config["services"]["mt5"]["port"] = port
+        config["mt5"] = {
+            "simulated": {"seed": seed, "clock": "replay", "replay_start": replay_start_ms // 1000},
+            "tick_event_interval_ms": 0,
+        }
+        path = Path(directory) / "config.json"
+        path.write_text(json.dumps(config))
+        token = secrets.token_urlsafe(16)
+        env = {**os.environ, "MT5P_CONFIG": str(path), "MT5P_INTERNAL_TOKEN": token}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.mt5"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", headers={"X-Internal-Token": token}, timeout=120
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if client.get("/health").json()["checks"]["terminal"]["ok"]:
+                        break
+                except (httpx.HTTPError, ValueError, KeyError):
+                    pass
+                time.sleep(0.1)
+            else:
+                raise RuntimeError("the mt5 service did not become healthy within 60 s")
+            yield client
+        finally:
+            client.close()
+            process.terminate()
+            process.wait(30)
+
+
+def http_section(args: argparse.Namespace, results: Results) -> list[Figure]:
+    """Ticks/s served by GET /ticks for one symbol-day over HTTP (service as a process), to a numpy array."""
+    day_ms = int(datetime.fromisoformat(args.day).replace(tzinfo=UTC).timestamp() * 1000)
+    in_process = results["in_process_ticks_per_s"]
+    path = f"/ticks/{args.symbol}?from={day_ms}&to={day_ms + DAY_MS - 1}"
+    decoders: dict[str, Callable[[bytes], object]] = {
+        "arrow": lambda body: decode_arrow(body, TICKS_DTYPE),
+        "json": lambda body: from_columns(orjson.loads(body)["columns"], TICKS_DTYPE),
+    }
+    figures = []
+    with running_mt5_service(args.seed, day_ms + 2 * DAY_MS) as client:
+        for fmt, decode in decoders.items():
+
+            def fetch(fmt: str = fmt, decode: Callable[[bytes], object] = decode) -> object:
+                response = client.get(f"{path}&format={fmt}")
+                response.raise_for_status()
+                return decode(response.content)
+
+            fetch()  # warm-up: first-request imports and allocations in the service
+            seconds, ticks = best_of(args.repeat, fetch)
+            rate = len(ticks) / seconds  # type: ignore[arg-type]
+            target = " (target >= 0.5x)" if fmt == "arrow" else ""
+            figures.append(
+                Figure(
+                    f"GET /ticks one day, {fmt} -> array",
+                    rate,
+                    "ticks/s",
+                    f"{rate / in_process:.2f}x in-process{target}; {seconds * 1000:.0f} ms",
+                )
+            )
+    return figures
+
+
+SECTIONS: list[Section] = [generation_section, http_section]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

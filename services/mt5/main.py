@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.mt5.api import routers
+from services.mt5.core.simulated.clock import Clock
 from services.mt5.service import Mt5Components, build_components
 from services.mt5.settings import Mt5Settings
 from shared.service_app import create_service_app
@@ -26,12 +27,15 @@ async def _health_checks(app: FastAPI) -> dict[str, Any]:
     return {"terminal": mt5.gateway.status(), "trading": {"ok": True, **mt5.trading_status()}}
 
 
-def create_app(settings: Mt5Settings) -> FastAPI:
-    """The mt5 service: the lifespan builds the terminal and its gateway, connects and starts publishing."""
+def create_app(settings: Mt5Settings, *, clock: Clock | None = None) -> FastAPI:
+    """The mt5 service: the lifespan builds the terminal and its gateway, connects and starts publishing.
+
+    `clock` overrides the simulated terminal's configured clock (tests move time by hand).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        mt5 = build_components(settings, publish=app.state.bus.publish_threadsafe)
+        mt5 = build_components(settings, publish=app.state.bus.publish_threadsafe, clock=clock)
         await mt5.gateway.start()
         app.state.mt5 = mt5
         try:

@@ -1,0 +1,13 @@
+"""The mt5 service's routers, mounted in this order by main.create_app."""
+
+from services.mt5.api import history, market, orders, positions, symbols, terminal, trading
+
+routers = [
+    terminal.router,
+    symbols.router,
+    market.router,
+    orders.router,
+    positions.router,
+    history.router,
+    trading.router,
+]

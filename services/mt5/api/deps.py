@@ -1,0 +1,38 @@
+"""Typed dependencies: the core objects the lifespan built, handed to routes."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.mt5.core.gateway import TerminalGateway
+from services.mt5.core.kill_switch import KillSwitch
+from services.mt5.core.market_data import MarketData
+from services.mt5.core.trading import TradingDesk
+from services.mt5.service import Mt5Components
+
+
+def get_components(request: Request) -> Mt5Components:
+    return request.app.state.mt5
+
+
+def get_gateway(request: Request) -> TerminalGateway:
+    return get_components(request).gateway
+
+
+def get_market(request: Request) -> MarketData:
+    return get_components(request).market
+
+
+def get_desk(request: Request) -> TradingDesk:
+    return get_components(request).desk
+
+
+def get_kill_switch(request: Request) -> KillSwitch:
+    return get_components(request).kill_switch
+
+
+ComponentsDep = Annotated[Mt5Components, Depends(get_components)]
+GatewayDep = Annotated[TerminalGateway, Depends(get_gateway)]
+MarketDep = Annotated[MarketData, Depends(get_market)]
+DeskDep = Annotated[TradingDesk, Depends(get_desk)]
+KillSwitchDep = Annotated[KillSwitch, Depends(get_kill_switch)]

@@ -1,0 +1,66 @@
+"""Orders: send (order_send), check (order_check), list, modify and cancel pending orders.
+
+A refused request answers 4xx with `details.retcode`, `retcode_name`, `comment` and `field`; nothing
+changes. See services/mt5/core/trading.py for the retcode -> status mapping.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from services.mt5.api.deps import DeskDep, GatewayDep
+from services.mt5.core.trading import retcode_name
+from services.mt5.schemas import (
+    OrderCheckRead,
+    OrderCreate,
+    OrderList,
+    OrderResultRead,
+    OrderUpdate,
+    order_result_body,
+)
+
+router = APIRouter(prefix="/orders", tags=["orders"])
+
+
+@router.post("", response_model=OrderResultRead)
+async def send_order(body: OrderCreate, desk: DeskDep) -> dict[str, Any]:
+    """Send a trade request through the live gate and the risk guard to the terminal."""
+    result = await desk.send(body.mt5_request(), body.client_order_id)
+    return order_result_body(result, body.client_order_id)
+
+
+@router.post("/check", response_model=OrderCheckRead)
+async def check_order(body: OrderCreate, desk: DeskDep) -> dict[str, Any]:
+    """What order_send would do (retcode 0 = it would pass) and the risk rule it would break; sends nothing."""
+    result, violation = await desk.check(body.mt5_request())
+    name = "DONE" if result.retcode == 0 else retcode_name(result.retcode)
+    return {
+        **result._asdict(),
+        "request": result.request._asdict(),
+        "retcode_name": name,
+        "risk_violation": violation,
+    }
+
+
+@router.get("", response_model=OrderList)
+async def list_orders(
+    gateway: GatewayDep, symbol: Annotated[str | None, Query(max_length=32)] = None
+) -> list[dict[str, Any]]:
+    """Open pending orders (orders_get)."""
+    orders = await gateway.call("orders_get", gateway.terminal.orders_get, symbol=symbol)
+    return [o._asdict() for o in orders]
+
+
+@router.patch("/{ticket}", response_model=OrderResultRead)
+async def modify_order(ticket: int, body: OrderUpdate, desk: DeskDep) -> dict[str, Any]:
+    """Change a pending order's price, SL, TP or expiry (TRADE_ACTION_MODIFY)."""
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    return order_result_body(await desk.modify_order(ticket, changes))
+
+
+@router.delete("/{ticket}", response_model=OrderResultRead)
+async def cancel_order(ticket: int, desk: DeskDep) -> dict[str, Any]:
+    """Delete a pending order (TRADE_ACTION_REMOVE)."""
+    return order_result_body(await desk.cancel_order(ticket))

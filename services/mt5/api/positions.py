@@ -1,0 +1,45 @@
+"""Open positions: list, change SL/TP, close all or part."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from services.mt5.api.deps import DeskDep, GatewayDep
+from services.mt5.schemas import (
+    OrderResultRead,
+    PositionClose,
+    PositionList,
+    PositionUpdate,
+    order_result_body,
+)
+
+router = APIRouter(prefix="/positions", tags=["positions"])
+
+
+@router.get("", response_model=PositionList)
+async def list_positions(
+    gateway: GatewayDep, symbol: Annotated[str | None, Query(max_length=32)] = None
+) -> list[dict[str, Any]]:
+    """Open positions (positions_get), valued at current prices."""
+    positions = await gateway.call("positions_get", gateway.terminal.positions_get, symbol=symbol)
+    return [p._asdict() for p in positions]
+
+
+@router.patch("/{ticket}", response_model=OrderResultRead)
+async def modify_position(ticket: int, body: PositionUpdate, desk: DeskDep) -> dict[str, Any]:
+    """Change SL and/or TP (TRADE_ACTION_SLTP)."""
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    return order_result_body(await desk.modify_position(ticket, changes))
+
+
+@router.post("/{ticket}/close", response_model=OrderResultRead)
+async def close_position(ticket: int, desk: DeskDep, body: PositionClose | None = None) -> dict[str, Any]:
+    """Close the position, or `volume` lots of it, with an opposite market deal."""
+    body = body or PositionClose()
+    extra = body.model_dump(exclude={"volume", "client_order_id"})
+    result = await desk.close_position(
+        ticket, volume=body.volume, client_order_id=body.client_order_id, **extra
+    )
+    return order_result_body(result, body.client_order_id)

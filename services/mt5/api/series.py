@@ -1,0 +1,91 @@
+"""Bulk series responses: column-oriented JSON or Arrow IPC, streamed in pieces; time query parameters.
+
+Both forms are written piece by piece from the finished array, so a large range never holds a second
+full copy of itself as one body: JSON one column at a time, Arrow one record batch at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import numpy as np
+import orjson
+import pyarrow as pa
+from fastapi import Request
+from starlette.responses import StreamingResponse
+
+from shared.columnar import ARROW_MEDIA_TYPE
+from shared.errors import InvalidInputError
+
+SeriesFormat = Literal["json", "arrow"]
+ARROW_BATCH_ROWS = 128 * 1024
+_ARROW_EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"
+_EPOCH_MS_THRESHOLD = 1e11  # numbers above are milliseconds (1e11 s is the year 5138)
+
+
+def parse_time_ms(value: str, *, field: str) -> int:
+    """Epoch milliseconds from ISO-8601 (naive = UTC), epoch seconds (may have a fraction) or epoch ms."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if number is not None and number == number:
+        return int(number) if abs(number) > _EPOCH_MS_THRESHOLD else round(number * 1000)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInputError(
+            f"{field}: {value!r} is neither ISO-8601 nor an epoch number",
+            code="invalid_time",
+            details={"field": field, "value": value},
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return round(parsed.timestamp() * 1000)
+
+
+def wants_arrow(request: Request, fmt: SeriesFormat | None) -> bool:
+    """`format=` decides; without it, an Accept header naming the Arrow stream type does."""
+    if fmt is not None:
+        return fmt == "arrow"
+    return ARROW_MEDIA_TYPE in request.headers.get("accept", "")
+
+
+def series_response(
+    request: Request, array: np.ndarray, fmt: SeriesFormat | None, meta: dict[str, Any]
+) -> StreamingResponse:
+    """The array as a streamed JSON object `{**meta, "count", "columns"}` or an Arrow IPC stream."""
+    headers = {"x-count": str(len(array))}
+    if wants_arrow(request, fmt):
+        return StreamingResponse(
+            arrow_pieces(array, {k: str(v) for k, v in meta.items()}),
+            media_type=ARROW_MEDIA_TYPE,
+            headers=headers,
+        )
+    return StreamingResponse(json_pieces(array, meta), media_type="application/json", headers=headers)
+
+
+def json_pieces(array: np.ndarray, meta: dict[str, Any]) -> Iterator[bytes]:
+    """`{...meta, "count": n, "columns": {"time": [...], ...}}`, one column per piece."""
+    head = orjson.dumps({**meta, "count": len(array)})
+    yield head[:-1] + b',"columns":{'
+    for i, name in enumerate(array.dtype.names or ()):
+        column = orjson.dumps(np.ascontiguousarray(array[name]), option=orjson.OPT_SERIALIZE_NUMPY)
+        yield (b"," if i else b"") + orjson.dumps(name) + b":" + column
+    yield b"}}"
+
+
+def arrow_pieces(array: np.ndarray, metadata: dict[str, str]) -> Iterator[bytes | memoryview]:
+    """An Arrow IPC stream: the schema, one message per record batch, then the end-of-stream marker."""
+    names = list(array.dtype.names or ())
+    schema = pa.schema([(n, pa.from_numpy_dtype(array.dtype[n])) for n in names], metadata=metadata)
+    yield schema.serialize().to_pybytes()
+    for start in range(0, len(array), ARROW_BATCH_ROWS):
+        part = array[start : start + ARROW_BATCH_ROWS]
+        batch = pa.RecordBatch.from_arrays(
+            [pa.array(np.ascontiguousarray(part[n])) for n in names], schema=schema
+        )
+        yield memoryview(batch.serialize())  # the Arrow buffer itself: no copy into a bytes object
+    yield _ARROW_EOS

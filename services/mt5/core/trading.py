@@ -1,0 +1,283 @@
+"""Every order, whoever sends it: live gate, risk guard, client order id, then the terminal; refusals as errors.
+
+The live gate is checked first, on the event loop, so a paper setup pointed at a real terminal is told
+why at once even while that terminal is away. The rest runs as one call in the gateway's worker thread:
+the guard's view of positions and orders and the send that follows are one step that no other request
+of this service can interleave with.
+
+HTTP status of a refusal by the terminal (the retcode is always in the error's details):
+- 422 the request itself is wrong (a field is invalid): 10013-10016, 10022, 10030, 10035, 10038;
+- 409 the request is fine but the market or account refuses it now: market closed, no money, requote,
+  price changed/off, trade disabled, position closed, no changes, limits, frozen/locked, long/short/close
+  only, reject, cancel, and any other refusal;
+- 403 trading is not permitted: autotrading disabled on the server or client, live accounts only;
+- 429 too many requests; 503 no connection or timeout (the outcome of a timeout is unknown: check the
+  orders and deals before sending again).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from shared.errors import NotFoundError, PlatformError
+from shared.market import mt5_constants as mt5
+from shared.market.records import OrderCheckResult, OrderSendResult, TradeOrder, TradePosition
+
+from .gateway import Publish, TerminalGateway, terminal_failure
+from .idempotency import ClientOrderIds
+from .risk_guard import LiveTradingGate, RiskGuard, RiskRuleViolation, adds_risk
+
+R = mt5.TradeRetcode
+SUCCESS_RETCODES = frozenset({R.DONE, R.PLACED, R.DONE_PARTIAL})
+_STATUS_BY_RETCODE: dict[int, int] = {
+    **dict.fromkeys(
+        (
+            R.INVALID,
+            R.INVALID_VOLUME,
+            R.INVALID_PRICE,
+            R.INVALID_STOPS,
+            R.INVALID_EXPIRATION,
+            R.INVALID_FILL,
+            R.INVALID_ORDER,
+            R.INVALID_CLOSE_VOLUME,
+        ),
+        422,
+    ),
+    **dict.fromkeys((R.SERVER_DISABLES_AT, R.CLIENT_DISABLES_AT, R.ONLY_REAL), 403),
+    R.TOO_MANY_REQUESTS: 429,
+    **dict.fromkeys((R.TIMEOUT, R.CONNECTION), 503),
+}
+# The field a retcode points at when the terminal's comment does not name one.
+_FIELD_BY_RETCODE: dict[int, str] = {
+    R.INVALID_VOLUME: "volume",
+    R.INVALID_PRICE: "price",
+    R.INVALID_STOPS: "sl",
+    R.INVALID_EXPIRATION: "expiration",
+    R.INVALID_FILL: "type_filling",
+    R.INVALID_CLOSE_VOLUME: "volume",
+    R.INVALID_ORDER: "order",
+}
+_FIELD_IN_COMMENT = re.compile(r"field '(\w+)'")
+
+
+def retcode_name(retcode: int) -> str:
+    """MT5's TRADE_RETCODE_* name without the prefix ("INVALID_VOLUME"), or "UNKNOWN_<n>"."""
+    try:
+        return R(retcode).name
+    except ValueError:
+        return f"UNKNOWN_{retcode}"
+
+
+def http_status_of(retcode: int) -> int:
+    """The HTTP status a refused request answers with (see the module docstring)."""
+    return _STATUS_BY_RETCODE.get(retcode, 409)
+
+
+class OrderRefused(PlatformError):
+    """The terminal refused a trade request; nothing changed. Status and code follow the retcode."""
+
+    def __init__(self, result: OrderSendResult) -> None:
+        name = retcode_name(result.retcode)
+        named = _FIELD_IN_COMMENT.search(result.comment)
+        field = named.group(1) if named else _FIELD_BY_RETCODE.get(result.retcode)
+        super().__init__(
+            f"order refused ({result.retcode} {name}): {result.comment}",
+            code=name.lower(),
+            status_code=http_status_of(result.retcode),
+            details={
+                "retcode": result.retcode,
+                "retcode_name": name,
+                "comment": result.comment,
+                "field": field,
+                "request": result.request._asdict(),
+            },
+        )
+
+
+def _opposite(position_type: int) -> int:
+    return mt5.ORDER_TYPE_SELL if position_type == mt5.POSITION_TYPE_BUY else mt5.ORDER_TYPE_BUY
+
+
+class TradingDesk:
+    """The one path to `order_send`, plus the requests behind the REST shortcuts (modify, cancel, close)."""
+
+    def __init__(
+        self,
+        gateway: TerminalGateway,
+        *,
+        guard: RiskGuard,
+        gate: LiveTradingGate,
+        client_ids: ClientOrderIds,
+        real_terminal: bool,
+        publish: Publish,
+        publish_results: bool,
+    ) -> None:
+        self._gateway = gateway
+        self._terminal = gateway.terminal
+        self.guard = guard
+        self.gate = gate
+        self._client_ids = client_ids
+        self.real_terminal = real_terminal
+        self._publish = publish
+        # The simulated terminal's broker emits order/position events itself; a real terminal does not.
+        self._publish_results = publish_results
+
+    async def send(self, request: Mapping[str, Any], client_order_id: str | None = None) -> OrderSendResult:
+        """Send one request; an accepted result is returned, a refusal raised (OrderRefused, 403, 409)."""
+        self.gate.check(real_terminal=self.real_terminal)
+        return await self._gateway.run(self._send, dict(request), client_order_id)
+
+    async def check(self, request: Mapping[str, Any]) -> tuple[OrderCheckResult, dict[str, Any] | None]:
+        """order_check, and the details of the risk rule the request would break (None: none); sends nothing."""
+        return await self._gateway.run(self._check, dict(request))
+
+    async def modify_order(self, ticket: int, changes: Mapping[str, Any]) -> OrderSendResult:
+        """TRADE_ACTION_MODIFY of a pending order; fields not in `changes` keep their current values."""
+        self.gate.check(real_terminal=self.real_terminal)
+        return await self._gateway.run(self._modify_order, ticket, dict(changes))
+
+    async def cancel_order(self, ticket: int) -> OrderSendResult:
+        """TRADE_ACTION_REMOVE of a pending order."""
+        self.gate.check(real_terminal=self.real_terminal)
+        return await self._gateway.run(self._cancel_order, ticket)
+
+    async def modify_position(self, ticket: int, changes: Mapping[str, Any]) -> OrderSendResult:
+        """TRADE_ACTION_SLTP; sl or tp not in `changes` keep their current values."""
+        self.gate.check(real_terminal=self.real_terminal)
+        return await self._gateway.run(self._modify_position, ticket, dict(changes))
+
+    async def close_position(
+        self,
+        ticket: int,
+        *,
+        volume: float | None = None,
+        client_order_id: str | None = None,
+        **extra: Any,
+    ) -> OrderSendResult:
+        """An opposite market deal on the position: all of it, or `volume` lots of it."""
+        self.gate.check(real_terminal=self.real_terminal)
+        return await self._gateway.run(self._close_position, ticket, volume, client_order_id, extra)
+
+    # ----- in the worker thread --------------------------------------------------------------------------
+
+    def _send(self, request: dict[str, Any], client_order_id: str | None) -> OrderSendResult:
+        try:
+            if client_order_id:
+                result = self._client_ids.send_once(client_order_id, request, self._guarded_send)
+            else:
+                result = self._guarded_send(request)
+        except RiskRuleViolation as refused:
+            self._publish(
+                "order.rejected",
+                {"symbol": request.get("symbol", ""), "client_order_id": client_order_id, **refused.details},
+            )
+            raise
+        if result is None:
+            raise terminal_failure(self._terminal, "order_send")
+        if self._publish_results:
+            self._publish_result(result)
+        return self._accepted(result)
+
+    def _accepted(self, result: OrderSendResult) -> OrderSendResult:
+        if result.retcode not in SUCCESS_RETCODES:
+            raise OrderRefused(result)
+        return result
+
+    def _check(self, request: dict[str, Any]) -> tuple[OrderCheckResult, dict[str, Any] | None]:
+        violation = None
+        try:
+            self._check_risk(request)
+        except RiskRuleViolation as refused:
+            violation = {"code": refused.code, "message": refused.message, **refused.details}
+        result = self._terminal.order_check(request)
+        if result is None:
+            raise terminal_failure(self._terminal, "order_check")
+        return result, violation
+
+    def _modify_order(self, ticket: int, changes: dict[str, Any]) -> OrderSendResult:
+        order = self._order(ticket)
+        request = {
+            "action": mt5.TRADE_ACTION_MODIFY,
+            "order": ticket,
+            "symbol": order.symbol,
+            "price": order.price_open,
+            "sl": order.sl,
+            "tp": order.tp,
+            "type_time": order.type_time,
+            "expiration": order.time_expiration,
+            **changes,
+        }
+        return self._send(request, None)
+
+    def _cancel_order(self, ticket: int) -> OrderSendResult:
+        order = self._order(ticket)
+        return self._send({"action": mt5.TRADE_ACTION_REMOVE, "order": ticket, "symbol": order.symbol}, None)
+
+    def _modify_position(self, ticket: int, changes: dict[str, Any]) -> OrderSendResult:
+        position = self._position(ticket)
+        request = {
+            "action": mt5.TRADE_ACTION_SLTP,
+            "position": ticket,
+            "symbol": position.symbol,
+            "sl": position.sl,
+            "tp": position.tp,
+            **changes,
+        }
+        return self._send(request, None)
+
+    def _close_position(
+        self, ticket: int, volume: float | None, client_order_id: str | None, extra: dict[str, Any]
+    ) -> OrderSendResult:
+        if client_order_id:
+            stored = self._client_ids.lookup(client_order_id)
+            if stored is not None:  # closed before under this id; the position itself may be gone
+                return self._accepted(stored)
+        position = self._position(ticket)
+        request = {
+            "action": mt5.TRADE_ACTION_DEAL,
+            "position": ticket,
+            "symbol": position.symbol,
+            "type": _opposite(position.type),
+            "volume": position.volume if volume is None else volume,
+            **extra,
+        }
+        return self._send(request, client_order_id)
+
+    def _guarded_send(self, request: Mapping[str, Any]) -> OrderSendResult | None:
+        self._check_risk(request)
+        return self._terminal.order_send(dict(request))
+
+    def _check_risk(self, request: Mapping[str, Any]) -> None:
+        if not adds_risk(request):
+            return
+        positions = self._terminal.positions_get()
+        orders = self._terminal.orders_get()
+        if positions is None or orders is None:  # the guard fails closed without the book
+            raise terminal_failure(self._terminal, "reading positions for the risk guard")
+        self.guard.check(request, positions=positions, orders=orders)
+
+    def _order(self, ticket: int) -> TradeOrder:
+        return self._one(self._terminal.orders_get(ticket=ticket), "order", ticket)
+
+    def _position(self, ticket: int) -> TradePosition:
+        return self._one(self._terminal.positions_get(ticket=ticket), "position", ticket)
+
+    def _one(self, found: tuple[Any, ...] | None, kind: str, ticket: int) -> Any:
+        if found is None:
+            raise terminal_failure(self._terminal, f"reading {kind} {ticket}")
+        if not found:
+            raise NotFoundError(
+                f"no open {kind} with ticket {ticket}", code=f"{kind}_not_found", details={"ticket": ticket}
+            )
+        return found[0]
+
+    def _publish_result(self, result: OrderSendResult) -> None:
+        data = {**result._asdict(), "request": result.request._asdict(), "symbol": result.request.symbol}
+        event: dict[int, str] = {
+            R.DONE: "order.filled",
+            R.DONE_PARTIAL: "order.filled",
+            R.PLACED: "order.placed",
+        }
+        self._publish(event.get(result.retcode, "order.rejected"), data)
