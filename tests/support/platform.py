@@ -34,9 +34,14 @@ def free_ports(n: int) -> list[int]:
 
 
 def write_config(
-    directory: Path, *, overrides: dict[str, Any] | None = None, modules: dict[str, str] | None = None
+    directory: Path,
+    *,
+    overrides: dict[str, Any] | None = None,
+    modules: dict[str, str] | None = None,
+    replace: dict[str, Any] | None = None,
 ) -> Path:
-    """A config.json in `directory` with every service on a free port; sections merged from `overrides`."""
+    """A config.json in `directory` with every service on a free port; sections merged from `overrides`,
+    or swapped whole for those in `replace` (so a test sees a section's code defaults, not the shipped file's)."""
     config = json.loads((PROJECT_ROOT / "config.json").read_text())
     for name, port in zip(SERVICE_NAMES, free_ports(len(SERVICE_NAMES)), strict=True):
         config["services"][name]["port"] = port
@@ -46,6 +51,7 @@ def write_config(
     config["orchestrator"].update({"stop_timeout_s": 5})
     for section, values in (overrides or {}).items():
         config.setdefault(section, {}).update(values)
+    config.update(replace or {})
     path = directory / "config.json"
     path.write_text(json.dumps(config, indent=2))
     return path

@@ -18,11 +18,9 @@ R = mt5.TradeRetcode
 def test_committed_config_loads_with_a_simulated_default() -> None:
     settings = load_config(PROJECT_ROOT / "config.json", model=Mt5Settings)
     section = settings.mt5
-    assert (section.adapter, section.simulated.clock, section.risk.max_volume_per_order) == (
-        "simulated",
-        "real",
-        None,
-    )
+    assert (section.adapter, section.simulated.clock) == ("simulated", "real")
+    # A new user is protected by the shipped risk limits, not only by the paper account.
+    assert section.risk.max_volume_per_order == 10.0 and section.risk.max_open_positions == 100
     assert [s.name for s in section.simulated.symbols] == ["EURUSD", "GBPUSD", "USDJPY", "XAUUSD"]
 
 
@@ -39,13 +37,13 @@ def test_committed_config_loads_with_a_simulated_default() -> None:
 def test_invalid_mt5_setting_is_refused_naming_the_key(
     tmp_path: Path, mt5_section: dict[str, object], key: str
 ) -> None:
-    path = write_config(tmp_path, overrides={"mt5": mt5_section})
+    path = write_config(tmp_path, replace={"mt5": mt5_section})
     with pytest.raises(ConfigError, match=rf"\b{key}\b"):
         load_config(path, model=Mt5Settings)
 
 
 def test_mt5linux_remote_host_is_accepted_only_when_allowed(tmp_path: Path) -> None:
-    path = write_config(tmp_path, overrides={"mt5": {"mt5linux": {"host": "10.0.0.5", "allow_remote": True}}})
+    path = write_config(tmp_path, replace={"mt5": {"mt5linux": {"host": "10.0.0.5", "allow_remote": True}}})
     assert load_config(path, model=Mt5Settings).mt5.mt5linux.host == "10.0.0.5"
 
 
