@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 from services.data.core.mt5_csv import CsvKind, parse_mt5_csv
 from services.data.core.stores import DataStores
@@ -29,7 +29,7 @@ class ImportResult:
 def import_mt5_csv(
     stores: DataStores,
     symbol: str,
-    stream: BinaryIO,
+    stream: IO[bytes],
     *,
     timeframe: str | None = None,
     progress: Callable[[int], None] | None = None,

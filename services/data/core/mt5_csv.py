@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import BinaryIO, Literal
+from typing import IO, BinaryIO, Literal
 
 import numpy as np
 
@@ -52,7 +52,7 @@ def _fail(line: int, reason: str) -> InvalidInputError:
 class _LineReader:
     """Decoded lines of a binary stream read in chunks; `progress` gets the bytes read so far."""
 
-    def __init__(self, stream: BinaryIO, chunk_bytes: int, progress: Callable[[int], None] | None) -> None:
+    def __init__(self, stream: IO[bytes], chunk_bytes: int, progress: Callable[[int], None] | None) -> None:
         self._stream = stream
         self._chunk_bytes = chunk_bytes
         self._progress = progress
@@ -233,7 +233,7 @@ class _TickRows:
 
 
 def parse_mt5_csv(
-    stream: BinaryIO,
+    stream: IO[bytes],
     *,
     timeframe: Timeframe | None = None,
     chunk_bytes: int = 1 << 22,

@@ -1,0 +1,84 @@
+"""Typed dependencies of the data service's routers: core objects from app.state, checked path values."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.data.core.collection import Collector
+from services.data.core.gap_fill import GapFillRuntime
+from services.data.core.stores import DataStores
+from services.data.settings import DataSettings
+from shared.errors import InvalidInputError, NotFoundError
+from shared.events import EventBus
+from shared.jobs import JobManager
+from shared.market.timeframes import UnknownTimeframeError, get_timeframe
+
+
+def get_settings(request: Request) -> DataSettings:
+    return request.app.state.settings
+
+
+def get_stores(request: Request) -> DataStores:
+    return request.app.state.stores
+
+
+def get_collector(request: Request) -> Collector:
+    return request.app.state.collector
+
+
+def get_jobs(request: Request) -> JobManager:
+    return request.app.state.jobs
+
+
+def get_bus(request: Request) -> EventBus:
+    return request.app.state.bus
+
+
+def get_gap_fill_runtime(request: Request) -> GapFillRuntime:
+    return request.app.state.gap_fill_runtime
+
+
+SettingsDep = Annotated[DataSettings, Depends(get_settings)]
+StoresDep = Annotated[DataStores, Depends(get_stores)]
+CollectorDep = Annotated[Collector, Depends(get_collector)]
+JobsDep = Annotated[JobManager, Depends(get_jobs)]
+BusDep = Annotated[EventBus, Depends(get_bus)]
+GapFillRuntimeDep = Annotated[GapFillRuntime, Depends(get_gap_fill_runtime)]
+
+
+def configured_symbols(settings: DataSettings) -> list[str]:
+    """Symbols the service serves: the trading symbols and any extra collection symbols."""
+    return list(dict.fromkeys([*settings.trading.symbols, *settings.collection_symbols]))
+
+
+def check_symbol(symbol: str, settings: DataSettings) -> str:
+    if symbol not in configured_symbols(settings):
+        raise NotFoundError(
+            f"unknown symbol {symbol!r}; configured: {', '.join(configured_symbols(settings))}",
+            code="unknown_symbol",
+            details={"symbol": symbol},
+        )
+    return symbol
+
+
+def check_timeframe(timeframe: str) -> str:
+    try:
+        return get_timeframe(timeframe).name
+    except UnknownTimeframeError as exc:
+        raise InvalidInputError(
+            str(exc), code="unknown_timeframe", details={"timeframe": timeframe}
+        ) from None
+
+
+def _symbol(symbol: str, settings: SettingsDep) -> str:
+    return check_symbol(symbol, settings)
+
+
+def _timeframe(timeframe: str) -> str:
+    return check_timeframe(timeframe)
+
+
+SymbolDep = Annotated[str, Depends(_symbol)]
+TimeframeDep = Annotated[str, Depends(_timeframe)]

@@ -1,0 +1,31 @@
+"""Series responses in the three forms: column-oriented JSON, Arrow IPC, MT5 export CSV."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+from fastapi.responses import Response
+
+from services.data.api.params import OutputFormat
+from services.data.core.mt5_csv import export_mt5_csv
+from shared.columnar import ARROW_MEDIA_TYPE, encode_arrow, to_columns
+from shared.service_app import FastJSONResponse
+
+
+def series_response(
+    data: np.ndarray, fmt: OutputFormat, key: str, meta: dict[str, Any], filename: str
+) -> Response:
+    """`data` (RATES_DTYPE or TICKS_DTYPE) as JSON `{**meta, key: {column: [...]}}`, Arrow or CSV."""
+    if fmt == "arrow":
+        return Response(encode_arrow(data), media_type=ARROW_MEDIA_TYPE)
+    if fmt == "csv":
+        out = io.BytesIO()
+        export_mt5_csv(data, out)
+        return Response(
+            out.getvalue(),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+        )
+    return FastJSONResponse({**meta, "count": len(data), key: to_columns(data)})

@@ -1,0 +1,74 @@
+"""`POST /import?symbol=&timeframe=`: an MT5 history export as the request body (tab or comma CSV).
+
+The body is spooled to a temporary file as it arrives (memory up to a few MB, then disk), so a large
+file is never held in memory as text; it is parsed and validated in full before anything is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from typing import IO, Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from services.data.api.deps import BusDep, SettingsDep, StoresDep, check_symbol, check_timeframe
+from services.data.core.importer import import_mt5_csv
+from services.data.core.stores import DataStores
+from services.data.schemas import ImportRead
+from shared.errors import InvalidInputError
+from shared.events import EventBus
+
+router = APIRouter(tags=["import"])
+_SPOOL_MEMORY_BYTES = 8 << 20
+_PROGRESS_INTERVAL_S = 0.25
+
+
+@router.post("/import", response_model=ImportRead)
+async def import_csv(
+    request: Request,
+    settings: SettingsDep,
+    stores: StoresDep,
+    bus: BusDep,
+    symbol: Annotated[str, Query()],
+    timeframe: Annotated[str | None, Query(description="required for a bar file")] = None,
+) -> dict[str, Any]:
+    """Import an MT5-exported bar or tick history; the first bad line is reported (422), nothing written."""
+    check_symbol(symbol, settings)
+    tf = check_timeframe(timeframe) if timeframe is not None else None
+    with tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY_BYTES) as spool:
+        async for chunk in request.stream():
+            spool.write(chunk)
+        size = spool.tell()
+        if size == 0:
+            raise InvalidInputError(
+                "the request body is empty; send the CSV file as the body", code="invalid_csv"
+            )
+        spool.seek(0)
+        result = await asyncio.to_thread(_run_import, stores, bus, symbol, tf, spool, size)
+    return {"symbol": symbol, "timeframe": tf, **result}
+
+
+def _run_import(
+    stores: DataStores, bus: EventBus, symbol: str, timeframe: str | None, stream: IO[bytes], size: int
+) -> dict[str, Any]:
+    last = [0.0]
+
+    def progress(bytes_read: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= _PROGRESS_INTERVAL_S or bytes_read == size:
+            last[0] = now
+            percent = round(100.0 * bytes_read / size, 1)
+            bus.publish_threadsafe(
+                "import.progress",
+                {"symbol": symbol, "bytes_read": bytes_read, "total_bytes": size, "percent": percent},
+            )
+
+    result = import_mt5_csv(stores, symbol, stream, timeframe=timeframe, progress=progress)
+    return {
+        "kind": result.kind,
+        "rows": result.rows,
+        "written": result.written,
+        "bytes_read": result.bytes_read,
+    }

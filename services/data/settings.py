@@ -1,0 +1,73 @@
+"""Settings of the data service: the `data` section of config.json on top of the platform's sections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+
+from shared.config import PlatformSettings, Section
+
+
+class CollectionSection(Section):
+    """On-the-fly tick collection from the mt5 service."""
+
+    auto_start: bool = Field(
+        default=False, description="start collecting at service start even if never started by request"
+    )
+    symbols: list[str] | None = Field(default=None, description="default: trading.symbols")
+    poll_interval_ms: int = Field(default=100, ge=10, le=60_000)
+    poll_max_ticks: int = Field(default=20_000, ge=100, description="ticks asked of the terminal per poll")
+    batch_max_ticks: int = Field(default=1_000, ge=1)
+    batch_max_s: float = Field(default=1.0, gt=0)
+    tick_event_interval_ms: int = Field(default=250, ge=0, description="throttle of `tick` events per symbol")
+    backfill_max_s: int = Field(
+        default=3_600, ge=0, description="how far back a first start reaches (rounded down to the day)"
+    )
+    retry_max_s: float = Field(default=5.0, gt=0, description="backoff cap while the mt5 service is down")
+
+
+class LimitsSection(Section):
+    """Bounds on one request, so a careless query cannot exhaust memory."""
+
+    max_bars_per_request: int = Field(default=1_000_000, ge=1)
+    max_ticks_per_request: int = Field(default=2_000_000, ge=1)
+    max_range_days: int = Field(default=3_700, ge=1, description="completeness and gap-fill ranges")
+
+
+class GapFillSection(Section):
+    """How gap fill asks the terminal for history."""
+
+    chunk_bars: int = Field(default=50_000, ge=1, description="bars per request to the mt5 service")
+    tick_chunk_s: int = Field(default=3_600, ge=1, description="seconds of ticks per request")
+    request_timeout_s: float = Field(default=60.0, gt=0)
+    workers: int = Field(default=2, ge=1, le=16)
+
+
+class DataSection(Section):
+    collection: CollectionSection = CollectionSection()
+    limits: LimitsSection = LimitsSection()
+    gap_fill: GapFillSection = GapFillSection()
+    storage_dir: Path = Field(default=Path("data"), description="under system.data_dir")
+
+    @field_validator("storage_dir")
+    @classmethod
+    def _relative(cls, value: Path) -> Path:
+        if value.is_absolute() or ".." in value.parts:
+            raise ValueError("must be a relative path inside system.data_dir")
+        return value
+
+
+class DataSettings(PlatformSettings):
+    """The platform settings plus the data service's section."""
+
+    data: DataSection = DataSection()
+
+    @property
+    def storage_root(self) -> Path:
+        """Where the tick partitions, the catalog, the jobs and the collection state live."""
+        return self.data_dir / self.data.storage_dir
+
+    @property
+    def collection_symbols(self) -> list[str]:
+        return self.data.collection.symbols or list(self.trading.symbols)

@@ -1,0 +1,45 @@
+"""Fixtures of the data service's integration tests: the stand-in mt5 server and a wait helper."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+
+from services.data.core.stores import DataStores
+from shared.market.timeframes import get_timeframe
+from tests.data.mt5_standin import StandinMarket
+
+T = TypeVar("T")
+
+MONDAY_JAN_8 = 1_704_672_000  # 2024-01-08 00:00 UTC
+FINISHED = ("completed", "failed", "cancelled")
+
+
+def wait_for(predicate: Callable[[], T | None], timeout_s: float, what: str, interval_s: float = 0.05) -> T:
+    """Poll until `predicate` returns something truthy, with a deadline (never a fixed sleep)."""
+    deadline = time.monotonic() + timeout_s
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval_s)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}; last: {last!r}")
+
+
+def assert_matches_market(stores: DataStores, market: StandinMarket, symbol: str, start_s: int) -> int:
+    """Stored ticks and bars of `symbol` since `start_s` equal the market's up to the last stored tick."""
+    last = stores.ticks.last_tick(symbol)
+    assert last is not None
+    last_ms = int(last["time_msc"])
+    stored = stores.ticks.read_range(symbol, start_s * 1000, last_ms + 1)
+    expected = market.market.ticks(symbol, start_s * 1000, last_ms + 1)
+    np.testing.assert_array_equal(stored, expected)
+    for name in stores.bars.stored_timeframes:
+        bars = stores.bars.read(symbol, name, start_s)
+        rates = market.market.rates_range(symbol, get_timeframe(name), start_s, last_ms // 1000, last_ms + 1)
+        np.testing.assert_array_equal(bars, rates, err_msg=f"{symbol} {name}")
+    return len(stored)
