@@ -1,12 +1,13 @@
 // Entry point: tabs (keyboard-friendly), the hub connection, and each panel's init.
 
 import { connect } from "./hub.js";
+import * as data from "./data.js";
 import * as events from "./events.js";
 import * as market from "./market.js";
 import * as servicesPanel from "./services.js";
 import * as trading from "./trading.js";
 
-const panels = { services: servicesPanel, market, trading, events };
+const panels = { services: servicesPanel, market, trading, data, events };
 const started = new Set();
 
 function selectTab(button) {
