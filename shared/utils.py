@@ -23,27 +23,32 @@ def format_response(data: Any = None, message: str | None = None, **meta: Any) -
     return body
 
 
-def parse_time_s(value: str | int | float, *, field: str = "time") -> int:
-    """Epoch seconds from ISO-8601 (naive = UTC) or an epoch number (seconds, or milliseconds if > 1e11)."""
-    if isinstance(value, int | float) or (isinstance(value, str) and _is_number(value)):
-        number = float(value)
-        return int(number // 1000) if abs(number) > 1e11 else int(number)
+def parse_time_ms(value: str | int | float, *, field: str = "time") -> int:
+    """Epoch milliseconds from ISO-8601 (naive = UTC, fractions kept) or an epoch number: milliseconds when
+    above 1e11 (which as seconds would be the year 5138), else seconds (a fraction is kept)."""
+    number = value if isinstance(value, int | float) else _number(value)
+    if number is not None and number == number:  # NaN is not a time
+        return int(number) if abs(number) > 1e11 else round(number * 1000)
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInputError(
-            f"{field}: {value!r} is neither ISO-8601 nor epoch seconds",
+            f"{field}: {value!r} is neither ISO-8601 nor an epoch time",
             code="invalid_time",
             details={"field": field, "value": value},
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return int(parsed.timestamp())
+    return round(parsed.timestamp() * 1000)
 
 
-def _is_number(text: str) -> bool:
+def parse_time_s(value: str | int | float, *, field: str = "time") -> int:
+    """Epoch seconds (floored) from the same forms `parse_time_ms` accepts."""
+    return parse_time_ms(value, field=field) // 1000
+
+
+def _number(text: str) -> float | None:
     try:
-        float(text)
+        return float(text)
     except ValueError:
-        return False
-    return True
+        return None

@@ -12,8 +12,9 @@ from fastapi.responses import Response
 
 from services.data.api.deps import SettingsDep, StoresDep, SymbolDep, TimeframeDep
 from services.data.api.formats import series_response
-from services.data.api.params import OutputFormat, check_order, optional_time_s, parse_time_ms
+from services.data.api.params import OutputFormat, check_order, optional_time_s
 from services.data.core.queries import read_bars, read_ticks
+from shared.utils import parse_time_ms
 
 router = APIRouter(tags=["market data"])
 
@@ -29,8 +30,8 @@ def get_ticks(
     format: OutputFormat = "json",
 ) -> Response:
     """Stored ticks with from <= time_msc <= to, oldest first (at most `limit`)."""
-    from_ms = parse_time_ms(from_, "from")
-    to_ms = None if to is None else parse_time_ms(to, "to")
+    from_ms = parse_time_ms(from_, field="from")
+    to_ms = None if to is None else parse_time_ms(to, field="to")
     check_order(from_ms, to_ms)
     ticks = read_ticks(
         stores,

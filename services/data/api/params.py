@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Literal
 
 from shared.errors import InvalidInputError
 from shared.utils import parse_time_s
 
 OutputFormat = Literal["json", "arrow", "csv"]
-
-
-def parse_time_ms(value: str, field: str) -> int:
-    """Epoch milliseconds from ISO-8601 (fractions kept) or an epoch number (ms if > 1e11, else s)."""
-    try:
-        number = float(value)
-    except ValueError:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise InvalidInputError(
-                f"{field}: {value!r} is neither ISO-8601 nor an epoch time",
-                code="invalid_time",
-                details={"field": field, "value": value},
-            ) from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return round(parsed.timestamp() * 1000)
-    return int(number) if abs(number) > 1e11 else round(number * 1000)
 
 
 def optional_time_s(value: str | None, field: str) -> int | None:

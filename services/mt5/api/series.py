@@ -7,7 +7,6 @@ full copy of itself as one body: JSON one column at a time, Arrow one record bat
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import numpy as np
@@ -17,33 +16,10 @@ from fastapi import Request
 from starlette.responses import StreamingResponse
 
 from shared.columnar import ARROW_MEDIA_TYPE
-from shared.errors import InvalidInputError
 
 SeriesFormat = Literal["json", "arrow"]
 ARROW_BATCH_ROWS = 128 * 1024
 _ARROW_EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"
-_EPOCH_MS_THRESHOLD = 1e11  # numbers above are milliseconds (1e11 s is the year 5138)
-
-
-def parse_time_ms(value: str, *, field: str) -> int:
-    """Epoch milliseconds from ISO-8601 (naive = UTC), epoch seconds (may have a fraction) or epoch ms."""
-    try:
-        number = float(value)
-    except ValueError:
-        number = None
-    if number is not None and number == number:
-        return int(number) if abs(number) > _EPOCH_MS_THRESHOLD else round(number * 1000)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInputError(
-            f"{field}: {value!r} is neither ISO-8601 nor an epoch number",
-            code="invalid_time",
-            details={"field": field, "value": value},
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return round(parsed.timestamp() * 1000)
 
 
 def wants_arrow(request: Request, fmt: SeriesFormat | None) -> bool:
