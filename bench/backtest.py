@@ -1,10 +1,11 @@
 """Backtest engine benchmark: SMA(10,20) crossover on 1,000,000 random-walk bars (seed 42).
 
 Compares this engine (warm, in-process) with backtesting.py and vectorbt `Portfolio.from_signals` (warm),
-asserting identical trades; then a 100-combination grid on 2 processes, and peak memory for 10,000,000 bars
+asserting identical trades; the same backtest through the backtesting service's HTTP API end to end
+(bench/backtest_http.py); then a 100-combination grid on 2 processes, and peak memory for 10,000,000 bars
 (measured in a fresh process). Prints figures; asserts no timings.
 
-    .venv/bin/python bench/backtest.py [--bars 1000000] [--skip-reference]
+    .venv/bin/python bench/backtest.py [--bars 1000000] [--skip-reference] [--skip-http]
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bars", type=int, default=1_000_000)
     parser.add_argument("--skip-reference", action="store_true", help="skip backtesting.py (slow)")
+    parser.add_argument("--skip-http", action="store_true", help="skip the HTTP end-to-end figure")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -168,6 +170,13 @@ def main() -> None:
             f"backtesting.py 0.6.6: {ref_s:.2f} s -> this engine is {ref_s / ours_s:.0f}x as fast "
             "(trades identical)"
         )
+
+    if not args.skip_http:
+        from bench.backtest_http import bench_http
+
+        trades = bench_http(bars, PARAMS, CONFIG.initial_balance)["trades"]
+        http_trades = np.c_[trades["entry_bar"], trades["exit_bar"], trades["size"]]
+        assert np.array_equal(http_trades, ours), "trades through the HTTP API differ"
 
     space = {"fast": ParamRange(start=5, stop=50, step=5), "slow": ParamRange(start=60, stop=150, step=10)}
     registry = StrategyRegistry.with_builtins()

@@ -1,14 +1,82 @@
-"""The backtesting service's app: Backtest jobs, parameter optimisation, walk-forward analysis, result storage."""
+"""The backtesting service's app: backtest jobs, parameter optimisation, walk-forward analysis, result storage."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
-from shared.config import PlatformSettings
+from services.backtesting.api import backtests, searches, strategies
+from services.backtesting.core.bar_spool import BarSpool
+from services.backtesting.core.jobs import strategy_registry
+from services.backtesting.core.launcher import RunLauncher, RunPaths
+from services.backtesting.core.market_data import MarketData
+from services.backtesting.core.runs import RunCatalog
+from services.backtesting.core.summaries import SummaryStore
+from services.backtesting.settings import BacktestingSettings
+from shared.clients import ServiceClient
+from shared.jobs import JobManager
 from shared.service_app import create_service_app
 
+NAME = "backtesting"
+log = logging.getLogger(__name__)
 
-def create_app(settings: PlatformSettings) -> FastAPI:
+
+def create_app(settings: BacktestingSettings) -> FastAPI:
+    section = settings.backtesting
+    folder = settings.strategies_path
+    jobs_db = settings.jobs_db_path
+    summaries_db = jobs_db.parent / "summaries.sqlite"
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Load user strategies first: a broken strategy module should stop the start, not fail jobs later.
+        registry = strategy_registry(str(folder) if folder else None)
+        jobs = JobManager(
+            jobs_db, app.state.bus, workers=section.workers, progress_interval_s=section.progress_interval_s
+        )
+        spool = BarSpool(jobs_db.parent / "bars")
+        if removed := spool.clear():
+            log.info("removed %d bar files left by jobs of an earlier run", removed)
+        summaries = SummaryStore(summaries_db)
+        timeout = section.data_timeout_s
+        market = MarketData(
+            ServiceClient(settings, "data", timeout_s=timeout),
+            ServiceClient(settings, "mt5", timeout_s=timeout),
+            settings.trading.symbols,
+        )
+        app.state.registry = registry
+        app.state.catalog = RunCatalog(jobs, summaries, default_points=section.default_equity_points)
+        app.state.launcher = RunLauncher(
+            jobs=jobs,
+            registry=registry,
+            market=market,
+            spool=spool,
+            section=section,
+            paths=RunPaths(
+                strategies_folder=str(folder) if folder else None,
+                summaries_db=str(summaries_db),
+            ),
+        )
+        jobs.start()
+        try:
+            yield
+        finally:
+            await jobs.aclose()
+            await market.aclose()
+            summaries.close()
+
+    async def health(app: FastAPI) -> dict[str, Any]:
+        return {"strategies": {"ok": True, "count": len(app.state.registry.names())}}
+
     return create_service_app(
-        "backtesting",
+        NAME,
         settings,
+        routers=[strategies.router, backtests.router, searches.router],
+        lifespan=lifespan,
+        health_checks=health,
         description="Backtest jobs, parameter optimisation, walk-forward analysis, result storage.",
     )

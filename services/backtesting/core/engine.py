@@ -202,7 +202,7 @@ def result_from_run(
     """Trades, drawdown and metrics from one fill-loop run."""
     trades = Trades.from_records(records, time)
     with np.errstate(invalid="ignore", divide="ignore"):
-        drawdown_pct = (1.0 - equity / np.maximum.accumulate(equity)) * -100
+        drawdown = 1.0 - equity / np.maximum.accumulate(equity)
     metrics = compute_metrics(
         time=time,
         close=close,
@@ -213,8 +213,11 @@ def result_from_run(
         returns=trades.return_pct / 100,
         commissions=trades.commission,
         first_trading_bar=first_trading_bar,
+        drawdown=drawdown,
     )
-    return BacktestResult(metrics=metrics, trades=trades, time=time, equity=equity, drawdown_pct=drawdown_pct)
+    return BacktestResult(
+        metrics=metrics, trades=trades, time=time, equity=equity, drawdown_pct=drawdown * -100
+    )
 
 
 def first_signal_bar(strategy: Strategy[Any], n_bars: int) -> int:

@@ -83,6 +83,56 @@ def _record_exit(
     return trades, gross - exit_comm
 
 
+# Inlined: a call passing eight arrays costs more than the stretch of bars it skips.
+@njit(cache=True, inline="always")
+def _idle_until(
+    i: int,
+    last: int,
+    start: int,
+    pos: float,
+    cash: float,
+    entry_price: float,
+    vpp: float,
+    pos_sl: float,
+    pos_tp: float,
+    close: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    entry_long: np.ndarray,
+    exit_long: np.ndarray,
+    entry_short: np.ndarray,
+    exit_short: np.ndarray,
+    equity: np.ndarray,
+) -> int:
+    """The first bar from `i` (before `last`) the full loop must process; marks the idle bars before it.
+
+    With no pending order a bar is idle when flat without an entry signal, or holding a position whose
+    SL/TP the bar does not reach, with no exit or opposite-entry signal and equity above zero. The
+    stretches between signals are most bars, and this tight loop does only what they need."""
+    j = i
+    if pos == 0.0:
+        if cash <= 0.0:
+            return i
+        while j < last and (j < start or not (entry_long[j] or entry_short[j])):
+            equity[j] = cash
+            j += 1
+        return j
+    exits, flips = (exit_long, entry_short) if pos > 0.0 else (exit_short, entry_long)
+    while j < last and not (j >= start and (exits[j] or flips[j])):
+        # NaN levels never compare true, so a trade without SL/TP never stops here
+        if pos > 0.0:
+            if low[j] <= pos_sl or high[j] >= pos_tp:
+                break
+        elif high[j] >= pos_sl or low[j] <= pos_tp:
+            break
+        marked = cash + pos * (close[j] - entry_price) * vpp
+        if marked <= 0.0:
+            break
+        equity[j] = marked
+        j += 1
+    return j
+
+
 @njit(cache=True)
 def simulate(
     open_: np.ndarray,
@@ -128,7 +178,18 @@ def simulate(
     pos_sl = pos_tp = math.nan
     pend_close, pend_reason, pend_dir = False, EXIT_SIGNAL, 0
     pend_sl = pend_tp = math.nan
-    for i in range(n):
+    i = 0
+    while i < n:
+        # 0. skip bars where nothing can happen (no order, no signal that matters, no SL/TP touch)
+        if not pend_close and pend_dir == 0:
+            j = _idle_until(
+                i, n - 1, start, pos, cash, entry_price, vpp, pos_sl, pos_tp, close, high, low,
+                entry_long, exit_long, entry_short, exit_short, equity,
+            )  # fmt: skip
+            if j > i:
+                i = j
+                continue
+
         # 1. bar i-1's order
         if pend_close or pend_dir != 0:
             bar = i - 1 if trade_on_close else i
@@ -248,6 +309,7 @@ def simulate(
                 pend_dir = want
                 pend_sl = sl[i] if has_sl else math.nan
                 pend_tp = tp[i] if has_tp else math.nan
+        i += 1
 
     if finalize and pos != 0.0:
         trades, change = _record_exit(

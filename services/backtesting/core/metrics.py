@@ -112,6 +112,15 @@ def _drawdown_spells(time: np.ndarray, dd: np.ndarray) -> tuple[np.ndarray, np.n
     return (time[cur] - time[prev]).astype(np.float64), peaks
 
 
+def _bars_in_trades(entry_bar: np.ndarray, exit_bar: np.ndarray) -> int:
+    """Bars covered by at least one trade, entry and exit bar included. Trades follow one another, so
+    only a trade entered on its predecessor's exit bar (a reversal) overlaps, by that one bar."""
+    if len(entry_bar) == 0:
+        return 0
+    overlap = np.maximum(exit_bar[:-1] - entry_bar[1:] + 1, 0)
+    return int((exit_bar - entry_bar + 1).sum() - overlap.sum())
+
+
 def _max_run(flags: np.ndarray) -> int:
     """Length of the longest run of True."""
     edges = np.diff(np.r_[0, flags.astype(np.int8), 0])
@@ -130,17 +139,15 @@ def compute_metrics(
     returns: np.ndarray,
     commissions: np.ndarray,
     first_trading_bar: int,
+    drawdown: np.ndarray | None = None,
 ) -> Metrics:
-    """Metrics of one run. `time` is epoch seconds per bar; trade arrays hold closed trades only."""
+    """Metrics of one run. `time` is epoch seconds per bar; trade arrays hold closed trades only;
+    `drawdown` (1 - equity / running peak) may be passed when the caller has it already."""
     n_bars, n_trades = len(equity), len(pnl)
     period_s = _bar_period_s(time)
-    dd = 1.0 - equity / np.maximum.accumulate(equity)
+    dd = 1.0 - equity / np.maximum.accumulate(equity) if drawdown is None else drawdown
     spell_durations, spell_peaks = _drawdown_spells(time, dd)
-
-    have_position = np.zeros(n_bars + 1, dtype=np.int64)
-    np.add.at(have_position, entry_bar, 1)
-    np.add.at(have_position, exit_bar + 1, -1)
-    exposure = float((np.cumsum(have_position[:-1]) > 0).mean() * 100)
+    exposure = _bars_in_trades(entry_bar, exit_bar) / n_bars * 100
 
     freq_days = int(period_s // DAY_S) if math.isfinite(period_s) else 0
     days = np.floor_divide(time, DAY_S).astype(np.int64)
@@ -164,8 +171,9 @@ def compute_metrics(
             if downside
             else (math.inf if ann_return > 0 else math.nan)
         )
-        equity_log = np.log(equity[1:] / equity[:-1])
-        market_log = np.log(close[1:] / close[:-1])
+        # Differences of logs equal logs of ratios and save a division per bar.
+        equity_log = np.diff(np.log(equity))
+        market_log = np.diff(np.log(close))
         beta = math.nan
         if len(equity_log) > 1:
             # cov(equity, market) / var(market); the (n - 1) divisors cancel.

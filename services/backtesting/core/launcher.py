@@ -1,0 +1,290 @@
+"""Starting backtest, optimisation and walk-forward jobs: everything a request can get wrong is checked
+before the job exists, so a refused request persists nothing.
+
+Checks, in order: the strategy and its parameters (or every combination of a search space), the metric
+and heat-map axes, the time range, the symbol, the bars themselves (fetched from the data service with a
+bounded timeout, or posted inline), the size limits, and the strategy's warm-up against the bar count.
+Only then are the bars written to the spool and the job submitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from services.backtesting.core.bar_spool import BarSpool, discard_bars
+from services.backtesting.core.config import BacktestConfig, SymbolFacts
+from services.backtesting.core.engine import first_signal_bar
+from services.backtesting.core.jobs import backtest_job, optimization_job, walk_forward_job
+from services.backtesting.core.market_data import MarketData
+from services.backtesting.core.optimize import ParamRange, metric_field, plan_combinations
+from services.backtesting.core.runs import public_job
+from services.backtesting.core.walk_forward import window_bounds
+from services.backtesting.schemas import (
+    BacktestRequest,
+    InlineBars,
+    MarketInput,
+    OptimizeRequest,
+    RunInput,
+    SearchInput,
+    WalkForwardRequest,
+)
+from services.backtesting.settings import BacktestingSection
+from shared.errors import InvalidInputError
+from shared.jobs import JobFunction, JobManager
+from shared.market.timeframes import UnknownTimeframeError, get_timeframe
+from shared.trading.registry import StrategyRegistry
+from shared.trading.strategy import Strategy
+from shared.utils import parse_time_s
+
+
+@dataclass(frozen=True, slots=True)
+class RunPaths:
+    """Where job processes find what the service set up (stored in each job's private `_run` block)."""
+
+    strategies_folder: str | None
+    summaries_db: str
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """The bars of a request, the symbol's facts, and how the bars were chosen (stored with the job)."""
+
+    columns: dict[str, np.ndarray]
+    facts: SymbolFacts
+    source: dict[str, Any]
+
+    @property
+    def n_bars(self) -> int:
+        return len(self.columns["time"])
+
+
+def inline_columns(bars: InlineBars) -> dict[str, np.ndarray]:
+    """Posted bars as numpy columns; times must increase strictly (JSON has no NaN or infinity to refuse)."""
+    cols = {
+        name: np.asarray(values, dtype=np.int64 if name == "time" else np.float64)
+        for name, values in bars.columns().items()
+    }
+    steps = np.diff(cols["time"])
+    if steps.size and steps.min() <= 0:
+        index = int(np.argmax(steps <= 0)) + 1
+        raise InvalidInputError(
+            f"bars.time must increase strictly (it does not at index {index})",
+            code="invalid_bars",
+            details={"field": "bars.time", "index": index},
+        )
+    return cols
+
+
+def _range_size(r: ParamRange) -> int:
+    """How many values a range expands to, without expanding it (a huge range must not eat memory)."""
+    if r.values is not None:
+        return len(r.values)
+    assert r.start is not None and r.stop is not None and r.step is not None
+    return max(math.floor((r.stop - r.start) / r.step + 1e-9) + 1, 0)
+
+
+def _timeframe(name: str | None) -> str:
+    try:
+        return get_timeframe(name or "").name
+    except UnknownTimeframeError as exc:
+        raise InvalidInputError(str(exc), code="unknown_timeframe", details={"field": "timeframe"}) from None
+
+
+class RunLauncher:
+    """Validates run requests and submits them as jobs."""
+
+    def __init__(
+        self,
+        *,
+        jobs: JobManager,
+        registry: StrategyRegistry,
+        market: MarketData,
+        spool: BarSpool,
+        section: BacktestingSection,
+        paths: RunPaths,
+    ) -> None:
+        self._jobs = jobs
+        self._registry = registry
+        self._market = market
+        self._spool = spool
+        self._section = section
+        self._paths = paths
+
+    async def start_backtest(self, req: BacktestRequest) -> dict[str, Any]:
+        strategy = self._registry.build(req.strategy, req.params)
+        market = await self._load_market(req)
+        first_signal_bar(strategy, market.n_bars)
+        stored = {"strategy": req.strategy, "params": dict(req.params)}
+        return await self._submit("backtest", backtest_job, stored, req, market)
+
+    async def start_optimization(self, req: OptimizeRequest) -> dict[str, Any]:
+        space = self._space(req)
+        if req.heatmap is not None and not set(req.heatmap) <= set(req.space):
+            raise InvalidInputError(
+                f"heatmap {list(req.heatmap)} must name parameters of the space ({', '.join(req.space)})",
+                code="invalid_heatmap",
+                details={"field": "heatmap"},
+            )
+        combos = plan_combinations(
+            space, method=req.method, samples=req.samples, seed=req.seed, fixed_params=req.params
+        )
+        deepest = await asyncio.to_thread(self._deepest_valid, req.strategy, combos)
+        market = await self._load_market(req)
+        first_signal_bar(deepest, market.n_bars)
+        stored = {
+            **self._search_fields(req, space),
+            "method": req.method,
+            "samples": req.samples,
+            "seed": req.seed,
+            "top_n": req.top_n,
+            "heatmap": list(req.heatmap) if req.heatmap else None,
+            "combinations": len(combos),
+        }
+        return await self._submit("optimization", optimization_job, stored, req, market)
+
+    async def start_walk_forward(self, req: WalkForwardRequest) -> dict[str, Any]:
+        space = self._space(req)
+        combos = plan_combinations(space, fixed_params=req.params)
+        deepest = await asyncio.to_thread(self._deepest_valid, req.strategy, combos)
+        first_signal_bar(deepest, req.in_sample_bars)  # every in-sample search must be able to trade
+        market = await self._load_market(req)
+        windows = window_bounds(market.n_bars, req.in_sample_bars, req.out_of_sample_bars, req.anchored)
+        if not windows:
+            raise InvalidInputError(
+                f"{market.n_bars} bars hold no in-sample {req.in_sample_bars} + out-of-sample "
+                f"{req.out_of_sample_bars} window",
+                code="insufficient_data",
+                details={"bars": market.n_bars},
+            )
+        stored = {
+            **self._search_fields(req, space),
+            "in_sample_bars": req.in_sample_bars,
+            "out_of_sample_bars": req.out_of_sample_bars,
+            "anchored": req.anchored,
+            "windows": len(windows),
+        }
+        return await self._submit("walk_forward", walk_forward_job, stored, req, market)
+
+    def _space(self, req: SearchInput) -> dict[str, ParamRange]:
+        """The search space as core ranges; refuses unknown strategies and metrics and oversized grids."""
+        self._registry.get(req.strategy)
+        metric_field(req.metric)
+        space = {name: spec.to_range() for name, spec in req.space.items()}
+        size = math.prod(_range_size(r) for r in space.values())
+        if size > self._section.max_combinations:
+            raise InvalidInputError(
+                f"the space holds {size:,} combinations; at most {self._section.max_combinations:,} "
+                "are allowed (backtesting.max_combinations)",
+                code="too_many_combinations",
+                details={"field": "space", "combinations": size},
+            )
+        return space
+
+    def _deepest_valid(self, name: str, combos: list[dict[str, Any]]) -> Strategy[Any]:
+        """The valid combination with the longest warm-up; refuses a space with no valid combination."""
+        deepest: Strategy[Any] | None = None
+        first_error: InvalidInputError | None = None
+        for params in combos:
+            try:
+                strategy = self._registry.build(name, params)
+            except InvalidInputError as exc:
+                first_error = first_error or exc
+                continue
+            if deepest is None or strategy.warmup > deepest.warmup:
+                deepest = strategy
+        if deepest is None:
+            assert first_error is not None  # combos is never empty: expand_space refuses empty ranges
+            raise InvalidInputError(
+                f"no combination of the space is valid; e.g. {first_error.message}",
+                code="invalid_params",
+                details=first_error.details,
+            )
+        return deepest
+
+    @staticmethod
+    def _search_fields(req: SearchInput, space: Mapping[str, ParamRange]) -> dict[str, Any]:
+        return {
+            "strategy": req.strategy,
+            "params": dict(req.params),
+            "space": {name: r.model_dump(exclude_none=True) for name, r in space.items()},
+            "metric": req.metric,
+            "maximize": req.maximize,
+        }
+
+    async def _load_market(self, req: MarketInput) -> Market:
+        if req.bars is not None:
+            columns = await asyncio.to_thread(inline_columns, req.bars)
+            source: dict[str, Any] = {"source": "inline", "symbol": req.symbol, "timeframe": req.timeframe}
+            facts = req.symbol_facts or (
+                await self._market.symbol_facts(req.symbol) if req.symbol else SymbolFacts()
+            )
+        else:
+            assert req.symbol is not None and req.from_ is not None and req.to is not None  # schema checked
+            timeframe = _timeframe(req.timeframe)
+            from_s, to_s = parse_time_s(req.from_, field="from"), parse_time_s(req.to, field="to")
+            if from_s >= to_s:
+                raise InvalidInputError(
+                    f"empty range: from ({from_s}) must be before to ({to_s})",
+                    code="empty_range",
+                    details={"from": from_s, "to": to_s},
+                )
+            facts = req.symbol_facts or await self._market.symbol_facts(req.symbol)
+            columns = await self._market.bars(req.symbol, timeframe, from_s, to_s, allow_gaps=req.allow_gaps)
+            if len(columns["time"]) == 0:
+                raise InvalidInputError(
+                    f"no {req.symbol} {timeframe} bars in [{from_s}, {to_s})",
+                    code="empty_range",
+                    details={"symbol": req.symbol, "timeframe": timeframe, "from": from_s, "to": to_s},
+                )
+            source = {
+                "source": "data",
+                "symbol": req.symbol,
+                "timeframe": timeframe,
+                "from": from_s,
+                "to": to_s,
+            }
+        n_bars = len(columns["time"])
+        if n_bars > self._section.max_bars:
+            raise InvalidInputError(
+                f"{n_bars:,} bars exceed the limit of {self._section.max_bars:,} (backtesting.max_bars)",
+                code="too_many_bars",
+                details={"bars": n_bars, "max_bars": self._section.max_bars},
+            )
+        return Market(columns=columns, facts=facts, source={**source, "bars": n_bars})
+
+    def _config(self, req: RunInput, facts: SymbolFacts) -> BacktestConfig:
+        return BacktestConfig(
+            initial_balance=req.initial_balance,
+            leverage=req.leverage,
+            costs=req.costs or self._section.default_costs,
+            sizing=req.sizing,
+            fill=req.fill,
+            finalize_trades=req.finalize_trades,
+            symbol=facts,
+        )
+
+    async def _submit(
+        self, kind: str, fn: JobFunction, stored: dict[str, Any], req: RunInput, market: Market
+    ) -> dict[str, Any]:
+        config = self._config(req, market.facts)
+        bars_file = await asyncio.to_thread(self._spool.write, market.columns)
+        run = {
+            "bars_file": bars_file,
+            "strategies_folder": self._paths.strategies_folder,
+            "summaries_db": self._paths.summaries_db,
+            "stored_equity_points": self._section.stored_equity_points,
+            "workers": self._section.optimize_workers,
+        }
+        params = {**stored, **market.source, "config": config.model_dump(mode="json"), "_run": run}
+        try:
+            job = self._jobs.submit(kind, params, fn)
+        except BaseException:
+            discard_bars(bars_file)
+            raise
+        return public_job(job)

@@ -1,0 +1,101 @@
+"""Bars and symbol facts from the other services, checked before a job is created.
+
+Bars come from the data service (`/completeness` first, so incomplete history is refused with the missing
+ranges named, then `/ohlc` in the Arrow form); its `to` is inclusive, ours exclusive. Symbol facts come from the mt5 service's `/symbols/{symbol}`;
+when the mt5 service is not reachable, the built-in specification of a configured symbol is used (its tick
+value then assumes the profit currency is the account currency), so backtests do not need a terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from services.backtesting.core.config import SymbolFacts
+from shared.clients import ServiceClient
+from shared.errors import InvalidInputError, NotFoundError, ServiceUnavailableError, UpstreamTimeoutError
+from shared.market.records import RATES_DTYPE
+from shared.market.symbols import DEFAULT_SYMBOLS
+
+BAR_FIELDS = ("time", "open", "high", "low", "close", "tick_volume", "spread")
+_DEFAULT_SPECS = {spec.name: spec for spec in DEFAULT_SYMBOLS}
+_MISSING_NAMED = 5  # missing ranges spelled out in the message; all of them are in the details
+
+
+def _iso(epoch_s: int) -> str:
+    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def facts_from_mt5(info: dict[str, Any]) -> SymbolFacts:
+    """SymbolFacts from an MT5 `symbol_info` record (tick value already in account currency)."""
+    return SymbolFacts(
+        point=info["point"],
+        tick_size=info["trade_tick_size"],
+        tick_value=info["trade_tick_value"],
+        volume_min=info["volume_min"],
+        volume_step=info["volume_step"],
+        volume_max=info["volume_max"],
+    )
+
+
+def missing_ranges_message(symbol: str, timeframe: str, missing: Sequence[Sequence[int]]) -> str:
+    """'history of EURUSD M1 is incomplete: missing 2024-01-02T00:00:00Z..2024-01-02T06:00:00Z, ...'."""
+    named = ", ".join(f"{_iso(int(a))}..{_iso(int(b))}" for a, b in missing[:_MISSING_NAMED])
+    more = f" and {len(missing) - _MISSING_NAMED} more" if len(missing) > _MISSING_NAMED else ""
+    return (
+        f"history of {symbol} {timeframe} is incomplete: missing {named}{more} "
+        "(fill the gaps with POST /gap-fill on the data service, or send allow_gaps=true)"
+    )
+
+
+class MarketData:
+    """The data and mt5 services as seen by the backtesting service."""
+
+    def __init__(self, data: ServiceClient, mt5: ServiceClient, symbols: Sequence[str]) -> None:
+        self._data = data
+        self._mt5 = mt5
+        self._symbols = frozenset(symbols)
+
+    async def aclose(self) -> None:
+        await self._data.aclose()
+        await self._mt5.aclose()
+
+    async def symbol_facts(self, symbol: str) -> SymbolFacts:
+        """The symbol's facts from mt5, else the built-in spec of a configured symbol; 404 unknown_symbol."""
+        try:
+            return facts_from_mt5(await self._mt5.get_json(f"/symbols/{symbol}"))
+        except (ServiceUnavailableError, UpstreamTimeoutError):
+            spec = _DEFAULT_SPECS.get(symbol)
+            if spec is None or symbol not in self._symbols:
+                raise NotFoundError(
+                    f"unknown symbol {symbol!r} (the mt5 service is not reachable; configured symbols with "
+                    f"built-in facts: {', '.join(sorted(self._symbols & set(_DEFAULT_SPECS)))})",
+                    code="unknown_symbol",
+                    details={"symbol": symbol},
+                ) from None
+            return SymbolFacts.from_spec(spec)
+
+    async def bars(
+        self, symbol: str, timeframe: str, from_s: int, to_s: int, *, allow_gaps: bool
+    ) -> dict[str, np.ndarray]:
+        """Bars in [from_s, to_s) as columns; InvalidInputError(history_incomplete) naming missing ranges."""
+        window = {"from": from_s, "to": to_s - 1}  # the data service's `to` is inclusive
+        if not allow_gaps:
+            report = await self._data.get_json(f"/completeness/{symbol}/{timeframe}", window)
+            missing = [(int(r["from"]), int(r["to"])) for r in report.get("missing") or []]
+            if missing:
+                raise InvalidInputError(
+                    missing_ranges_message(symbol, timeframe, missing),
+                    code="history_incomplete",
+                    details={
+                        "symbol": symbol,
+                        "timeframe": timeframe,
+                        "missing": [list(r) for r in missing],
+                        "percent": report.get("percent"),
+                    },
+                )
+        rates = await self._data.get_array(f"/ohlc/{symbol}/{timeframe}", RATES_DTYPE, window)
+        return {name: rates[name] for name in BAR_FIELDS}

@@ -1,0 +1,168 @@
+"""Request and response models of the backtesting service."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.backtesting.core.config import CostConfig, FillTiming, SymbolFacts
+from services.backtesting.core.optimize import ParamRange
+from shared.trading.sizing import SizingConfig
+
+TimeValue = str | int | float
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class InlineBars(_Request):
+    """Bars posted with the request, column-oriented; `time` is the bar open in epoch seconds."""
+
+    time: list[int] = Field(min_length=1)
+    open: list[float]
+    high: list[float]
+    low: list[float]
+    close: list[float]
+    tick_volume: list[float] | None = None
+    spread: list[float] | None = Field(default=None, description="points, for costs.spread_from_bars")
+
+    @model_validator(mode="after")
+    def _same_length(self) -> InlineBars:
+        n = len(self.time)
+        ragged = [
+            name
+            for name in ("open", "high", "low", "close", "tick_volume", "spread")
+            if getattr(self, name) is not None and len(getattr(self, name)) != n
+        ]
+        if ragged:
+            raise ValueError(f"columns {', '.join(ragged)} differ in length from time ({n})")
+        return self
+
+    def columns(self) -> dict[str, list[Any]]:
+        return {name: values for name, values in self.model_dump().items() if values is not None}
+
+
+class MarketInput(_Request):
+    """Where the bars come from: the data service (symbol, timeframe, from, to) or `bars` in the request.
+
+    With inline bars, `symbol` is optional and only selects the symbol facts; without symbol and
+    `symbol_facts`, P&L is in "units" (1 unit moves 1 money per 1.0 of price), as backtesting.py counts."""
+
+    symbol: str | None = Field(default=None, min_length=1, max_length=32)
+    timeframe: str | None = Field(default=None, examples=["H1"])
+    from_: TimeValue | None = Field(default=None, alias="from", description="ISO-8601 or epoch seconds")
+    to: TimeValue | None = Field(default=None, description="exclusive; ISO-8601 or epoch seconds")
+    bars: InlineBars | None = None
+    allow_gaps: bool = Field(default=False, description="run even when the data service reports gaps")
+    symbol_facts: SymbolFacts | None = Field(default=None, description="override the symbol's facts")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> MarketInput:
+        if self.bars is None:
+            absent = [
+                name
+                for name, value in (
+                    ("symbol", self.symbol),
+                    ("timeframe", self.timeframe),
+                    ("from", self.from_),
+                    ("to", self.to),
+                )
+                if value is None
+            ]
+            if absent:
+                raise ValueError(f"without inline bars, give {', '.join(absent)}")
+        return self
+
+
+class RunInput(_Request):
+    """Account, costs, sizing and fill timing of every run in the job."""
+
+    initial_balance: float = Field(default=10_000.0, gt=0)
+    leverage: float = Field(default=1.0, gt=0, le=1000)
+    costs: CostConfig | None = Field(default=None, description="default: backtesting.default_costs")
+    sizing: SizingConfig = SizingConfig()
+    fill: FillTiming = FillTiming.NEXT_OPEN
+    finalize_trades: bool = False
+
+
+class BacktestRequest(MarketInput, RunInput):
+    strategy: str = Field(min_length=1, examples=["sma_crossover"])
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ParamSpace(_Request):
+    """Values of one parameter: min..max (inclusive) by step, or an explicit list."""
+
+    min: float | None = None
+    max: float | None = None
+    step: float | None = Field(default=None, gt=0)
+    values: list[int | float | bool | str] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ParamSpace:
+        if self.values is None:
+            if self.min is None or self.max is None or self.step is None:
+                raise ValueError("give values, or min, max and step")
+            if self.min > self.max:
+                raise ValueError(f"min {self.min} exceeds max {self.max}")
+        elif self.min is not None or self.max is not None or self.step is not None:
+            raise ValueError("give values, or min, max and step, not both")
+        return self
+
+    def to_range(self) -> ParamRange:
+        if self.values is not None:
+            return ParamRange(values=self.values)
+        return ParamRange(start=self.min, stop=self.max, step=self.step)
+
+
+class SearchInput(_Request):
+    strategy: str = Field(min_length=1)
+    params: dict[str, Any] = Field(default_factory=dict, description="fixed parameters, not searched")
+    space: dict[str, ParamSpace] = Field(min_length=1)
+    metric: str = Field(default="Sharpe Ratio", description="Metrics field or backtesting.py name")
+    maximize: bool = True
+
+
+class OptimizeRequest(MarketInput, RunInput, SearchInput):
+    method: Literal["grid", "random"] = "grid"
+    samples: int = Field(default=100, ge=1, description="random search: combinations drawn")
+    seed: int = 0
+    top_n: int = Field(default=10, ge=1, le=1000)
+    heatmap: tuple[str, str] | None = Field(default=None, description="two space parameters: x, y")
+
+
+class WalkForwardRequest(MarketInput, RunInput, SearchInput):
+    in_sample_bars: int = Field(ge=2)
+    out_of_sample_bars: int = Field(ge=1)
+    anchored: bool = False
+
+
+class JobRead(BaseModel):
+    """A job's state (its parameters as requested, minus inline bars)."""
+
+    id: str
+    kind: str
+    state: Literal["queued", "running", "completed", "failed", "cancelled"]
+    percent: float
+    message: str
+    params: dict[str, Any]
+    error: dict[str, Any] | None
+    created_ms: int
+    started_ms: int | None
+    finished_ms: int | None
+
+
+class BacktestListItem(JobRead):
+    summary: dict[str, Any] | None = Field(default=None, description="headline metrics once completed")
+
+
+class JobWithResult(JobRead):
+    result: dict[str, Any] | None = None
+
+
+class StrategyInfo(BaseModel):
+    name: str
+    description: str
+    params_schema: dict[str, Any]

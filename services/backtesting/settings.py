@@ -1,0 +1,54 @@
+"""The backtesting service's settings: the `backtesting` section of config.json on the platform base."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+
+from services.backtesting.core.config import CostConfig
+from shared.config import PlatformSettings, Section
+
+
+def _cpu_count() -> int:
+    return os.cpu_count() or 1
+
+
+class BacktestingSection(Section):
+    """Job pool, strategy folder, limits and defaults of backtests."""
+
+    workers: int = Field(default_factory=_cpu_count, ge=1, description="job processes (default: CPU count)")
+    optimize_workers: int = Field(
+        default_factory=_cpu_count, ge=1, description="processes one optimisation job fans out to"
+    )
+    strategies_folder: Path | None = Field(
+        default=None, description="user strategy modules (relative to the config file); none = built-ins only"
+    )
+    max_bars: int = Field(default=20_000_000, ge=100, description="largest series one job accepts")
+    max_combinations: int = Field(default=100_000, ge=1, description="largest optimisation grid")
+    default_costs: CostConfig = CostConfig()
+    stored_equity_points: int = Field(
+        default=10_000, ge=2, description="equity curve points kept with a result"
+    )
+    default_equity_points: int = Field(
+        default=1_000, ge=2, description="equity curve points returned when max_points is not given"
+    )
+    data_timeout_s: float = Field(
+        default=30.0, gt=0, description="bound on fetching bars before a job starts"
+    )
+    jobs_db: Path = Field(default=Path("backtesting/jobs.sqlite"), description="relative to data_dir")
+    progress_interval_s: float = Field(default=0.25, ge=0, description="least time between progress events")
+
+
+class BacktestingSettings(PlatformSettings):
+    backtesting: BacktestingSection = BacktestingSection()
+
+    @property
+    def jobs_db_path(self) -> Path:
+        return (self.data_dir / self.backtesting.jobs_db).resolve()
+
+    @property
+    def strategies_path(self) -> Path | None:
+        folder = self.backtesting.strategies_folder
+        return None if folder is None else (self.base_dir / folder).resolve()
