@@ -1,13 +1,14 @@
 // Entry point: tabs (keyboard-friendly), the hub connection, and each panel's init.
 
 import { connect } from "./hub.js";
+import * as backtests from "./backtests.js";
 import * as data from "./data.js";
 import * as events from "./events.js";
 import * as market from "./market.js";
 import * as servicesPanel from "./services.js";
 import * as trading from "./trading.js";
 
-const panels = { services: servicesPanel, market, trading, data, events };
+const panels = { services: servicesPanel, market, trading, backtests, data, events };
 const started = new Set();
 
 function selectTab(button) {

@@ -1,0 +1,283 @@
+// Backtests panel: a form generated from the strategy's schema, progress from events, results (equity,
+// drawdown, metrics, trades), comparison of two runs, optimisation (sortable table, heat map), walk-forward.
+
+import { get, post } from "./api.js";
+import { on } from "./hub.js";
+import { drawLines } from "./linechart.js";
+import { numericParams, schemaFields, schemaValues } from "./schema_form.js";
+import { attempt, el, fmtNum, fmtTime, toast } from "./ui.js";
+
+let strategies = {};
+const waiting = new Map();  // job id → what to do when it finishes
+
+function panel() { return document.getElementById("panel-backtests"); }
+const byId = (id) => document.getElementById(id);
+
+function build() {
+  const day = (d) => d.toISOString().slice(0, 10);
+  panel().replaceChildren(
+    el("form", { class: "card", id: "bt-form", "aria-label": "Backtest" },
+      el("h2", {}, "Backtest"),
+      el("div", { class: "row" },
+        el("label", { for: "bt-strategy" }, "Strategy"), el("select", { id: "bt-strategy" }),
+        el("label", { for: "bt-symbol" }, "Symbol"), el("select", { id: "bt-symbol" }),
+        el("label", { for: "bt-timeframe" }, "Timeframe"), el("select", { id: "bt-timeframe" }, ["M5", "M15", "M30", "H1", "H4", "D1"].map((tf) => el("option", { value: tf, selected: tf === "M15" }, tf))),
+        el("label", { for: "bt-from" }, "From"), el("input", { id: "bt-from", type: "date", value: day(new Date(Date.now() - 30 * 86400e3)) }),
+        el("label", { for: "bt-to" }, "To"), el("input", { id: "bt-to", type: "date", value: day(new Date(Date.now() - 86400e3)) })),
+      el("div", { class: "row mt", id: "bt-params" }),
+      el("div", { class: "row mt" },
+        el("label", { for: "bt-balance" }, "Balance"), el("input", { id: "bt-balance", type: "number", value: 10000, class: "w-7" }),
+        el("label", { for: "bt-leverage" }, "Leverage"), el("input", { id: "bt-leverage", type: "number", value: 100, class: "w-5" }),
+        el("label", { for: "bt-sizing" }, "Sizing"), el("select", { id: "bt-sizing" }, ["fixed", "equity_fraction", "risk_percent"].map((m) => el("option", { value: m }, m))),
+        el("label", { for: "bt-size" }, "Size"), el("input", { id: "bt-size", type: "number", step: "any", value: 0.1, class: "w-5" }),
+        el("label", { for: "bt-spread" }, "Spread (points)"), el("input", { id: "bt-spread", type: "number", value: 10, class: "w-5" }),
+        el("label", { for: "bt-commission" }, "Commission / lot"), el("input", { id: "bt-commission", type: "number", step: "any", value: 3.5, class: "w-5" }),
+        el("button", { type: "submit", id: "bt-run" }, "Run backtest")),
+      el("progress", { id: "bt-progress", class: "progress", max: 100, value: 0, "aria-label": "Backtest progress" }),
+      el("p", { id: "bt-status", role: "status", "aria-live": "polite" })),
+    el("div", { class: "card", id: "bt-result", hidden: true },
+      el("h2", {}, "Result"),
+      el("div", { class: "kpis", id: "bt-metrics" }),
+      el("canvas", { class: "chart small", id: "bt-equity", role: "img", "aria-label": "Equity curve" }),
+      el("canvas", { class: "chart small", id: "bt-drawdown", role: "img", "aria-label": "Drawdown curve" }),
+      el("details", {}, el("summary", {}, "All metrics"), el("table", { class: "grid", id: "bt-metrics-table" })),
+      el("details", {}, el("summary", {}, "Trades"), el("div", { class: "table-wrap" }, el("table", { class: "grid", id: "bt-trades" })))),
+    el("div", { class: "card" },
+      el("h2", {}, "Runs"),
+      el("div", { class: "row" }, el("button", { type: "button", id: "bt-compare" }, "Compare the two selected")),
+      el("div", { class: "table-wrap" }, el("table", { class: "grid", id: "bt-runs" })),
+      el("div", { id: "bt-comparison" })),
+    el("form", { class: "card", id: "opt-form", "aria-label": "Optimisation" },
+      el("h2", {}, "Optimise / walk-forward"),
+      el("div", { class: "row", id: "opt-space" }),
+      el("div", { class: "row mt" },
+        el("label", { for: "opt-metric" }, "Rank by"),
+        el("select", { id: "opt-metric" }, ["Sharpe Ratio", "Return [%]", "Profit Factor", "SQN", "Calmar Ratio"].map((m) => el("option", { value: m }, m))),
+        el("button", { type: "submit", id: "opt-run" }, "Optimise"),
+        el("label", { for: "wf-is" }, "In-sample bars"), el("input", { id: "wf-is", type: "number", value: 600, class: "w-6" }),
+        el("label", { for: "wf-oos" }, "Out-of-sample bars"), el("input", { id: "wf-oos", type: "number", value: 200, class: "w-6" }),
+        el("label", {}, el("input", { type: "checkbox", id: "wf-anchored" }), " anchored"),
+        el("button", { type: "button", id: "wf-run" }, "Walk forward")),
+      el("progress", { id: "opt-progress", class: "progress", max: 100, value: 0, "aria-label": "Optimisation progress" }),
+      el("p", { id: "opt-status", role: "status", "aria-live": "polite" }),
+      el("div", { class: "table-wrap" }, el("table", { class: "grid", id: "opt-table" })),
+      el("div", { class: "table-wrap" }, el("table", { class: "grid heat", id: "opt-heatmap" })),
+      el("div", { class: "table-wrap" }, el("table", { class: "grid", id: "wf-windows" })),
+      el("canvas", { class: "chart small", id: "wf-equity", role: "img", "aria-label": "Stitched out-of-sample equity", hidden: true })),
+  );
+  byId("bt-strategy").addEventListener("change", renderParams);
+  byId("bt-form").addEventListener("submit", (e) => { e.preventDefault(); runBacktest(); });
+  byId("bt-compare").addEventListener("click", compare);
+  byId("opt-form").addEventListener("submit", (e) => { e.preventDefault(); search("/api/backtesting/optimize", "opt"); });
+  byId("wf-run").addEventListener("click", () => search("/api/backtesting/walk-forward", "wf"));
+}
+
+function renderParams() {
+  const s = strategies[byId("bt-strategy").value];
+  byId("bt-params").replaceChildren(el("strong", {}, "Parameters"), ...schemaFields(s.params_schema, "bt-param"));
+  byId("opt-space").replaceChildren(el("strong", {}, "Search"), ...numericParams(s.params_schema).slice(0, 2).map(([name, p]) => {
+    const d = p.default ?? 1, step = p.type === "integer" ? Math.max(1, Math.round(d / 4)) : d / 4;
+    return el("span", { class: "field", "data-space": name, "data-type": p.type },
+      el("label", {}, `${p.title || name} from `), el("input", { type: "number", step: "any", value: d - 2 * step, class: "w-5", "aria-label": `${name} from`, "data-bound": "min" }),
+      el("label", {}, " to "), el("input", { type: "number", step: "any", value: d + 2 * step, class: "w-5", "aria-label": `${name} to`, "data-bound": "max" }),
+      el("label", {}, " step "), el("input", { type: "number", step: "any", value: step, class: "w-5", "aria-label": `${name} step`, "data-bound": "step" }));
+  }));
+}
+
+function market() {
+  return {
+    strategy: byId("bt-strategy").value, params: schemaValues(byId("bt-params")),
+    symbol: byId("bt-symbol").value, timeframe: byId("bt-timeframe").value,
+    from: `${byId("bt-from").value}T00:00:00Z`, to: `${byId("bt-to").value}T23:59:59Z`,
+    initial_balance: Number(byId("bt-balance").value), leverage: Number(byId("bt-leverage").value),
+    sizing: { mode: byId("bt-sizing").value, value: Number(byId("bt-size").value) },
+    costs: { spread_points: Number(byId("bt-spread").value), commission_per_lot: Number(byId("bt-commission").value) },
+  };
+}
+
+// History the data service does not have yet is fetched with a gap fill first, then the job is retried.
+async function submitWithHistory(submit, progress, status) {
+  status.className = "";
+  status.textContent = "submitting…";
+  try {
+    await submit();
+  } catch (err) {
+    if (err.code !== "history_incomplete") {
+      status.className = "error-text";
+      status.textContent = err.message;
+      return;
+    }
+    const m = market();
+    status.textContent = `${err.message} — filling the gaps first…`;
+    const job = await attempt(() => post("/api/data/gap-fill", { symbols: [m.symbol], timeframes: [m.timeframe], from: m.from, to: m.to }));
+    if (job) waiting.set(job.id, { progress, status, done: () => submitWithHistory(submit, progress, status) });
+  }
+}
+
+function runBacktest() {
+  const progress = byId("bt-progress"), status = byId("bt-status");
+  return submitWithHistory(async () => {
+    const job = await post("/api/backtesting/backtest/start", market());
+    progress.value = 0;
+    status.textContent = `backtest ${job.id} queued`;
+    waiting.set(job.id, { progress, status, done: () => showResult(job.id) });
+  }, progress, status);
+}
+
+function onJobEvent(event) {
+  const d = event.data, w = waiting.get(d.job_id);
+  if (!w) return;
+  if (event.type.endsWith(".progress")) {
+    w.progress.value = d.percent;
+    w.status.textContent = `${event.type.split(".")[0]}: ${fmtNum(d.percent, 0)}% ${d.message || ""}`;
+  } else if (event.type.endsWith(".completed")) {
+    waiting.delete(d.job_id);
+    w.progress.value = 100;
+    w.status.textContent = `${event.type.split(".")[0]} completed`;
+    w.done();
+  } else {
+    waiting.delete(d.job_id);
+    w.status.className = "error-text";
+    w.status.textContent = `${event.type.split(".")[0]} failed: ${d.reason}`;
+  }
+}
+
+const HEADLINE = [["return_pct", "Return %"], ["buy_hold_return_pct", "Buy & hold %"], ["sharpe_ratio", "Sharpe"], ["max_drawdown_pct", "Max DD %"],
+  ["trades", "Trades"], ["win_rate_pct", "Win rate %"], ["profit_factor", "Profit factor"], ["equity_final", "Final equity"]];
+
+async function showResult(id) {
+  const r = await attempt(() => get(`/api/backtesting/backtest/${id}/result?max_points=800`));
+  if (!r) return;
+  const m = r.metrics;
+  byId("bt-result").hidden = false;
+  byId("bt-metrics").replaceChildren(...HEADLINE.map(([k, label]) => el("div", { class: "kpi" }, el("div", { class: "label" }, label), el("div", { class: "value", "data-metric": k }, fmtNum(m[k], k === "trades" ? 0 : 2)))));
+  byId("bt-metrics-table").replaceChildren(el("tbody", {}, Object.entries(m).map(([k, v]) => el("tr", {}, el("th", { scope: "row" }, k), el("td", { class: "num" }, typeof v === "number" ? fmtNum(v, 4) : String(v))))));
+  drawLines(byId("bt-equity"), [{ name: "equity", time: r.equity.time, values: r.equity.equity }]);
+  drawLines(byId("bt-drawdown"), [{ name: "drawdown %", time: r.equity.time, values: r.equity.drawdown_pct }], { fill: true, percent: true });
+  const t = r.trades, n = t.entry_time.length;
+  byId("bt-trades").replaceChildren(
+    el("thead", {}, el("tr", {}, ["Entry", "Exit", "Size", "Entry price", "Exit price", "P&L", "Return %", "Exit reason"].map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, Array.from({ length: Math.min(n, 300) }, (_, i) => el("tr", {},
+      el("td", {}, fmtTime(t.entry_time[i])), el("td", {}, fmtTime(t.exit_time[i])), el("td", { class: "num" }, t.size[i]),
+      el("td", { class: "num" }, t.entry_price[i]), el("td", { class: "num" }, t.exit_price[i]),
+      el("td", { class: `num ${t.pnl[i] >= 0 ? "up" : "down"}` }, fmtNum(t.pnl[i])), el("td", { class: "num" }, fmtNum(t.return_pct[i])), el("td", {}, t.exit_reason[i])))));
+  listRuns();
+}
+
+async function listRuns() {
+  const runs = await attempt(() => get("/api/backtesting/backtests"));
+  if (!runs) return;
+  byId("bt-runs").replaceChildren(
+    el("thead", {}, el("tr", {}, ["", "When", "Strategy", "Symbol", "State", "Return %", "Sharpe", "Trades", ""].map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, runs.map((run) => {
+      const s = run.summary || {};
+      return el("tr", { "data-run": run.id },
+        el("td", {}, el("input", { type: "checkbox", value: run.id, "aria-label": `select run ${run.id}` })),
+        el("td", {}, fmtTime(run.created_ms / 1000)), el("td", {}, run.params.strategy), el("td", {}, `${run.params.symbol || "inline"} ${run.params.timeframe || ""}`),
+        el("td", {}, run.state), el("td", { class: "num" }, fmtNum(s.return_pct)), el("td", { class: "num" }, fmtNum(s.sharpe_ratio)), el("td", { class: "num" }, s.trades ?? "–"),
+        el("td", {}, el("button", { type: "button", onclick: () => showResult(run.id) }, "Show")));
+    })));
+}
+
+async function compare() {
+  const ids = [...document.querySelectorAll("#bt-runs input:checked")].map((i) => i.value);
+  if (ids.length !== 2) { toast("select exactly two runs to compare"); return; }
+  const results = await Promise.all(ids.map((id) => attempt(() => get(`/api/backtesting/backtest/${id}/result?max_points=500`))));
+  if (results.some((r) => !r)) return;
+  const canvas = el("canvas", { class: "chart small", role: "img", "aria-label": "Equity of both runs" });
+  byId("bt-comparison").replaceChildren(
+    el("table", { class: "grid", id: "bt-compare-table" },
+      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Metric"), ids.map((id, k) => el("th", { scope: "col", class: "num" }, `run ${k + 1} (${id.slice(0, 8)})`)))),
+      el("tbody", {}, HEADLINE.map(([key, label]) => el("tr", {}, el("th", { scope: "row" }, label), results.map((r) => el("td", { class: "num" }, fmtNum(r.metrics[key]))))))),
+    canvas);
+  drawLines(canvas, results.map((r, k) => ({ name: `run ${k + 1}`, time: r.equity.time, values: r.equity.equity })));
+}
+
+function space() {
+  const out = {};
+  for (const field of document.querySelectorAll("#opt-space [data-space]")) {
+    const get_ = (b) => Number(field.querySelector(`[data-bound=${b}]`).value);
+    out[field.dataset.space] = { min: get_("min"), max: get_("max"), step: get_("step") };
+  }
+  return out;
+}
+
+function search(path, kind) {
+  const m = market(), sp = space(), names = Object.keys(sp);
+  const body = { ...m, params: Object.fromEntries(Object.entries(m.params).filter(([k]) => !(k in sp))), space: sp, metric: byId("opt-metric").value };
+  if (kind === "opt") Object.assign(body, { top_n: 20, heatmap: names.length === 2 ? names : null });
+  else Object.assign(body, { in_sample_bars: Number(byId("wf-is").value), out_of_sample_bars: Number(byId("wf-oos").value), anchored: byId("wf-anchored").checked });
+  const progress = byId("opt-progress"), status = byId("opt-status");
+  return submitWithHistory(async () => {
+    const job = await post(path, body);
+    progress.value = 0;
+    status.textContent = `${kind === "opt" ? "optimisation" : "walk-forward"} ${job.id} queued`;
+    const resultPath = kind === "opt" ? `/api/backtesting/optimize/${job.id}` : `/api/backtesting/walk-forward/${job.id}`;
+    waiting.set(job.id, { progress, status, done: async () => {
+      const finished = await attempt(() => get(resultPath));
+      if (finished && finished.result) (kind === "opt" ? showOptimization : showWalkForward)(finished.result);
+    } });
+  }, progress, status);
+}
+
+function showOptimization(result) {
+  const rows = result.top, keys = Object.keys(rows[0] ? rows[0].params : {});
+  let sortKey = "score", asc = false;
+  const render = () => {
+    const sorted = [...rows].sort((a, b) => {
+      const va = sortKey === "score" ? a.score : a.params[sortKey], vb = sortKey === "score" ? b.score : b.params[sortKey];
+      return (asc ? 1 : -1) * ((va ?? -Infinity) - (vb ?? -Infinity));
+    });
+    const th = (key, label) => el("th", { scope: "col", "aria-sort": sortKey === key ? (asc ? "ascending" : "descending") : "none" },
+      el("button", { type: "button", onclick: () => { asc = sortKey === key ? !asc : false; sortKey = key; render(); } }, label));
+    byId("opt-table").replaceChildren(
+      el("caption", {}, `${result.evaluated} combinations evaluated, ${result.invalid} invalid; ranked by ${result.metric}`),
+      el("thead", {}, el("tr", {}, keys.map((k) => th(k, k)), th("score", result.metric), el("th", { scope: "col" }, "Trades"))),
+      el("tbody", {}, sorted.map((r) => el("tr", {}, keys.map((k) => el("td", { class: "num" }, r.params[k])), el("td", { class: "num" }, fmtNum(r.score, 3)), el("td", { class: "num" }, r.metrics.trades ?? r.metrics["# Trades"] ?? "–")))));
+  };
+  render();
+  const hm = result.heatmap;
+  if (!hm) { byId("opt-heatmap").replaceChildren(); return; }
+  const flat = hm.values.flat().filter((v) => v !== null), lo = Math.min(...flat), hi = Math.max(...flat);
+  byId("opt-heatmap").replaceChildren(
+    el("caption", {}, `${result.metric}: ${hm.x} (rows) × ${hm.y} (columns)`),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, `${hm.x} \\ ${hm.y}`), hm.y_values.map((v) => el("th", { scope: "col" }, v)))),
+    el("tbody", {}, hm.x_values.map((xv, i) => el("tr", {}, el("th", { scope: "row" }, xv), hm.values[i].map((v) => {
+      const cell = el("td", { class: "num", title: v === null ? "no result" : String(v) }, v === null ? "–" : fmtNum(v, 2));
+      if (v !== null) cell.style.setProperty("--cell", `hsl(${Math.round(((v - lo) / (hi - lo || 1)) * 130)} 55% 32%)`);
+      return cell;
+    })))));
+}
+
+function showWalkForward(result) {
+  byId("wf-windows").replaceChildren(
+    el("caption", {}, `${result.windows.length} windows; stitched out-of-sample return ${fmtNum(result.metrics.return_pct)} %`),
+    el("thead", {}, el("tr", {}, ["#", "In-sample bars", "Out-of-sample bars", "Chosen parameters", "IS score", "OOS return %", "OOS trades"].map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, result.windows.map((w, i) => el("tr", {},
+      el("td", {}, i + 1), el("td", {}, `${w.in_sample[0]}–${w.in_sample[1]}`), el("td", {}, `${w.out_of_sample[0]}–${w.out_of_sample[1]}`),
+      el("td", {}, JSON.stringify(w.params)), el("td", { class: "num" }, fmtNum(w.in_sample_score, 3)),
+      el("td", { class: "num" }, fmtNum(w.out_of_sample_metrics.return_pct)), el("td", { class: "num" }, w.out_of_sample_metrics.trades)))));
+  const canvas = byId("wf-equity");
+  canvas.hidden = false;
+  drawLines(canvas, [{ name: "stitched out-of-sample equity", time: result.equity.time, values: result.equity.equity }]);
+}
+
+export function init() {
+  build();
+  for (const kind of ["backtest", "optimization", "walk_forward", "gapfill"]) {
+    for (const suffix of ["progress", "completed", "failed"]) on(`${kind}.${suffix}`, onJobEvent);
+  }
+}
+
+export async function show() {
+  if (!Object.keys(strategies).length) {
+    const list = await attempt(() => get("/api/backtesting/strategies"));
+    if (!list) return;
+    strategies = Object.fromEntries(list.map((s) => [s.name, s]));
+    byId("bt-strategy").replaceChildren(...list.map((s) => el("option", { value: s.name, title: s.description, selected: s.name === "sma_crossover" }, s.name)));
+    const symbols = await attempt(() => get("/api/mt5/symbols"));
+    if (symbols) byId("bt-symbol").replaceChildren(...symbols.map((s) => el("option", { value: s.name }, s.name)));
+    renderParams();
+  }
+  listRuns();
+}
