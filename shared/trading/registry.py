@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from shared.errors import InvalidInputError, NotFoundError
 from shared.trading.builtins import BUILTIN_STRATEGIES
+from shared.trading.ml_signal import MlSignal
 from shared.trading.strategy import ParamRuleError, Strategy
 
 StrategyClass = type[Strategy]
@@ -43,8 +44,8 @@ class StrategyRegistry:
 
     @classmethod
     def with_builtins(cls) -> StrategyRegistry:
-        """A registry holding the six built-in strategies."""
-        return cls(BUILTIN_STRATEGIES)
+        """A registry holding the built-in strategies and `ml_signal` (which trades a registered model)."""
+        return cls((*BUILTIN_STRATEGIES, MlSignal))
 
     def register(self, cls: StrategyClass) -> None:
         """Add a strategy class; a second class under a taken name is refused."""

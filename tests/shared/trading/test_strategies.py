@@ -76,7 +76,7 @@ def test_strategy_allow_short_false_never_enters_short() -> None:
 
 def test_registry_lists_every_builtin_with_a_json_schema() -> None:
     listed = {s["name"]: s for s in list_strategies()}
-    assert set(listed) == {c.name for c in BUILTIN_STRATEGIES}
+    assert set(listed) == {c.name for c in BUILTIN_STRATEGIES} | {"ml_signal"}
     schema = listed["sma_crossover"]["params_schema"]
     assert schema["properties"]["fast"]["minimum"] == 2
 

@@ -1,0 +1,31 @@
+"""Typed dependencies: the core objects built in the lifespan, handed to routes."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.ai.core.launcher import TrainingLauncher
+from services.ai.core.predictor import ModelCache, Predictor
+from services.ai.core.registry import ModelRegistry
+
+
+def get_launcher(request: Request) -> TrainingLauncher:
+    return request.app.state.launcher
+
+
+def get_registry(request: Request) -> ModelRegistry:
+    return request.app.state.registry
+
+
+def get_cache(request: Request) -> ModelCache:
+    return request.app.state.model_cache
+
+
+def get_predictor(request: Request) -> Predictor:
+    return request.app.state.predictor
+
+
+LauncherDep = Annotated[TrainingLauncher, Depends(get_launcher)]
+RegistryDep = Annotated[ModelRegistry, Depends(get_registry)]
+CacheDep = Annotated[ModelCache, Depends(get_cache)]
+PredictorDep = Annotated[Predictor, Depends(get_predictor)]

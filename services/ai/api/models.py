@@ -1,0 +1,50 @@
+"""The model registry and predictions: list, read, delete, predict."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+
+from services.ai.api.deps import CacheDep, PredictorDep, RegistryDep
+from services.ai.core.market import inline_bars, timeframe_name
+from services.ai.schemas import ModelSummary, PredictRequest
+from shared.service_app import FastJSONResponse
+
+router = APIRouter(tags=["models"])
+
+
+@router.get("/models", response_model=list[ModelSummary])
+def list_models(
+    registry: RegistryDep, name: Annotated[str | None, Query(description="only versions of this name")] = None
+) -> list[dict[str, Any]]:
+    """Registered models, newest first, with headline metrics."""
+    return registry.list(name)
+
+
+@router.get("/models/{model_id}", response_class=FastJSONResponse)
+def get_model(model_id: str, registry: RegistryDep) -> FastJSONResponse:
+    """Metadata, metrics, features, label, training range, version, hyperparameters and seed of a model."""
+    return FastJSONResponse(registry.get(model_id))
+
+
+@router.delete("/models/{model_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_model(model_id: str, registry: RegistryDep, cache: CacheDep) -> None:
+    registry.delete(model_id)
+    cache.evict(model_id)
+
+
+@router.post("/models/{model_id}/predict", response_class=FastJSONResponse)
+async def predict(model_id: str, request: PredictRequest, predictor: PredictorDep) -> FastJSONResponse:
+    """Column-oriented predictions: row, time, class and class probabilities (or the predicted return)."""
+    if request.bars is not None:
+        bars = await asyncio.to_thread(inline_bars, request.bars.columns())
+        body = await predictor.on_bars(model_id, bars)
+    elif request.features is not None:
+        body = await predictor.on_features(model_id, request.features, request.time)
+    else:
+        assert request.symbol and request.timeframe and request.count  # schema checked
+        timeframe = timeframe_name(request.timeframe)
+        body = await predictor.on_latest(model_id, request.symbol, timeframe, request.count)
+    return FastJSONResponse(body)

@@ -1,0 +1,95 @@
+"""Bars for training and prediction: from the data service (`/ohlc`, Arrow form) or posted inline."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from shared.clients import ServiceClient
+from shared.errors import InvalidInputError
+from shared.market.records import RATES_DTYPE
+from shared.market.symbols import DEFAULT_SYMBOLS
+from shared.market.timeframes import UnknownTimeframeError, get_timeframe
+
+BAR_FIELDS = ("time", "open", "high", "low", "close", "tick_volume", "spread")
+_POINTS = {spec.name: spec.point for spec in DEFAULT_SYMBOLS}
+
+
+@dataclass(frozen=True, slots=True)
+class BarWindow:
+    """Bars of one symbol and timeframe opening in [from_s, to_s]."""
+
+    symbol: str
+    timeframe: str
+    from_s: int
+    to_s: int
+
+
+def timeframe_name(name: str) -> str:
+    """The MT5 name of a timeframe, or a 422 naming the field."""
+    try:
+        return get_timeframe(name).name
+    except UnknownTimeframeError as exc:
+        raise InvalidInputError(str(exc), code="unknown_timeframe", details={"field": "timeframe"}) from None
+
+
+def symbol_point(symbol: str | None) -> float | None:
+    """The point of a symbol with a built-in specification (for spreads given in points)."""
+    return _POINTS.get(symbol) if symbol else None
+
+
+def inline_bars(columns: Mapping[str, Sequence[float] | None]) -> dict[str, np.ndarray]:
+    """Posted bars as numpy columns; times must increase strictly and prices be positive."""
+    bars = {
+        name: np.asarray(values, dtype=np.int64 if name == "time" else np.float64)
+        for name, values in columns.items()
+        if values is not None
+    }
+    steps = np.diff(bars["time"])
+    if steps.size and steps.min() <= 0:
+        index = int(np.argmax(steps <= 0)) + 1
+        raise InvalidInputError(
+            f"bars.time must increase strictly (it does not at index {index})",
+            code="invalid_bars",
+            details={"field": "bars.time", "index": index},
+        )
+    for name in ("open", "high", "low", "close"):
+        if not (np.isfinite(bars[name]).all() and (bars[name] > 0).all()):
+            raise InvalidInputError(
+                f"bars.{name} must be positive numbers",
+                code="invalid_bars",
+                details={"field": f"bars.{name}"},
+            )
+    return bars
+
+
+class DataBars:
+    """The data service as a source of bars."""
+
+    def __init__(self, client: ServiceClient) -> None:
+        self._client = client
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def window(self, window: BarWindow) -> dict[str, np.ndarray]:
+        """Bars opening in [from, to]; 422 empty_range when there are none."""
+        rates = await self._client.get_array(
+            f"/ohlc/{window.symbol}/{window.timeframe}",
+            RATES_DTYPE,
+            {"from": window.from_s, "to": window.to_s},
+        )
+        if len(rates) == 0:
+            raise InvalidInputError(
+                f"no {window.symbol} {window.timeframe} bars in [{window.from_s}, {window.to_s}]",
+                code="empty_range",
+                details={"symbol": window.symbol, "timeframe": window.timeframe},
+            )
+        return {name: rates[name] for name in BAR_FIELDS}
+
+    async def latest(self, symbol: str, timeframe: str, count: int) -> dict[str, np.ndarray]:
+        """The newest `count` bars."""
+        rates = await self._client.get_array(f"/ohlc/{symbol}/{timeframe}", RATES_DTYPE, {"count": count})
+        return {name: rates[name] for name in BAR_FIELDS}

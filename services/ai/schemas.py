@@ -1,0 +1,121 @@
+"""Request and response models of the ai service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.ai.core.training import TrainSpec
+
+TimeValue = str | int | float
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class InlineBars(_Request):
+    """Bars posted with the request, column-oriented; `time` is the bar open in epoch seconds."""
+
+    time: list[int] = Field(min_length=1)
+    open: list[float]
+    high: list[float]
+    low: list[float]
+    close: list[float]
+    tick_volume: list[float] | None = None
+    spread: list[float] | None = Field(default=None, description="points, for the trading evaluation's costs")
+
+    @model_validator(mode="after")
+    def _same_length(self) -> InlineBars:
+        n = len(self.time)
+        ragged = [
+            name
+            for name in ("open", "high", "low", "close", "tick_volume", "spread")
+            if getattr(self, name) is not None and len(getattr(self, name)) != n
+        ]
+        if ragged:
+            raise ValueError(f"columns {', '.join(ragged)} differ in length from time ({n})")
+        return self
+
+    def columns(self) -> dict[str, list[Any] | None]:
+        return self.model_dump()
+
+
+class TrainRequest(TrainSpec):
+    """A model to train, on bars from the data service (symbol, timeframe, from, to) or posted inline."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    symbol: str | None = Field(default=None, min_length=1, max_length=32)
+    timeframe: str | None = Field(default=None, examples=["H1"])
+    from_: TimeValue | None = Field(default=None, alias="from", description="ISO-8601 or epoch seconds")
+    to: TimeValue | None = Field(default=None, description="inclusive; ISO-8601 or epoch seconds")
+    bars: InlineBars | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TrainRequest:
+        window = (self.symbol, self.timeframe, self.from_, self.to)
+        if self.bars is None and any(v is None for v in window):
+            missing = [
+                n for n, v in zip(("symbol", "timeframe", "from", "to"), window, strict=True) if v is None
+            ]
+            raise ValueError(f"give bars, or symbol, timeframe, from and to (missing: {', '.join(missing)})")
+        if self.bars is not None and (self.from_ is not None or self.to is not None):
+            raise ValueError("give either bars or from/to, not both")
+        return self
+
+    def spec(self) -> TrainSpec:
+        """The training part of the request, without where the bars come from."""
+        return TrainSpec.model_validate(self.model_dump(include=set(TrainSpec.model_fields)))
+
+
+class PredictRequest(_Request):
+    """Bars inline, the latest `count` bars of a symbol from the data service, or a feature matrix."""
+
+    bars: InlineBars | None = None
+    symbol: str | None = Field(default=None, min_length=1, max_length=32)
+    timeframe: str | None = None
+    count: int | None = Field(default=None, ge=1, description="predict the newest `count` bars")
+    features: dict[str, list[float | None]] | None = Field(
+        default=None, description="named feature columns, exactly the model's feature_columns"
+    )
+    time: list[int] | None = Field(default=None, description="bar times of the feature rows (optional)")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PredictRequest:
+        latest = (self.symbol, self.timeframe, self.count)
+        sources = [self.bars is not None, any(v is not None for v in latest), self.features is not None]
+        if sum(sources) != 1:
+            raise ValueError("give exactly one of bars, {symbol, timeframe, count} or features")
+        if sources[1] and any(v is None for v in latest):
+            raise ValueError("symbol, timeframe and count go together")
+        if self.time is not None and self.features is None:
+            raise ValueError("time goes with features (bars carry their own times)")
+        return self
+
+
+class JobRead(BaseModel):
+    id: str
+    kind: str
+    state: str
+    percent: float
+    message: str
+    params: dict[str, Any]
+    error: dict[str, Any] | None = None
+    result: dict[str, Any] | None = None
+    created_ms: int
+    started_ms: int | None = None
+    finished_ms: int | None = None
+
+
+class ModelSummary(BaseModel):
+    id: str
+    name: str
+    version: int
+    model_type: str
+    task: str
+    symbol: str | None
+    timeframe: str | None
+    created_ms: int
+    headline: dict[str, Any]

@@ -1,0 +1,1 @@
+"""Machine-learning pieces two services share: the feature pipeline and the model artifact format."""
