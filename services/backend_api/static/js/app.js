@@ -5,10 +5,12 @@ import * as backtests from "./backtests.js";
 import * as data from "./data.js";
 import * as events from "./events.js";
 import * as market from "./market.js";
+import * as models from "./models.js";
 import * as servicesPanel from "./services.js";
+import * as strategiesPanel from "./strategies.js";
 import * as trading from "./trading.js";
 
-const panels = { services: servicesPanel, market, trading, backtests, data, events };
+const panels = { services: servicesPanel, market, trading, strategies: strategiesPanel, backtests, models, data, events };
 const started = new Set();
 
 function selectTab(button) {
