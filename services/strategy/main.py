@@ -1,14 +1,104 @@
-"""The strategy service's app: Live strategy instances on closed candles, risk manager, order placement, position tracking."""
+"""The strategy service's app: live strategy instances on closed candles, risk manager, order placement."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 
-from shared.config import PlatformSettings
-from shared.service_app import create_service_app
+from services.strategy.api import routers
+from services.strategy.core.instances import InstanceService
+from services.strategy.core.remote import DataServiceBars, Mt5Broker
+from services.strategy.core.store import InstanceStore
+from services.strategy.settings import StrategySettings
+from shared.clients import ServiceClient
+from shared.config import resolve_internal_token
+from shared.db import engine_from_url, sqlite_engine
+from shared.event_client import EventSubscriber, events_url
+from shared.service_app import INTERNAL_TOKEN_HEADER, create_service_app
+from shared.trading.registry import StrategyRegistry, load_strategy_folder
+from shared.utils import get_timestamp_ms
+
+DATABASE_FILE = "strategy.db"
+DESCRIPTION = "Live strategy instances on closed candles, risk manager, order placement, position tracking."
 
 
-def create_app(settings: PlatformSettings) -> FastAPI:
+def build_registry(settings: StrategySettings) -> StrategyRegistry:
+    """The built-in strategies plus those in the configured folders."""
+    registry = StrategyRegistry.with_builtins()
+    for folder in settings.strategy_folders:
+        for cls in load_strategy_folder(folder):
+            registry.register(cls)
+    return registry
+
+
+def build_engine(settings: StrategySettings) -> Engine:
+    url = settings.database_url
+    return engine_from_url(url) if url else sqlite_engine(settings.data_dir / DATABASE_FILE)
+
+
+def create_app(settings: StrategySettings) -> FastAPI:
+    """The app; its lifespan builds the store, the peers' clients and the instances, resumes the running
+    ones and follows the data service's closed candles."""
+    section = settings.strategy
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Every candle costs each instance a few calls to the mt5 service: a log line each would drown the
+        # log (and cost time on the order path), so the HTTP client only reports problems.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        engine = build_engine(settings)
+        mt5 = ServiceClient(settings, "mt5", timeout_s=section.mt5_timeout_s)
+        data = ServiceClient(settings, "data", timeout_s=section.data_timeout_s)
+        instances = InstanceService(
+            InstanceStore(engine, magic_base=section.magic_base, now_ms=get_timestamp_ms),
+            build_registry(settings),
+            broker=Mt5Broker(mt5),
+            bars=DataServiceBars(data),
+            publish=app.state.bus.publish,
+            symbols=settings.trading.symbols,
+            section=section,
+            now_ms=get_timestamp_ms,
+        )
+        app.state.instances = instances
+        subscriber = EventSubscriber(
+            events_url(settings.service("data").base_url, types="candle.closed"),
+            headers={INTERNAL_TOKEN_HEADER: resolve_internal_token(settings)},
+            on_event=instances.on_event,
+            on_connect=instances.on_connect,
+            initial_backoff_s=section.reconnect_initial_s,
+            max_backoff_s=section.reconnect_max_s,
+        )
+        app.state.candle_subscriber = subscriber
+        await instances.resume()
+        subscriber.start()
+        try:
+            yield
+        finally:
+            await subscriber.aclose()
+            await instances.aclose()
+            await mt5.aclose()
+            await data.aclose()
+            engine.dispose()
+
+    async def health(app: FastAPI) -> dict[str, Any]:
+        subscriber: EventSubscriber | None = getattr(app.state, "candle_subscriber", None)
+        instances: InstanceService | None = getattr(app.state, "instances", None)
+        # Informational: without the data service no candle arrives, but the service itself is healthy.
+        return {
+            "candles": {"following_data_events": bool(subscriber and subscriber.connected)},
+            "instances": {"running": len(instances.running) if instances else 0},
+        }
+
     return create_service_app(
         "strategy",
         settings,
-        description="Live strategy instances on closed candles, risk manager, order placement, position tracking.",
+        routers=routers,
+        lifespan=lifespan,
+        health_checks=health,
+        description=DESCRIPTION,
     )

@@ -1,0 +1,16 @@
+"""Typed dependencies: the objects the lifespan built."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.strategy.core.instances import InstanceService
+
+
+def get_instances(request: Request) -> InstanceService:
+    return request.app.state.instances
+
+
+InstancesDep = Annotated[InstanceService, Depends(get_instances)]

@@ -1,0 +1,400 @@
+"""Live strategy instances: create, configure, start, stop, resume after a restart, and reconcile with the
+terminal. One StrategyRunner per running instance; closed candles from the data service are routed here.
+
+Lifecycle as data (TRANSITIONS); every transition is stored and published as `strategy.status` with
+from/to and the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from services.strategy.core.coalesce import SingleFlight
+from services.strategy.core.config import RiskConfig, live_sizing
+from services.strategy.core.ports import BarSource, Broker, Position
+from services.strategy.core.runner import StrategyRunner
+from services.strategy.core.store import InstanceRecord, InstanceState, InstanceStore, OrderStatus
+from services.strategy.settings import StrategySection
+from shared.errors import ConflictError, InvalidInputError, PlatformError
+from shared.market.records import RATES_DTYPE
+from shared.market.timeframes import UnknownTimeframeError, get_timeframe
+from shared.trading.registry import StrategyRegistry
+from shared.trading.sizing import SizingConfig
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[str, dict[str, Any]], object]
+S = InstanceState
+TRANSITIONS: dict[tuple[InstanceState, str], InstanceState] = {
+    (S.STOPPED, "start"): S.RUNNING,
+    (S.ERROR, "start"): S.RUNNING,
+    (S.RUNNING, "stop"): S.STOPPED,
+    (S.ERROR, "stop"): S.STOPPED,
+    (S.RUNNING, "daily_loss"): S.STOPPED,
+    (S.RUNNING, "fail"): S.ERROR,
+}
+
+
+def bar_from_event(data: Mapping[str, Any]) -> np.ndarray | None:
+    """A one-row RATES_DTYPE array from a `candle.closed` payload, or None when malformed."""
+    bar = data.get("bar")
+    if not isinstance(bar, dict):
+        return None
+    record = np.zeros(1, dtype=RATES_DTYPE)
+    try:
+        for name in ("time", "open", "high", "low", "close"):
+            record[name] = bar[name]
+        for name in ("tick_volume", "spread", "real_volume"):
+            record[name] = bar.get(name, 0)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return record
+
+
+class InstanceService:
+    """Everything the HTTP layer does with instances, and the routing of candles to runners."""
+
+    def __init__(
+        self,
+        store: InstanceStore,
+        registry: StrategyRegistry,
+        *,
+        broker: Broker,
+        bars: BarSource,
+        publish: Publish,
+        symbols: list[str],
+        section: StrategySection,
+        now_ms: Callable[[], int],
+    ) -> None:
+        self._store = store
+        self.registry = registry
+        self._broker = broker
+        self._bars = bars
+        self._publish = publish
+        self._symbols = [s.upper() for s in symbols]
+        self._section = section
+        self._now_ms = now_ms
+        self._runners: dict[str, StrategyRunner] = {}
+        self._position_reads: SingleFlight[list[Position]] = SingleFlight()
+        self._lock = asyncio.Lock()  # one lifecycle change at a time
+        self.last_reconcile: dict[str, Any] | None = None
+
+    # ---- configuration --------------------------------------------------------------------------------
+
+    async def create(
+        self,
+        *,
+        strategy: str,
+        params: dict[str, Any],
+        symbol: str,
+        timeframe: str,
+        sizing: SizingConfig,
+        risk: RiskConfig,
+    ) -> dict[str, Any]:
+        """A new stopped instance, after checking the strategy, its parameters, symbol and timeframe."""
+        self.registry.build(strategy, params)
+        record = await asyncio.to_thread(
+            self._store.create,
+            strategy=strategy,
+            params=params,
+            symbol=self._symbol(symbol),
+            timeframe=_timeframe(timeframe),
+            sizing=_sizing(sizing),
+            risk=risk,
+        )
+        return record.to_dict()
+
+    async def update(
+        self,
+        instance_id: str,
+        *,
+        params: dict[str, Any] | None = None,
+        sizing: SizingConfig | None = None,
+        risk: RiskConfig | None = None,
+    ) -> dict[str, Any]:
+        """Change params, sizing or risk of a stopped instance (409 while running)."""
+        async with self._lock:
+            record = await self._get(instance_id)
+            if record.state == S.RUNNING:
+                raise _running(record, "edited")
+            changes: dict[str, Any] = {}
+            if params is not None:
+                self.registry.build(record.strategy, params)
+                changes["params"] = params
+            if sizing is not None:
+                changes["sizing"] = _sizing(sizing)
+            if risk is not None:
+                changes["risk"] = risk
+            updated = await asyncio.to_thread(self._store.update_config, instance_id, **changes)
+        return updated.to_dict()
+
+    async def delete(self, instance_id: str) -> None:
+        """Delete a stopped instance (409 while running). Its positions, if any, become orphans."""
+        async with self._lock:
+            record = await self._get(instance_id)
+            if record.state == S.RUNNING:
+                raise _running(record, "deleted")
+            await asyncio.to_thread(self._store.delete, instance_id)
+
+    # ---- reading --------------------------------------------------------------------------------------
+
+    async def overview(self) -> dict[str, Any]:
+        """Available strategies (with parameter schemas), the instances, and the last reconciliation."""
+        records = await asyncio.to_thread(self._store.instances)
+        return {
+            "strategies": self.registry.describe(),
+            "instances": [r.to_dict() for r in records],
+            "reconciliation": self.last_reconcile,
+        }
+
+    async def detail(self, instance_id: str) -> dict[str, Any]:
+        """State, open positions and their P&L, daily P&L, last signals and recent orders of one instance."""
+        record = await self._get(instance_id)
+        orders = await asyncio.to_thread(self._store.orders, instance_id, limit=self._section.trades_listed)
+        body = {**record.to_dict(), "orders": [o.to_dict() for o in orders]}
+        try:
+            positions = await self._positions_of(record)
+        except PlatformError as exc:
+            body.update(positions=None, open_pnl=None, positions_error=exc.code)
+        else:
+            body.update(positions=[p.to_dict() for p in positions], open_pnl=sum(p.profit for p in positions))
+        return body
+
+    # ---- lifecycle ------------------------------------------------------------------------------------
+
+    async def start(self, instance_id: str) -> dict[str, Any]:
+        """Start a stopped instance: adopt its open positions, send what a crash left unsent, run."""
+        async with self._lock:
+            record = await self._get(instance_id)
+            _check(record, "start")
+            runner = self._runner(record)
+            positions = await self._positions_of(record)  # the mt5 service down: 503, nothing changes
+            adopted = [p.ticket for p in positions]
+            record = await self._transition(record, "start", "started by request", adopted=adopted)
+            await self._run(runner)
+        return record.to_dict()
+
+    async def stop(self, instance_id: str, reason: str = "stopped by request") -> dict[str, Any]:
+        """Stop a running (or failed) instance; its positions stay open."""
+        async with self._lock:
+            record = await self._get(instance_id)
+            _check(record, "stop")
+            runner = self._runners.pop(instance_id, None)
+            if runner is not None:
+                await runner.aclose()
+            record = await self._transition(record, "stop", reason)
+        return record.to_dict()
+
+    async def resume(self) -> dict[str, Any]:
+        """On service start: reconcile with the terminal and restart the instances that were running."""
+        report = await self.reconcile()
+        async with self._lock:
+            for record in await asyncio.to_thread(self._store.instances):
+                if record.state != S.RUNNING:
+                    continue
+                try:
+                    runner = self._runner(record)
+                except PlatformError as exc:
+                    await self._transition(record, "fail", f"cannot build the strategy: {exc.message}")
+                    continue
+                adopted = report["adopted"].get(record.id, [])
+                self._status(record, record.state, record.state, "resumed after restart", adopted=adopted)
+                await self._run(runner)
+        return report
+
+    async def reconcile(self) -> dict[str, Any]:
+        """Positions by magic number: each instance's are adopted; those in the platform's range that no
+        instance owns are orphans, reported as an `alert`."""
+        try:
+            positions = await self._broker.positions()
+        except PlatformError as exc:
+            log.warning("cannot reconcile with the mt5 service: %s", exc.message)
+            self._publish("alert", {"code": "reconcile_failed", "message": exc.message})
+            return {"ok": False, "error": exc.code, "adopted": {}, "orphans": []}
+        records = await asyncio.to_thread(self._store.instances)
+        by_magic = {r.magic: r.id for r in records}
+        low, high = self._section.magic_base, self._section.magic_base + self._section.magic_range
+        adopted: dict[str, list[int]] = {}
+        orphans = []
+        for p in positions:
+            if p.magic in by_magic:
+                adopted.setdefault(by_magic[p.magic], []).append(p.ticket)
+            elif low <= p.magic < high:
+                orphans.append(p.to_dict())
+        if orphans:
+            self._publish(
+                "alert",
+                {
+                    "code": "orphan_positions",
+                    "message": f"{len(orphans)} position(s) carry a platform magic number no instance owns",
+                    "positions": orphans,
+                },
+            )
+        report = {"ok": True, "at_ms": self._now_ms(), "adopted": adopted, "orphans": orphans}
+        self.last_reconcile = report
+        return report
+
+    async def aclose(self) -> None:
+        """Stop every runner (their instances stay `running`, so they resume at the next start)."""
+        runners, self._runners = list(self._runners.values()), {}
+        await asyncio.gather(*(r.aclose() for r in runners))
+
+    # ---- candles --------------------------------------------------------------------------------------
+
+    async def on_event(self, event: dict[str, Any]) -> None:
+        """Route a `candle.closed` event of the data service to the runners of its symbol and timeframe."""
+        if event.get("type") != "candle.closed":
+            return
+        data = event.get("data") or {}
+        symbol, timeframe = str(data.get("symbol", "")).upper(), str(data.get("timeframe", "")).upper()
+        runners = [
+            r
+            for r in self._runners.values()
+            if r.instance.symbol == symbol and r.instance.timeframe == timeframe
+        ]
+        if not runners:
+            return
+        bar = bar_from_event(data)
+        if bar is None:
+            log.warning("ignoring malformed candle.closed event: %s", data)
+            return
+        for runner in runners:
+            runner.submit(bar)
+
+    async def on_connect(self) -> None:
+        """The event stream (re)connected: candles may have been missed, so every window is fetched again."""
+        for runner in self._runners.values():
+            runner.reset_window()
+
+    @property
+    def running(self) -> dict[str, StrategyRunner]:
+        return dict(self._runners)
+
+    # ---- internals ------------------------------------------------------------------------------------
+
+    def _runner(self, record: InstanceRecord) -> StrategyRunner:
+        """A runner for `record` (raises the registry's error when the strategy cannot be built)."""
+        section = self._section
+        return StrategyRunner(
+            record,
+            self.registry.build(record.strategy, record.params),
+            broker=self._broker,
+            bars=self._bars,
+            store=self._store,
+            publish=self._publish,
+            on_stop=self._stopped_by_runner,
+            now_ms=self._now_ms,
+            history_bars=section.history_bars,
+            warmup_factor=section.warmup_factor,
+            deviation_points=section.deviation_points,
+            position_reads=self._position_reads,
+        )
+
+    async def _run(self, runner: StrategyRunner) -> None:
+        """Send the orders a crash left pending, then follow candles."""
+        await self._recover_orders(runner)
+        self._runners[runner.instance.id] = runner
+        runner.start()
+
+    async def _recover_orders(self, runner: StrategyRunner) -> None:
+        """Orders whose outcome is unknown (written but unanswered before a crash, or the mt5 service was
+        unreachable): sent again under their id when still young (the mt5 service answers with the first
+        result if it had them), else marked expired."""
+        unknown = (OrderStatus.PENDING, OrderStatus.FAILED)
+        pending = await asyncio.to_thread(self._store.orders, runner.instance.id, statuses=unknown)
+        now = self._now_ms()
+        for order in sorted(pending, key=lambda o: o.client_id):
+            if now - order.created_ms <= self._section.resend_window_s * 1000:
+                await runner.execute(order)
+            else:
+                await asyncio.to_thread(
+                    self._store.finish_order,
+                    order.client_id,
+                    OrderStatus.EXPIRED,
+                    {"code": "expired", "message": "left unsent by a restart, too old to send"},
+                )
+
+    async def _stopped_by_runner(self, instance_id: str, reason: str) -> None:
+        self._runners.pop(instance_id, None)
+        record = await self._get(instance_id)
+        await self._transition(record, "daily_loss", reason)
+
+    async def _transition(
+        self, record: InstanceRecord, trigger: str, reason: str, **extra: Any
+    ) -> InstanceRecord:
+        target = _check(record, trigger)
+        updated = await asyncio.to_thread(self._store.set_state, record.id, target, reason)
+        self._status(updated, record.state, target, reason, **extra)
+        return updated
+
+    def _status(
+        self, record: InstanceRecord, from_: InstanceState, to: InstanceState, reason: str, **extra: Any
+    ) -> None:
+        self._publish(
+            "strategy.status",
+            {
+                "instance": record.id,
+                "symbol": record.symbol,
+                "timeframe": record.timeframe,
+                "from": from_.value,
+                "to": to.value,
+                "reason": reason,
+                **extra,
+            },
+        )
+
+    async def _get(self, instance_id: str) -> InstanceRecord:
+        return await asyncio.to_thread(self._store.get, instance_id)
+
+    async def _positions_of(self, record: InstanceRecord) -> list[Position]:
+        return [p for p in await self._broker.positions(record.symbol) if p.magic == record.magic]
+
+    def _symbol(self, symbol: str) -> str:
+        name = symbol.upper()
+        if name not in self._symbols:
+            raise InvalidInputError(
+                f"unknown symbol {symbol!r}; the platform trades {', '.join(self._symbols)}",
+                code="unknown_symbol",
+                details={"field": "symbol", "symbol": symbol, "available": self._symbols},
+            )
+        return name
+
+
+def _check(record: InstanceRecord, trigger: str) -> InstanceState:
+    """The state `trigger` leads to from the record's state; 409 naming both when it is not allowed."""
+    target = TRANSITIONS.get((record.state, trigger))
+    if target is None:
+        code = "already_running" if record.state == S.RUNNING and trigger == "start" else "invalid_state"
+        raise ConflictError(
+            f"instance {record.id} is {record.state.value}: cannot {trigger.replace('_', ' ')}",
+            code=code,
+            details={"instance": record.id, "state": record.state.value, "action": trigger},
+        )
+    return target
+
+
+def _running(record: InstanceRecord, what: str) -> ConflictError:
+    return ConflictError(
+        f"instance {record.id} is running: stop it before it can be {what}",
+        code="instance_running",
+        details={"instance": record.id, "state": record.state.value},
+    )
+
+
+def _timeframe(value: str) -> str:
+    try:
+        return get_timeframe(value).name
+    except UnknownTimeframeError as exc:
+        raise InvalidInputError(str(exc), code="unknown_timeframe", details={"field": "timeframe"}) from None
+
+
+def _sizing(sizing: SizingConfig) -> SizingConfig:
+    try:
+        return live_sizing(sizing)
+    except ValueError as exc:
+        raise InvalidInputError(str(exc), code="invalid_sizing", details={"field": "sizing.mode"}) from None

@@ -1,0 +1,80 @@
+"""The Broker and BarSource protocols over HTTP: the mt5 and data services, with the internal token."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from services.strategy.core.ports import Position, Quote
+from shared.clients import ServiceClient
+from shared.market.records import RATES_DTYPE
+from shared.market.symbols import SymbolSpec
+
+
+def quote_from_symbol_info(info: Mapping[str, Any]) -> Quote:
+    """A Quote from the mt5 service's `GET /symbols/{symbol}` body (MT5's SymbolInfo fields)."""
+    tick_size = info["trade_tick_size"] or info["point"]
+    spec = SymbolSpec(
+        name=info["name"],
+        digits=info["digits"],
+        contract_size=info["trade_contract_size"],
+        volume_min=info["volume_min"],
+        volume_max=info["volume_max"],
+        volume_step=info["volume_step"],
+        tick_size=tick_size,
+        spread_points=max(info["spread"], 0),
+        stops_level=max(info["trade_stops_level"], 0),
+        currency_base=info["currency_base"],
+        currency_profit=info["currency_profit"],
+        currency_margin=info["currency_margin"],
+        base_price=info["bid"] if info["bid"] > 0 else 1.0,
+    )
+    # tick value is money per tick per lot; per 1.0 of price it is divided by the tick size.
+    return Quote(spec, info["trade_tick_value"] / tick_size, info["bid"], info["ask"])
+
+
+class Mt5Broker:
+    """The mt5 service's trading endpoints."""
+
+    def __init__(self, client: ServiceClient) -> None:
+        self._client = client
+
+    async def quote(self, symbol: str) -> Quote:
+        return quote_from_symbol_info(await self._client.get_json(f"/symbols/{symbol}"))
+
+    async def equity(self) -> float:
+        return float((await self._client.get_json("/account"))["equity"])
+
+    async def positions(self, symbol: str | None = None) -> list[Position]:
+        params = {"symbol": symbol} if symbol else None
+        return [Position.from_dict(p) for p in await self._client.get_json("/positions", params)]
+
+    async def send(self, request: Mapping[str, Any], client_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._client.post_json(
+            "/orders", {**request, "client_order_id": client_id}
+        )
+        return result
+
+    async def close(self, ticket: int, client_id: str, **extra: Any) -> dict[str, Any]:
+        result: dict[str, Any] = await self._client.post_json(
+            f"/positions/{ticket}/close", {**extra, "client_order_id": client_id}
+        )
+        return result
+
+    async def closed_profit(self, magic: int, from_s: int) -> float:
+        deals = await self._client.get_json("/history/deals", {"from": from_s})
+        return sum(d["profit"] + d["commission"] + d["swap"] + d["fee"] for d in deals if d["magic"] == magic)
+
+
+class DataServiceBars:
+    """The data service's stored bars, in the binary columnar form."""
+
+    def __init__(self, client: ServiceClient) -> None:
+        self._client = client
+
+    async def bars(self, symbol: str, timeframe: str, *, to_s: int, count: int) -> np.ndarray:
+        return await self._client.get_array(
+            f"/ohlc/{symbol}/{timeframe}", RATES_DTYPE, {"to": to_s, "count": count}
+        )

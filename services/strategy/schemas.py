@@ -1,0 +1,42 @@
+"""Request and response models of the strategy service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.strategy.core.config import DEFAULT_SIZING, RiskConfig
+from shared.trading.sizing import SizingConfig
+
+
+class InstanceCreate(BaseModel):
+    """A new instance of a strategy on one symbol and timeframe (created stopped)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    strategy: str = Field(min_length=1, max_length=64, description="a name from GET /strategies")
+    params: dict[str, Any] = Field(default_factory=dict, description="validated against its JSON Schema")
+    symbol: str = Field(min_length=1, max_length=32)
+    timeframe: str = Field(min_length=2, max_length=4, description='MT5 name, e.g. "M15"')
+    sizing: SizingConfig = Field(
+        default=DEFAULT_SIZING,
+        description='{"mode": "fixed" (lots) | "equity_fraction" | "risk_percent", "value": ...}',
+    )
+    risk: RiskConfig = RiskConfig()
+
+
+class InstanceUpdate(BaseModel):
+    """New params, sizing or risk of a stopped instance; what is left out stays."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    params: dict[str, Any] | None = None
+    sizing: SizingConfig | None = None
+    risk: RiskConfig | None = None
+
+
+class StopRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="stopped by request", max_length=200)

@@ -1,0 +1,126 @@
+"""The real platform on a replay clock for the strategy service: mt5 (simulated terminal, paper account),
+data (collecting one symbol), strategy; the other services are not started.
+
+The test symbol is EURUSD with two changes. Its volatility is divided by sqrt(replay speed): at speed s the
+platform's reaction time (candle close -> order filled) lasts s times longer in market time, and a random
+walk moves sqrt(s) times further in it; scaling the volatility back gives the price the same move during
+the reaction that it has in real time. And it is quoted to 7 digits (the spread kept at 1.2 pips): with
+so little movement, 5-digit closes repeat for many bars, moving averages tie exactly, and whether a tie
+reads as a cross then depends on TA-Lib's rolling-sum rounding, i.e. on where the series starts (the
+live window and the backtest start at different bars).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import pytest
+
+from shared.columnar import decode_arrow
+from shared.market.symbols import DEFAULT_SYMBOLS, SymbolSpec
+from tests.support.platform import Platform, write_config
+
+T = TypeVar("T")
+MONDAY_JAN_8 = 1_704_672_000  # 2024-01-08 00:00 UTC
+SYMBOL = "EURUSD"
+TEST_DIGITS = 7
+NOT_NEEDED = ("pattern", "ai", "backtesting")
+
+
+def wait_for(predicate: Callable[[], T | None], timeout_s: float, what: str, interval_s: float = 0.05) -> T:
+    """Poll until `predicate` returns something truthy, with a deadline."""
+    deadline = time.monotonic() + timeout_s
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval_s)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}; last: {last!r}")
+
+
+def replay_symbol(speed: float) -> SymbolSpec:
+    """EURUSD with its volatility scaled to the replay speed, on a 7-digit price grid (see above)."""
+    eurusd = DEFAULT_SYMBOLS[0]
+    return eurusd.model_copy(
+        update={
+            "volatility_annual": eurusd.volatility_annual / math.sqrt(speed),
+            "digits": TEST_DIGITS,
+            "spread_points": eurusd.spread_points * 10 ** (TEST_DIGITS - eurusd.digits),
+        }
+    )
+
+
+def start_platform(directory: Path, *, speed: float, start_s: int = MONDAY_JAN_8 + 3600) -> Platform:
+    """Write the config and start the platform; returns once mt5, data and strategy are ONLINE."""
+    symbol = replay_symbol(speed)
+    path = write_config(
+        directory,
+        overrides={
+            "trading": {"symbols": [SYMBOL], "timeframes": ["M1", "M5"]},
+            "mt5": {
+                "simulated": {
+                    "clock": "replay",
+                    "replay_start": start_s,
+                    "replay_speed": speed,
+                    "symbols": [symbol.model_dump(mode="json")],
+                },
+                "sync_interval_ms": 20,
+                "tick_event_interval_ms": 0,
+            },
+            "data": {
+                "collection": {
+                    "backfill_max_s": 0,
+                    "symbols": [SYMBOL],
+                    "poll_interval_ms": 20,
+                    "batch_max_s": 0.05,
+                    "tick_event_interval_ms": 0,
+                }
+            },
+            "strategy": {"history_bars": 60},
+        },
+    )
+    config = json.loads(path.read_text())
+    for name in NOT_NEEDED:
+        config["services"][name]["auto_start"] = False
+    path.write_text(json.dumps(config))
+    platform = Platform(path).start()
+    for name in ("mt5", "data", "strategy"):
+        platform.wait_state(name, "ONLINE", 60)
+    return platform
+
+
+@pytest.fixture
+def platform_factory(tmp_path: Path) -> Iterator[Callable[..., Platform]]:
+    started: list[Platform] = []
+
+    def factory(**kwargs: Any) -> Platform:
+        started.append(start_platform(tmp_path, **kwargs))
+        return started[-1]
+
+    yield factory
+    for platform in started:
+        platform.stop()
+
+
+def ok(response: Any, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json() if response.content else None
+
+
+def arrow(platform: Platform, path: str, dtype: np.dtype, **params: object) -> np.ndarray:
+    response = platform.http.get(path, params={**params, "format": "arrow"})
+    assert response.status_code == 200, response.text
+    return decode_arrow(response.content, dtype)
+
+
+def deals_of(platform: Platform, magic: int) -> list[dict[str, Any]]:
+    """The instance's deals in the terminal's history, oldest first."""
+    deals = ok(platform.http.get("/api/mt5/history/deals"))
+    return sorted((d for d in deals if d["magic"] == magic), key=lambda d: (d["time_msc"], d["ticket"]))
