@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -118,6 +118,9 @@ class _SymbolPaths:
         return self._days
 
 
+_CACHED_SPAN_MINUTES = 2
+
+
 class DeterministicMarket:
     """Ticks and bars of a simulated FX market, as pure functions of (seed, symbol, time)."""
 
@@ -158,16 +161,24 @@ class DeterministicMarket:
         if to_ms <= from_ms:
             return np.empty(0, dtype=TICKS_DTYPE)
         first_minute, end_minute = from_ms // MINUTE_MS, -(-to_ms // MINUTE_MS)
-        parts = []
-        # A day of minutes per call bounds the intermediate arrays whatever the range.
+        if end_minute - first_minute <= _CACHED_SPAN_MINUTES:
+            # Live reads (the broker's sync, quotes, collection) ask for the last moments again and again:
+            # serve them from the whole-minute cache instead of regenerating the current minute each time.
+            open_minutes = [m for m in range(first_minute, end_minute) if self._open_ms(m * MINUTE_MS)]
+            parts = [self._whole_minute(symbol, m) for m in open_minutes]
+        else:
+            parts = [self._minute_ticks(paths, m) for m in self._open_minute_chunks(first_minute, end_minute)]
+        ticks = np.concatenate(parts) if parts else np.empty(0, dtype=TICKS_DTYPE)
+        times = ticks["time_msc"]
+        return ticks[np.searchsorted(times, from_ms) : np.searchsorted(times, to_ms)]
+
+    def _open_minute_chunks(self, first_minute: int, end_minute: int) -> Iterator[np.ndarray]:
+        """The open minutes of [first, end), a day at a time so intermediate arrays stay bounded."""
         for chunk_start in range(first_minute, end_minute, 1440):
             minutes = np.arange(chunk_start, min(chunk_start + 1440, end_minute), dtype=np.int64)
             minutes = minutes[self.calendar.is_open_array(minutes * 60)]
             if len(minutes):
-                parts.append(self._minute_ticks(paths, minutes))
-        ticks = np.concatenate(parts) if parts else np.empty(0, dtype=TICKS_DTYPE)
-        times = ticks["time_msc"]
-        return ticks[np.searchsorted(times, from_ms) : np.searchsorted(times, to_ms)]
+                yield minutes
 
     def ticks_forward(self, symbol: str, from_ms: int, count: int, until_ms: int) -> np.ndarray:
         """The first `count` ticks with time_msc >= from_ms and < until_ms."""
