@@ -108,7 +108,8 @@ class MonitoringSection(Section):
 class Secrets(BaseSettings):
     """Secrets and per-machine overrides, from the environment or `.env` only."""
 
-    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+    # An empty line copied from .env.example (MT5_LOGIN=) means "not set", not an invalid value.
+    model_config = SettingsConfigDict(extra="ignore", env_file=None, env_ignore_empty=True)
 
     api_key: SecretStr | None = None
     database_url: SecretStr | None = None

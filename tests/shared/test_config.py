@@ -74,3 +74,12 @@ def test_config_secrets_come_from_env_and_never_print(
     assert settings.secrets.mt5_password is not None
     assert settings.secrets.mt5_password.get_secret_value() == "hunter2-secret"
     assert "hunter2-secret" not in repr(settings) and "key-from-env-123" not in repr(settings)
+
+
+def test_config_env_file_copied_from_example_unchanged_loads(tmp_path: Path) -> None:
+    from shared.config import PROJECT_ROOT
+
+    config = write_config(tmp_path)
+    (tmp_path / ".env").write_text((PROJECT_ROOT / ".env.example").read_text())
+    settings = load_config(config)
+    assert settings.secrets.mt5_login is None and settings.secrets.api_key is None
