@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,16 +17,18 @@ from services.mt5.core.kill_switch import KillSwitch
 from services.mt5.core.market_data import MarketData, SeriesLimits
 from services.mt5.core.risk_guard import LiveTradingGate, RiskGuard
 from services.mt5.core.simulated.broker_store import BrokerStore
-from services.mt5.core.simulated.clock import Clock, RealClock, ReplayClock
+from services.mt5.core.simulated.clock import Clock, RealClock, ReplayClock, resumed_replay_start_ms
 from services.mt5.core.simulated.terminal import build_simulated_terminal
 from services.mt5.core.terminal import Terminal
 from services.mt5.core.trading import TradingDesk
 from services.mt5.settings import Mt5Settings
 from shared.db import sqlite_engine
+from shared.service_app import SUPERVISOR_PID_ENV
 from shared.utils import get_timestamp_ms
 
 DATABASE_FILE = "mt5.db"
 KILL_SWITCH_FILE = "mt5_kill_switch.json"
+REPLAY_ANCHOR_FILE = "mt5_replay_clock.json"
 
 
 @dataclass
@@ -50,12 +53,18 @@ class Mt5Components:
 
 
 def simulated_clock(settings: Mt5Settings) -> Clock:
-    """Real time, or a replay from `replay_start` (default: the start-up time) at `replay_speed`."""
+    """Real time, or a replay from `replay_start` (default: the start-up time) at `replay_speed`, resumed
+    where it is after a restart by the same supervisor."""
     sim = settings.mt5.simulated
     if sim.clock == "real":
         return RealClock()
-    start_ms = sim.replay_start_ms
-    return ReplayClock(get_timestamp_ms() if start_ms is None else start_ms, sim.replay_speed)
+    start_ms = resumed_replay_start_ms(
+        settings.data_dir / REPLAY_ANCHOR_FILE,
+        sim.replay_start_ms,
+        sim.replay_speed,
+        os.environ.get(SUPERVISOR_PID_ENV),
+    )
+    return ReplayClock(start_ms, sim.replay_speed)
 
 
 def build_terminal(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from services.mt5.core.simulated.clock import RealClock, ReplayClock
+from services.mt5.core.simulated.clock import RealClock, ReplayClock, resumed_replay_start_ms
 
 
 class FakeMonotonic:
@@ -49,3 +51,50 @@ def test_replay_clock_real_speed_tracks_monotonic_milliseconds() -> None:
 def test_replay_clock_non_positive_speed_refused(speed: float) -> None:
     with pytest.raises(ValueError, match="speed"):
         ReplayClock(0, speed=speed)
+
+
+START_MS = 1_704_675_600_000
+
+
+def test_resumed_replay_start_first_start_of_a_run_is_the_configured_start(tmp_path: Path) -> None:
+    anchor = tmp_path / "anchor.json"
+    assert resumed_replay_start_ms(anchor, START_MS, 120, "41", wall_ms=lambda: 5_000) == START_MS
+    assert anchor.exists()
+
+
+def test_resumed_replay_start_restart_in_the_same_run_continues_where_the_replay_is(tmp_path: Path) -> None:
+    anchor = tmp_path / "anchor.json"
+    resumed_replay_start_ms(anchor, START_MS, 120, "41", wall_ms=lambda: 5_000)
+    resumed = resumed_replay_start_ms(anchor, START_MS, 120, "41", wall_ms=lambda: 7_500)
+    assert resumed == START_MS + 2_500 * 120
+
+
+def test_resumed_replay_start_without_a_configured_start_continues_from_the_first_wall_time(
+    tmp_path: Path,
+) -> None:
+    anchor = tmp_path / "anchor.json"
+    assert resumed_replay_start_ms(anchor, None, 10, "41", wall_ms=lambda: 5_000) == 5_000
+    assert resumed_replay_start_ms(anchor, None, 10, "41", wall_ms=lambda: 6_000) == 5_000 + 1_000 * 10
+
+
+@pytest.mark.parametrize(
+    ("run_id", "start_ms", "speed"), [("42", START_MS, 120), ("41", START_MS + 1, 120), ("41", START_MS, 60)]
+)
+def test_resumed_replay_start_new_run_or_changed_replay_starts_over(
+    tmp_path: Path, run_id: str, start_ms: int, speed: float
+) -> None:
+    anchor = tmp_path / "anchor.json"
+    resumed_replay_start_ms(anchor, START_MS, 120, "41", wall_ms=lambda: 5_000)
+    assert resumed_replay_start_ms(anchor, start_ms, speed, run_id, wall_ms=lambda: 9_000) == start_ms
+
+
+def test_resumed_replay_start_without_a_run_keeps_nothing(tmp_path: Path) -> None:
+    anchor = tmp_path / "anchor.json"
+    assert resumed_replay_start_ms(anchor, START_MS, 120, None, wall_ms=lambda: 5_000) == START_MS
+    assert not anchor.exists()
+
+
+def test_resumed_replay_start_unreadable_anchor_starts_over(tmp_path: Path) -> None:
+    anchor = tmp_path / "anchor.json"
+    anchor.write_text("{not json")
+    assert resumed_replay_start_ms(anchor, START_MS, 120, "41", wall_ms=lambda: 5_000) == START_MS

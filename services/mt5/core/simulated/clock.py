@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 
@@ -38,3 +40,31 @@ class ReplayClock:
 
     def now_ms(self) -> int:
         return self.start_ms + int((self._monotonic() - self._origin) * self.speed * 1000)
+
+
+def resumed_replay_start_ms(
+    anchor: Path,
+    start_ms: int | None,
+    speed: float,
+    run_id: str | None,
+    wall_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+) -> int:
+    """Where a replay clock starts: at `start_ms` (None: the wall time) on the first start of a platform
+    run (`run_id`: the supervisor's), or, on a restart within the same run, where that replay has got to by
+    now. So a crashed and restarted terminal continues the market instead of rewinding it under the ticks
+    already collected and the orders already filled. `anchor` holds the run's first start; without a run
+    id nothing is kept."""
+    now = wall_ms()
+    if run_id is None:
+        return now if start_ms is None else start_ms
+    key = {"run": run_id, "replay_start_ms": start_ms, "speed": speed}
+    try:
+        saved = json.loads(anchor.read_text())
+    except (OSError, ValueError):
+        saved = None
+    if isinstance(saved, dict) and all(saved.get(k) == v for k, v in key.items()):
+        return int(saved["start_ms"]) + int((now - int(saved["wall_ms"])) * speed)
+    first = now if start_ms is None else start_ms
+    anchor.parent.mkdir(parents=True, exist_ok=True)
+    anchor.write_text(json.dumps({**key, "start_ms": first, "wall_ms": now}))
+    return first
