@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 import talib
+from numba import njit
 from pydantic import Field, model_validator
 
 from shared.trading.strategy import (
@@ -39,6 +40,19 @@ def _signals(
     return Signals(entry_long, exit_long, entry_short, exit_short, sl=sl)
 
 
+@njit(cache=True)
+def _crossings(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(crossed_above(a, b), crossed_below(a, b)) in one pass: one read of each series, no temporaries."""
+    n = a.shape[0]
+    up, down = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
+    was_above = was_below = False
+    for i in range(n):
+        above, below = a[i] > b[i], a[i] < b[i]  # NaN: neither
+        up[i], down[i] = was_below & above, was_above & below
+        was_above, was_below = above, below
+    return up, down
+
+
 class CrossoverParams(DirectionalParams):
     fast: int = Field(default=10, ge=2, le=1000, description="fast moving-average period, bars")
     slow: int = Field(default=20, ge=3, le=5000, description="slow moving-average period, bars")
@@ -68,7 +82,7 @@ class _MovingAverageCrossover(Strategy[CrossoverParams]):
         close = column(bars, "close")
         fast = self._average(close, self.params.fast)
         slow = self._average(close, self.params.slow)
-        up, down = crossed_above(fast, slow), crossed_below(fast, slow)
+        up, down = _crossings(fast, slow)
         return _signals(self.params, up, down, down, up)
 
 
@@ -189,7 +203,7 @@ class MacdTrend(Strategy[MacdParams]):
         macd, signal, _ = talib.MACD(
             column(bars, "close"), fastperiod=p.fast, slowperiod=p.slow, signalperiod=p.signal
         )
-        up, down = crossed_above(macd, signal), crossed_below(macd, signal)
+        up, down = _crossings(macd, signal)
         return _signals(p, up, down, down, up)
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from services.backtesting.core import fills
 from services.backtesting.core.config import BacktestConfig, FillTiming
-from services.backtesting.core.metrics import Metrics, compute_metrics
+from services.backtesting.core.metrics import Metrics, compute_metrics, drawdown_pct
 from shared.errors import InvalidInputError, PlatformError
 from shared.trading.strategy import Bars, Signals, Strategy
 
@@ -83,12 +83,13 @@ class Trades:
         """Trade columns from the fill loop's record array."""
         entry_bar = records[:, fills.T_ENTRY_BAR].astype(np.int64)
         exit_bar = records[:, fills.T_EXIT_BAR].astype(np.int64)
+        entry_time, exit_time = time[entry_bar], time[exit_bar]
         names = np.array(fills.EXIT_REASON_NAMES)
         return cls(
             entry_bar=entry_bar,
             exit_bar=exit_bar,
-            entry_time=time[entry_bar],
-            exit_time=time[exit_bar],
+            entry_time=entry_time,
+            exit_time=exit_time,
             size=records[:, fills.T_SIZE],
             entry_price=records[:, fills.T_ENTRY_PRICE],
             exit_price=records[:, fills.T_EXIT_PRICE],
@@ -97,7 +98,7 @@ class Trades:
             pnl=records[:, fills.T_PNL],
             commission=records[:, fills.T_COMMISSION],
             return_pct=records[:, fills.T_RETURN] * 100,
-            duration_s=(time[exit_bar] - time[entry_bar]).astype(np.float64),
+            duration_s=(exit_time - entry_time).astype(np.float64),
             exit_reason=names[records[:, fills.T_REASON].astype(np.int64)],
         )
 
@@ -121,13 +122,17 @@ def thin_index(n: int, max_points: int | None) -> np.ndarray:
 
 @dataclass(frozen=True, slots=True)
 class BacktestResult:
-    """One run: metrics, trades, and per-bar equity and drawdown (column-oriented)."""
+    """One run: metrics, trades, and per-bar equity (column-oriented); the drawdown curve on demand."""
 
     metrics: Metrics
     trades: Trades
     time: np.ndarray
     equity: np.ndarray
-    drawdown_pct: np.ndarray
+
+    @property
+    def drawdown_pct(self) -> np.ndarray:
+        """Per-bar drawdown from the running equity peak, in percent (<= 0)."""
+        return drawdown_pct(self.equity)
 
     def to_dict(self, max_points: int | None = None) -> dict[str, Any]:
         """JSON-ready form; the equity curve thinned to about `max_points` points (the last one kept)."""
@@ -199,10 +204,8 @@ def simulate_signals(
 def result_from_run(
     time: np.ndarray, close: np.ndarray, equity: np.ndarray, records: np.ndarray, first_trading_bar: int
 ) -> BacktestResult:
-    """Trades, drawdown and metrics from one fill-loop run."""
+    """Trades and metrics from one fill-loop run (the drawdown curve is derived from equity when asked for)."""
     trades = Trades.from_records(records, time)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        drawdown = 1.0 - equity / np.maximum.accumulate(equity)
     metrics = compute_metrics(
         time=time,
         close=close,
@@ -211,13 +214,11 @@ def result_from_run(
         exit_bar=trades.exit_bar,
         pnl=trades.pnl,
         returns=trades.return_pct / 100,
+        durations_s=trades.duration_s,
         commissions=trades.commission,
         first_trading_bar=first_trading_bar,
-        drawdown=drawdown,
     )
-    return BacktestResult(
-        metrics=metrics, trades=trades, time=time, equity=equity, drawdown_pct=drawdown * -100
-    )
+    return BacktestResult(metrics=metrics, trades=trades, time=time, equity=equity)
 
 
 def first_signal_bar(strategy: Strategy[Any], n_bars: int) -> int:

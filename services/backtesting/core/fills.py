@@ -56,81 +56,26 @@ def _record_exit(
     vpp: float,
     rate: float,
     per_lot: float,
-) -> tuple[np.ndarray, float]:
-    """Append the closed trade (growing the array when full); returns (trades, cash change)."""
-    if n_trades == trades.shape[0]:
-        bigger = np.empty((trades.shape[0] * 2, TRADE_FIELDS), dtype=np.float64)
-        bigger[:n_trades] = trades
-        trades = bigger
+) -> float:
+    """Write the closed trade to row `n_trades`; returns the cash change."""
     size = abs(pos)
     exit_comm = size * exit_price * vpp * rate + per_lot * size
     gross = pos * (exit_price - entry_price) * vpp
     commission = entry_comm + exit_comm
-    t = trades[n_trades]
-    t[T_ENTRY_BAR] = entry_bar
-    t[T_EXIT_BAR] = exit_bar
-    t[T_SIZE] = pos
-    t[T_ENTRY_PRICE] = entry_price
-    t[T_EXIT_PRICE] = exit_price
-    t[T_SL] = pos_sl
-    t[T_TP] = pos_tp
-    t[T_PNL] = gross - commission
-    t[T_COMMISSION] = commission
-    t[T_RETURN] = math.copysign(1.0, pos) * (exit_price / entry_price - 1.0) - commission / (
+    trades[n_trades, T_ENTRY_BAR] = entry_bar
+    trades[n_trades, T_EXIT_BAR] = exit_bar
+    trades[n_trades, T_SIZE] = pos
+    trades[n_trades, T_ENTRY_PRICE] = entry_price
+    trades[n_trades, T_EXIT_PRICE] = exit_price
+    trades[n_trades, T_SL] = pos_sl
+    trades[n_trades, T_TP] = pos_tp
+    trades[n_trades, T_PNL] = gross - commission
+    trades[n_trades, T_COMMISSION] = commission
+    trades[n_trades, T_RETURN] = math.copysign(1.0, pos) * (exit_price / entry_price - 1.0) - commission / (
         size * entry_price * vpp
     )
-    t[T_REASON] = reason
-    return trades, gross - exit_comm
-
-
-# Inlined: a call passing eight arrays costs more than the stretch of bars it skips.
-@njit(cache=True, inline="always")
-def _idle_until(
-    i: int,
-    last: int,
-    start: int,
-    pos: float,
-    cash: float,
-    entry_price: float,
-    vpp: float,
-    pos_sl: float,
-    pos_tp: float,
-    close: np.ndarray,
-    high: np.ndarray,
-    low: np.ndarray,
-    entry_long: np.ndarray,
-    exit_long: np.ndarray,
-    entry_short: np.ndarray,
-    exit_short: np.ndarray,
-    equity: np.ndarray,
-) -> int:
-    """The first bar from `i` (before `last`) the full loop must process; marks the idle bars before it.
-
-    With no pending order a bar is idle when flat without an entry signal, or holding a position whose
-    SL/TP the bar does not reach, with no exit or opposite-entry signal and equity above zero. The
-    stretches between signals are most bars, and this tight loop does only what they need."""
-    j = i
-    if pos == 0.0:
-        if cash <= 0.0:
-            return i
-        while j < last and (j < start or not (entry_long[j] or entry_short[j])):
-            equity[j] = cash
-            j += 1
-        return j
-    exits, flips = (exit_long, entry_short) if pos > 0.0 else (exit_short, entry_long)
-    while j < last and not (j >= start and (exits[j] or flips[j])):
-        # NaN levels never compare true, so a trade without SL/TP never stops here
-        if pos > 0.0:
-            if low[j] <= pos_sl or high[j] >= pos_tp:
-                break
-        elif high[j] >= pos_sl or low[j] <= pos_tp:
-            break
-        marked = cash + pos * (close[j] - entry_price) * vpp
-        if marked <= 0.0:
-            break
-        equity[j] = marked
-        j += 1
-    return j
+    trades[n_trades, T_REASON] = reason
+    return gross - exit_comm
 
 
 @njit(cache=True)
@@ -166,8 +111,12 @@ def simulate(
 
     `spread` is in price units per bar (or one value for all); `sl`/`tp` per signal bar; empty = none."""
     n = close.shape[0]
+    last = n - 1  # the last bar's signals are ignored: no bar is left to fill them
     equity = np.empty(n, dtype=np.float64)
-    trades = np.empty((64, TRADE_FIELDS), dtype=np.float64)
+    # Each trade opens on its own entry signal, so their count bounds the trades; an array that never grows
+    # keeps the loop free of the reference counting a reassigned array costs on every bar.
+    entries = np.count_nonzero(entry_long[start:last]) + np.count_nonzero(entry_short[start:last])
+    trades = np.empty((entries + 1, TRADE_FIELDS), dtype=np.float64)
     n_trades = 0
     has_spread, has_sl, has_tp = spread.shape[0] > 0, sl.shape[0] > 0, tp.shape[0] > 0
     vpp, rate, per_lot = value_per_price, commission_fraction, commission_per_lot
@@ -176,42 +125,48 @@ def simulate(
     entry_price = entry_comm = 0.0
     entry_bar = 0
     pos_sl = pos_tp = math.nan
-    pend_close, pend_reason, pend_dir = False, EXIT_SIGNAL, 0
+    has_levels = False  # the open trade has an SL or a TP
+    pending = pend_close = False
+    pend_reason, pend_dir = EXIT_SIGNAL, 0
     pend_sl = pend_tp = math.nan
     i = 0
     while i < n:
-        # 0. skip bars where nothing can happen (no order, no signal that matters, no SL/TP touch)
-        if not pend_close and pend_dir == 0:
-            j = _idle_until(
-                i, n - 1, start, pos, cash, entry_price, vpp, pos_sl, pos_tp, close, high, low,
-                entry_long, exit_long, entry_short, exit_short, equity,
-            )  # fmt: skip
-            if j > i:
-                i = j
-                continue
+        # 0. Run through the bars where nothing can happen (no order to fill, no signal that counts, no SL/TP
+        # reached, equity above zero): most bars, so they get loops that do only what those bars need.
+        if not pending:
+            if pos == 0.0:
+                if cash > 0.0:
+                    while i < last and (i < start or not (entry_long[i] or entry_short[i])):
+                        equity[i] = cash
+                        i += 1
+            elif pos > 0.0:
+                while i < last and (i < start or not (exit_long[i] or entry_short[i])):
+                    if has_levels and (low[i] <= pos_sl or high[i] >= pos_tp):
+                        break
+                    marked = cash + pos * (close[i] - entry_price) * vpp
+                    if marked <= 0.0:
+                        break
+                    equity[i] = marked
+                    i += 1
+            else:
+                while i < last and (i < start or not (exit_short[i] or entry_long[i])):
+                    if has_levels and (high[i] >= pos_sl or low[i] <= pos_tp):
+                        break
+                    marked = cash + pos * (close[i] - entry_price) * vpp
+                    if marked <= 0.0:
+                        break
+                    equity[i] = marked
+                    i += 1
 
         # 1. bar i-1's order
-        if pend_close or pend_dir != 0:
+        if pending:
             bar = i - 1 if trade_on_close else i
             px = close[i - 1] if trade_on_close else open_[i]
             if pend_close and pos != 0.0:
-                trades, change = _record_exit(
-                    trades,
-                    n_trades,
-                    pos,
-                    entry_bar,
-                    entry_price,
-                    entry_comm,
-                    pos_sl,
-                    pos_tp,
-                    px - math.copysign(slippage, pos),
-                    bar,
-                    pend_reason,
-                    vpp,
-                    rate,
-                    per_lot,
-                )
-                cash += change
+                cash += _record_exit(
+                    trades, n_trades, pos, entry_bar, entry_price, entry_comm, pos_sl, pos_tp,
+                    px - math.copysign(slippage, pos), bar, pend_reason, vpp, rate, per_lot,
+                )  # fmt: skip
                 n_trades += 1
                 pos = 0.0
             if pend_dir != 0 and pos == 0.0:
@@ -231,10 +186,12 @@ def simulate(
                     cash -= entry_comm
                     pos, entry_price, entry_bar = side * size, adj, bar
                     pos_sl, pos_tp = pend_sl, pend_tp
-            pend_close, pend_dir = False, 0
+                    has_levels = not (math.isnan(pos_sl) and math.isnan(pos_tp))
+            pending = pend_close = False
+            pend_dir = 0
 
         # 2. SL before TP on this bar's range (NaN levels never compare true)
-        if pos != 0.0:
+        if has_levels and pos != 0.0:
             hit, e_px, reason = False, 0.0, EXIT_SL
             if pos > 0.0:
                 if low[i] <= pos_sl:
@@ -246,88 +203,56 @@ def simulate(
             elif low[i] <= pos_tp:
                 hit, e_px, reason = True, min(open_[i], pos_tp), EXIT_TP
             if hit:
-                trades, change = _record_exit(
-                    trades,
-                    n_trades,
-                    pos,
-                    entry_bar,
-                    entry_price,
-                    entry_comm,
-                    pos_sl,
-                    pos_tp,
-                    e_px,
-                    i,
-                    reason,
-                    vpp,
-                    rate,
-                    per_lot,
-                )
-                cash += change
+                cash += _record_exit(
+                    trades, n_trades, pos, entry_bar, entry_price, entry_comm, pos_sl, pos_tp,
+                    e_px, i, reason, vpp, rate, per_lot,
+                )  # fmt: skip
                 n_trades += 1
                 pos = 0.0
 
         # 3. mark to market
-        equity[i] = cash + pos * (close[i] - entry_price) * vpp
-        if equity[i] <= 0.0:
+        marked = cash if pos == 0.0 else cash + pos * (close[i] - entry_price) * vpp
+        equity[i] = marked
+        if marked <= 0.0:
             if pos != 0.0:
-                trades, change = _record_exit(
-                    trades,
-                    n_trades,
-                    pos,
-                    entry_bar,
-                    entry_price,
-                    entry_comm,
-                    pos_sl,
-                    pos_tp,
-                    close[i],
-                    i,
-                    EXIT_BANKRUPT,
-                    vpp,
-                    rate,
-                    per_lot,
-                )
+                _record_exit(
+                    trades, n_trades, pos, entry_bar, entry_price, entry_comm, pos_sl, pos_tp,
+                    close[i], i, EXIT_BANKRUPT, vpp, rate, per_lot,
+                )  # fmt: skip
                 n_trades += 1
-                pos = 0.0
             equity[i:] = 0.0
             return equity, trades[:n_trades].copy()
 
         # 4. this bar's signals become the next order
-        if i >= start and i < n - 1:
-            want = 0
-            if entry_long[i] and not entry_short[i]:
-                want = 1
-            elif entry_short[i] and not entry_long[i]:
-                want = -1
-            if pos > 0.0 and (exit_long[i] or want < 0):
-                pend_close, pend_reason = True, EXIT_REVERSE if want < 0 else EXIT_SIGNAL
-            elif pos < 0.0 and (exit_short[i] or want > 0):
-                pend_close, pend_reason = True, EXIT_REVERSE if want > 0 else EXIT_SIGNAL
-            held = 0
-            if not pend_close and pos != 0.0:
+        if i >= start and i < last:
+            go_long, go_short = entry_long[i], entry_short[i]
+            if pos == 0.0:
+                if go_long != go_short:  # both at once cancel each other
+                    pend_dir = 1 if go_long else -1
+            else:
+                want = 0
+                if go_long and not go_short:
+                    want = 1
+                elif go_short and not go_long:
+                    want = -1
                 held = 1 if pos > 0.0 else -1
-            if want != 0 and want != held:
-                pend_dir = want
+                if want == -held:
+                    pend_close, pend_reason = True, EXIT_REVERSE
+                elif exit_long[i] if held > 0 else exit_short[i]:
+                    pend_close, pend_reason = True, EXIT_SIGNAL
+                if want != 0 and (pend_close or want != held):
+                    pend_dir = want
+            if pend_dir != 0:
                 pend_sl = sl[i] if has_sl else math.nan
                 pend_tp = tp[i] if has_tp else math.nan
+            pending = pend_close or pend_dir != 0
         i += 1
 
     if finalize and pos != 0.0:
-        trades, change = _record_exit(
-            trades,
-            n_trades,
-            pos,
-            entry_bar,
-            entry_price,
-            entry_comm,
-            pos_sl,
-            pos_tp,
-            close[n - 1],
-            n - 1,
-            EXIT_END,
-            vpp,
-            rate,
-            per_lot,
-        )
+        change = _record_exit(
+            trades, n_trades, pos, entry_bar, entry_price, entry_comm, pos_sl, pos_tp,
+            close[last], last, EXIT_END, vpp, rate, per_lot,
+        )  # fmt: skip
         n_trades += 1
-        equity[n - 1] = cash + change
+        equity[last] = cash + change
     return equity, trades[:n_trades].copy()

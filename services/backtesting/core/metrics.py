@@ -3,13 +3,19 @@
 Equity is resampled to the last value per calendar day (per week, month or year for such bars), returns are
 compounded and annualised over 252 trading days (365 when bars fall on weekends); durations are seconds,
 rounded up to the bar period's unit (a day for daily bars, an hour for hourly ones).
+
+The per-bar work is a few compiled passes with no per-bar temporaries (a 1,000,000-bar run's metrics take
+a few milliseconds); they equal the numpy definitions up to rounding (tests/backtesting/unit/
+test_metric_kernels.py checks them against those).
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 from pydantic import BaseModel, ConfigDict, Field
 
 DAY_S = 86_400
@@ -83,49 +89,174 @@ def _ceil_to_unit(seconds: float, period_s: float) -> float:
     return math.ceil(seconds / unit) * unit
 
 
-def _period_returns(days: np.ndarray, equity: np.ndarray, freq_days: int) -> np.ndarray:
-    """Returns between the last equity of consecutive calendar periods (from epoch days) that have bars."""
+@njit(cache=True, error_model="numpy")
+def _scan_equity(
+    time: np.ndarray, equity: np.ndarray, period_key: np.ndarray, key_offset: int, key_length: int
+) -> tuple[np.ndarray, float, float, int, float, float, float]:
+    """One pass over the bars for the per-bar statistics.
+
+    Returns the index of the last bar of each calendar period, a period being a run of bars with equal
+    (period_key + key_offset) // key_length; the equity peak; the largest drawdown fraction (0 when
+    undefined, as any NaN makes it); and the count, summed and longest duration (s) and summed depth of the
+    drawdown spells, the runs of bars below the running peak between two bars at it (the last run may be
+    unfinished). A bar is at the peak exactly when its drawdown 1 - equity / peak is 0, and within a spell
+    the peak is constant, so a spell's deepest drawdown is that of its lowest equity: one division per spell
+    instead of one per bar, with the same result."""
+    n = equity.shape[0]
+    ends = np.empty(n, dtype=np.int64)
+    n_ends = 0
+    # Bounds of the current period: comparing against them saves a 64-bit division per bar.
+    lo = ((period_key[0] + key_offset) // key_length) * key_length - key_offset
+    hi = lo + key_length
+    peak, max_dd, nan_seen = equity[0], 0.0, False
+    n_spells, spell_s_sum, spell_s_max, spell_depth_sum = 0, 0.0, -math.inf, 0.0
+    mark, lowest = -1, math.inf  # the last bar at the peak; the lowest equity after it
+    for i in range(n):
+        key = period_key[i]
+        if key < lo or key >= hi:
+            ends[n_ends] = i - 1
+            n_ends += 1
+            lo = ((key + key_offset) // key_length) * key_length - key_offset
+            hi = lo + key_length
+        e = equity[i]
+        if e >= peak:
+            if 1.0 - e / e == 0.0:
+                if mark >= 0 and i > mark + 1:
+                    depth = 1.0 - lowest / peak
+                    max_dd = max(max_dd, depth)
+                    duration = float(time[i] - time[mark])
+                    n_spells += 1
+                    spell_s_sum += duration
+                    spell_s_max = max(spell_s_max, duration)
+                    spell_depth_sum += depth
+                mark, lowest = i, math.inf
+            else:  # 0 or infinite equity: its drawdown is NaN
+                nan_seen = True
+            peak = e
+        elif e == e:
+            lowest = min(lowest, e)
+        else:  # NaN equity: the peak and every later drawdown are NaN, so no bar reaches the peak again
+            nan_seen, peak = True, e
+    ends[n_ends] = n - 1
+    if mark >= 0 and mark < n - 1:  # the unfinished spell, or a last bar below the peak
+        depth = math.nan if nan_seen else 1.0 - lowest / peak
+        max_dd = max(max_dd, depth)
+        if n - 1 > mark + 1:
+            duration = float(time[n - 1] - time[mark])
+            n_spells += 1
+            spell_s_sum += duration
+            spell_s_max = max(spell_s_max, duration)
+            spell_depth_sum += depth
+    max_dd = 0.0 if nan_seen else max_dd
+    return ends[: n_ends + 1].copy(), peak, max_dd, n_spells, spell_s_sum, spell_s_max, spell_depth_sum
+
+
+# Reassociation lets the sums vectorise; they then differ from a sequential sum only by rounding.
+@njit(cache=True, fastmath={"reassoc"})
+def _deviation_products(
+    log_equity: np.ndarray, log_market: np.ndarray, mean_e: float, mean_m: float
+) -> tuple[float, float]:
+    """Sums of (de - mean_e) * (dm - mean_m) and (dm - mean_m) ** 2 over the log differences de, dm."""
+    cov = var = 0.0
+    for i in range(1, log_equity.shape[0]):
+        dev_m = log_market[i] - log_market[i - 1] - mean_m
+        cov += (log_equity[i] - log_equity[i - 1] - mean_e) * dev_m
+        var += dev_m * dev_m
+    return cov, var
+
+
+# Bars per block of logarithms: two blocks of logs stay in the CPU cache instead of two arrays of the
+# series' length being allocated (and page-faulted in) per run.
+_LOG_BLOCK = 1 << 15
+
+
+def _log_return_beta(equity: np.ndarray, market: np.ndarray) -> float:
+    """Beta of the per-bar log returns of equity against those of the market (cov / var, as np.cov)."""
+    n = len(equity)
+    if n < 3:
+        return math.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # The mean of the log differences telescopes to (last - first) / count.
+        mean_e = float(np.log(equity[-1]) - np.log(equity[0])) / (n - 1)
+        mean_m = float(np.log(market[-1]) - np.log(market[0])) / (n - 1)
+        log_e, log_m = np.empty(_LOG_BLOCK + 1), np.empty(_LOG_BLOCK + 1)
+        cov = var = 0.0
+        for first in range(0, n - 1, _LOG_BLOCK):
+            stop = min(first + _LOG_BLOCK + 1, n)  # blocks overlap by one bar so every difference is seen
+            size = stop - first
+            np.log(equity[first:stop], out=log_e[:size])
+            np.log(market[first:stop], out=log_m[:size])
+            block_cov, block_var = _deviation_products(log_e[:size], log_m[:size], mean_e, mean_m)
+            cov += block_cov
+            var += block_var
+    # A zero, negative or non-finite value makes a log difference non-finite, and np.cov's answer NaN.
+    if not (math.isfinite(cov) and math.isfinite(var)):
+        return math.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.float64(cov) / var)
+
+
+class _TradeSums(NamedTuple):
+    """Counts and same-sign sums over the closed trades (plain sums and extremes are left to numpy)."""
+
+    bars_in_trades: int  # bars covered by a trade, entry and exit bar included
+    wins: int
+    losses: int
+    max_win_run: int
+    max_loss_run: int
+    pnl_win: float  # summed P&L of winners (pnl > 0)
+    pnl_loss: float  # of losers (pnl < 0)
+    ret_gain: float  # summed returns above 0
+    ret_drop: float  # below 0
+    duration_win: float
+    duration_loss: float
+
+
+@njit(cache=True)
+def _trade_sums(
+    entry_bar: np.ndarray, exit_bar: np.ndarray, pnl: np.ndarray, returns: np.ndarray, durations: np.ndarray
+) -> _TradeSums:
+    """One pass over the closed trades instead of a boolean mask and a copy per statistic. Trades follow
+    one another, so only a trade entered on its predecessor's exit bar (a reversal) shares a bar with it."""
+    bars = wins = losses = win_run = loss_run = max_win_run = max_loss_run = 0
+    pnl_win = pnl_loss = ret_gain = ret_drop = duration_win = duration_loss = 0.0
+    for k in range(pnl.shape[0]):
+        bars += exit_bar[k] - entry_bar[k] + 1
+        if k > 0:
+            bars -= max(exit_bar[k - 1] - entry_bar[k] + 1, 0)
+        if pnl[k] > 0.0:
+            wins += 1
+            win_run, loss_run = win_run + 1, 0
+            pnl_win += pnl[k]
+            duration_win += durations[k]
+        elif pnl[k] < 0.0:
+            losses += 1
+            win_run, loss_run = 0, loss_run + 1
+            pnl_loss += pnl[k]
+            duration_loss += durations[k]
+        else:  # a flat (or NaN) trade ends both runs
+            win_run = loss_run = 0
+        max_win_run, max_loss_run = max(max_win_run, win_run), max(max_loss_run, loss_run)
+        if returns[k] > 0.0:
+            ret_gain += returns[k]
+        elif returns[k] < 0.0:
+            ret_drop += returns[k]
+    return _TradeSums(
+        bars, wins, losses, max_win_run, max_loss_run, pnl_win, pnl_loss, ret_gain, ret_drop, duration_win,
+        duration_loss,
+    )  # fmt: skip
+
+
+def _period_key(time: np.ndarray, freq_days: int) -> tuple[np.ndarray, int, int]:
+    """(key, offset, length) with calendar period = (key + offset) // length: the day, or the Monday..Sunday
+    week (1970-01-01 was a Thursday) for weekly bars, or the month or year for such bars."""
     if freq_days == 7:
-        key = (days + 3) // 7  # weeks Monday..Sunday (1970-01-01 was a Thursday)
-    elif freq_days in (31, 365):
+        return time, 3 * DAY_S, 7 * DAY_S
+    if freq_days in (31, 365):
         unit = "M" if freq_days == 31 else "Y"
-        key = days.astype("datetime64[D]").astype(f"datetime64[{unit}]").astype(np.int64)
-    else:
-        key = days
-    last_of_period = np.flatnonzero(np.r_[key[1:] != key[:-1], True])
-    closes = equity[last_of_period]
-    return closes[1:] / closes[:-1] - 1.0
-
-
-def _drawdown_spells(time: np.ndarray, dd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(duration_s, peak drawdown) of each spell between equity highs (the last one may be unfinished)."""
-    marks = np.unique(np.r_[np.flatnonzero(dd == 0), len(dd) - 1])
-    prev, cur = marks[:-1], marks[1:]
-    spell = cur > prev + 1
-    prev, cur = prev[spell], cur[spell]
-    if len(prev) == 0:
-        return np.empty(0), np.empty(0)
-    # Spells are ordered and disjoint, so reduceat over [prev_k, cur_k) gives each spell's peak; dd[cur_k]
-    # adds the closing bar (non-zero only when the last spell is unfinished).
-    bounds = np.column_stack([prev, cur]).ravel()
-    peaks = np.maximum(np.maximum.reduceat(dd, bounds)[::2], dd[cur])
-    return (time[cur] - time[prev]).astype(np.float64), peaks
-
-
-def _bars_in_trades(entry_bar: np.ndarray, exit_bar: np.ndarray) -> int:
-    """Bars covered by at least one trade, entry and exit bar included. Trades follow one another, so
-    only a trade entered on its predecessor's exit bar (a reversal) overlaps, by that one bar."""
-    if len(entry_bar) == 0:
-        return 0
-    overlap = np.maximum(exit_bar[:-1] - entry_bar[1:] + 1, 0)
-    return int((exit_bar - entry_bar + 1).sum() - overlap.sum())
-
-
-def _max_run(flags: np.ndarray) -> int:
-    """Length of the longest run of True."""
-    edges = np.diff(np.r_[0, flags.astype(np.int8), 0])
-    lengths = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
-    return int(lengths.max()) if len(lengths) else 0
+        days = np.floor_divide(time, DAY_S).astype("datetime64[D]")
+        return days.astype(f"datetime64[{unit}]").astype(np.int64), 0, 1
+    return time, 0, DAY_S
 
 
 def compute_metrics(
@@ -137,23 +268,33 @@ def compute_metrics(
     exit_bar: np.ndarray,
     pnl: np.ndarray,
     returns: np.ndarray,
+    durations_s: np.ndarray,
     commissions: np.ndarray,
     first_trading_bar: int,
-    drawdown: np.ndarray | None = None,
 ) -> Metrics:
-    """Metrics of one run. `time` is epoch seconds per bar; trade arrays hold closed trades only;
-    `drawdown` (1 - equity / running peak) may be passed when the caller has it already."""
+    """Metrics of one run. `time` is epoch seconds per bar; trade arrays hold closed trades only."""
     n_bars, n_trades = len(equity), len(pnl)
+    if n_bars == 0:
+        raise ValueError("metrics need at least one bar")  # the compiled scans do not check bounds
     period_s = _bar_period_s(time)
-    dd = 1.0 - equity / np.maximum.accumulate(equity) if drawdown is None else drawdown
-    spell_durations, spell_peaks = _drawdown_spells(time, dd)
-    exposure = _bars_in_trades(entry_bar, exit_bar) / n_bars * 100
-
     freq_days = int(period_s // DAY_S) if math.isfinite(period_s) else 0
-    days = np.floor_divide(time, DAY_S).astype(np.int64)
-    weekend_share = (((days + 3) % 7) >= 5).mean()
-    trading_days = {7: 52, 31: 12, 365: 1}.get(freq_days, 365 if weekend_share > 2 / 7 * 0.6 else 252)
-    day_returns = _period_returns(days, equity, freq_days)
+    key, key_offset, key_length = _period_key(time, freq_days)
+    period_ends, equity_peak, max_dd, n_spells, spell_s_sum, spell_s_max, spell_depth_sum = _scan_equity(
+        time, equity, key, key_offset, key_length
+    )
+    max_dd = -max_dd
+    beta = _log_return_beta(equity, close)
+
+    if freq_days in (7, 31, 365):
+        trading_days = {7: 52, 31: 12, 365: 1}[freq_days]
+    else:
+        # Periods are runs of bars of one day, so the weekend share of bars follows from the days' sizes.
+        days = np.floor_divide(time[period_ends], DAY_S)
+        bars_per_day = np.diff(period_ends, prepend=-1)
+        weekend_share = bars_per_day[(days + 3) % 7 >= 5].sum() / n_bars
+        trading_days = 365 if weekend_share > 2 / 7 * 0.6 else 252
+    period_equity = equity[period_ends]
+    day_returns = period_equity[1:] / period_equity[:-1] - 1.0
     gmean = _geometric_mean(day_returns)
     ann_return = (1 + gmean) ** trading_days - 1
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -171,47 +312,30 @@ def compute_metrics(
             if downside
             else (math.inf if ann_return > 0 else math.nan)
         )
-        # Differences of logs equal logs of ratios and save a division per bar.
-        equity_log = np.diff(np.log(equity))
-        market_log = np.diff(np.log(close))
-        beta = math.nan
-        if len(equity_log) > 1:
-            # cov(equity, market) / var(market); the (n - 1) divisors cancel.
-            market_dev = market_log - market_log.mean()
-            beta = float(np.dot(equity_log - equity_log.mean(), market_dev) / np.dot(market_dev, market_dev))
 
     duration_s = float(time[-1] - time[0])
     years = duration_s / DAY_S / 365.25
     ret_pct = (equity[-1] - equity[0]) / equity[0] * 100
     c0 = close[first_trading_bar]
     bh_pct = (close[-1] - c0) / c0 * 100
-    max_dd = -float(np.nan_to_num(dd.max()))
     ann_return_pct = ann_return * 100
     volatility_pct = volatility * 100
 
-    trade_durations = (time[exit_bar] - time[entry_bar]).astype(np.float64)
-    wins, losses = pnl > 0, pnl < 0
-    win_rate = float(wins.mean()) if n_trades else math.nan
-    sum_loss_ret = abs(returns[returns < 0].sum())
-    sum_loss_pnl = abs(pnl[losses].sum())
-    avg_win, avg_loss = (
-        (pnl[wins].mean() if wins.any() else math.nan),
-        (-pnl[losses].mean() if losses.any() else math.nan),
-    )
+    t = _trade_sums(entry_bar, exit_bar, pnl, returns, durations_s)
+    win_rate = t.wins / n_trades if n_trades else math.nan
+    avg_win = t.pnl_win / t.wins if t.wins else math.nan
+    avg_loss = -t.pnl_loss / t.losses if t.losses else math.nan
 
-    def rounded_mean(x: np.ndarray) -> float:
-        return _ceil_to_unit(float(x.mean()), period_s) if len(x) else math.nan
-
-    def rounded_max(x: np.ndarray) -> float:
-        return _ceil_to_unit(float(x.max()), period_s) if len(x) else math.nan
+    def rounded(seconds: float, count: int) -> float:
+        return _ceil_to_unit(seconds, period_s) if count else math.nan
 
     return Metrics(
         start=float(time[0]),
         end=float(time[-1]),
         duration_s=duration_s,
-        exposure_time_pct=exposure,
+        exposure_time_pct=t.bars_in_trades / n_bars * 100,
         equity_final=float(equity[-1]),
-        equity_peak=float(equity.max()),
+        equity_peak=equity_peak,
         commissions=float(commissions.sum()),
         return_pct=ret_pct,
         buy_hold_return_pct=bh_pct,
@@ -224,25 +348,31 @@ def compute_metrics(
         alpha_pct=ret_pct - beta * bh_pct,
         beta=beta,
         max_drawdown_pct=max_dd * 100,
-        avg_drawdown_pct=-float(spell_peaks.mean()) * 100 if len(spell_peaks) else math.nan,
-        max_drawdown_duration_s=rounded_max(spell_durations),
-        avg_drawdown_duration_s=rounded_mean(spell_durations),
+        avg_drawdown_pct=-spell_depth_sum / n_spells * 100 if n_spells else math.nan,
+        max_drawdown_duration_s=_ceil_to_unit(spell_s_max, period_s) if n_spells else math.nan,
+        avg_drawdown_duration_s=_ceil_to_unit(spell_s_sum / n_spells, period_s) if n_spells else math.nan,
         trades=n_trades,
         win_rate_pct=win_rate * 100,
         best_trade_pct=float(returns.max()) * 100 if n_trades else math.nan,
         worst_trade_pct=float(returns.min()) * 100 if n_trades else math.nan,
         avg_trade_pct=_geometric_mean(returns) * 100 if n_trades else math.nan,
-        max_trade_duration_s=rounded_max(trade_durations),
-        avg_trade_duration_s=rounded_mean(trade_durations),
-        profit_factor=float(returns[returns > 0].sum()) / _nan_if_zero(float(sum_loss_ret)),
+        max_trade_duration_s=rounded(float(durations_s.max()) if n_trades else math.nan, n_trades),
+        avg_trade_duration_s=rounded(float(durations_s.mean()) if n_trades else math.nan, n_trades),
+        profit_factor=t.ret_gain / _nan_if_zero(abs(t.ret_drop)),
         expectancy_pct=float(returns.mean()) * 100 if n_trades else math.nan,
         sqn=math.sqrt(n_trades) * float(pnl.mean()) / _nan_if_zero(float(np.std(pnl, ddof=1)))
         if n_trades > 1
         else math.nan,
         kelly_criterion=win_rate - (1 - win_rate) / (avg_win / avg_loss),
-        max_consecutive_wins=_max_run(wins),
-        max_consecutive_losses=_max_run(losses),
-        avg_winner_duration_s=rounded_mean(trade_durations[wins]),
-        avg_loser_duration_s=rounded_mean(trade_durations[losses]),
-        profit_factor_money=float(pnl[wins].sum()) / _nan_if_zero(float(sum_loss_pnl)),
+        max_consecutive_wins=t.max_win_run,
+        max_consecutive_losses=t.max_loss_run,
+        avg_winner_duration_s=rounded(t.duration_win / max(t.wins, 1), t.wins),
+        avg_loser_duration_s=rounded(t.duration_loss / max(t.losses, 1), t.losses),
+        profit_factor_money=t.pnl_win / _nan_if_zero(abs(t.pnl_loss)),
     )
+
+
+def drawdown_pct(equity: np.ndarray) -> np.ndarray:
+    """Per-bar drawdown from the running equity peak, in percent (<= 0)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (1.0 - equity / np.maximum.accumulate(equity)) * -100
