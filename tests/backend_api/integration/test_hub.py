@@ -95,14 +95,17 @@ def test_hub_filters_by_type_and_symbol_and_accepts_subscribe_messages(platform:
             )
 
             async def collect(ws: websockets.ClientConnection) -> list[str]:
+                # Other services stream events too (mt5 ticks), so read for a fixed time, not until silence.
                 got: list[str] = []
+                deadline = time.monotonic() + 2.0
                 try:
-                    while True:
-                        event = json.loads(await asyncio.wait_for(ws.recv(), 1.5))
+                    while (left := deadline - time.monotonic()) > 0:
+                        event = json.loads(await asyncio.wait_for(ws.recv(), left))
                         if event["source"] == "ai":
                             got.append(f"{event['type']}:{event['data']['symbol']}")
                 except TimeoutError:
-                    return got
+                    pass
+                return got
 
             return await collect(by_query), await collect(by_message)
 
