@@ -12,6 +12,7 @@ import asyncio
 import hmac
 import logging
 import os
+import re
 import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
@@ -30,6 +31,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -47,6 +49,26 @@ OPEN_PATHS = frozenset({"/health"})
 
 HealthCheck = Callable[[FastAPI], Awaitable[dict[str, Any]]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape: every refusal and failure of every service answers with it."""
+
+    error: ErrorDetail
+
+
+# Declared on every operation, so the OpenAPI schema documents the answers a client must handle besides success.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorResponse, "description": "Refused; the error names the problem (and the field)"},
+    503: {"model": ErrorResponse, "description": "A terminal or service this call needs is unavailable"},
+    504: {"model": ErrorResponse, "description": "A service this call needs did not answer in time"},
+}
 
 
 class FastJSONResponse(JSONResponse):
@@ -147,6 +169,30 @@ class RequestMetricsMiddleware:
             log.log(level, "%s %s -> %d (%.1f ms)", scope["method"], scope["path"], status, elapsed * 1000)
 
 
+_PATH_PARAM = re.compile(r"\\\{[^}]*\\\}")  # a `{name}` of a path template, once re.escape'd
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The documented methods of `path`'s resource, a concrete template winning over a templated one as in
+    OpenAPI (Starlette's 405 names the methods of the first route that matched, which may be another's)."""
+    matching = [
+        (template.count("{"), operations)
+        for template, operations in app.openapi()["paths"].items()
+        if re.fullmatch(_PATH_PARAM.sub("[^/]+", re.escape(template)), path)
+    ]
+    fewest = min((params for params, _ in matching), default=0)
+    return sorted(
+        {
+            m.upper()
+            for params, operations in matching
+            if params == fewest
+            for m in operations
+            if m in _HTTP_METHODS
+        }
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error to `{"error": {"code", "message", "details"}}`; never a traceback."""
 
@@ -165,9 +211,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, "validation_error", message, {"errors": problems})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> FastJSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> FastJSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
-        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+        response = error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405 and (allowed := allowed_methods(app, request.url.path)):
+            response.headers["Allow"] = ", ".join(allowed)
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> FastJSONResponse:
@@ -227,6 +277,7 @@ def create_service_app(
         description=description,
         lifespan=_lifespan,
         default_response_class=FastJSONResponse,
+        responses=ERROR_RESPONSES,
     )
     app.state.service_name = name
     app.state.settings = settings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -23,20 +24,27 @@ def format_response(data: Any = None, message: str | None = None, **meta: Any) -
     return body
 
 
+_MAX_ABS_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the end of datetime's range
+
+
 def parse_time_ms(value: str | int | float, *, field: str = "time") -> int:
     """Epoch milliseconds from ISO-8601 (naive = UTC, fractions kept) or an epoch number: milliseconds when
     above 1e11 (which as seconds would be the year 5138), else seconds (a fraction is kept)."""
-    number = value if isinstance(value, int | float) else _number(value)
-    if number is not None and number == number:  # NaN is not a time
+    invalid = InvalidInputError(
+        f"{field}: {value!r} is neither ISO-8601 nor an epoch time between the years 1 and 9999",
+        code="invalid_time",
+        details={"field": field, "value": str(value)},
+    )
+    number = _number(value)
+    if number is not None:
+        # NaN, infinities and times past year 9999 would overflow every store and clock downstream.
+        if not math.isfinite(number) or abs(number) > _MAX_ABS_TIME_MS:
+            raise invalid
         return int(number) if abs(number) > 1e11 else round(number * 1000)
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInputError(
-            f"{field}: {value!r} is neither ISO-8601 nor an epoch time",
-            code="invalid_time",
-            details={"field": field, "value": value},
-        ) from None
+        raise invalid from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return round(parsed.timestamp() * 1000)
@@ -47,8 +55,13 @@ def parse_time_s(value: str | int | float, *, field: str = "time") -> int:
     return parse_time_ms(value, field=field) // 1000
 
 
-def _number(text: str) -> float | None:
+def _number(value: object) -> int | float | None:
+    """`value` if it is a number, or the number a string spells; None otherwise (a boolean is no time)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
     try:
-        return float(text)
+        return float(value) if isinstance(value, str) else None
     except ValueError:
         return None

@@ -95,5 +95,7 @@ def create_app(settings: PlatformSettings) -> FastAPI:
     async def dashboard() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html", headers={"Content-Security-Policy": DASHBOARD_CSP})
 
-    app.add_middleware(ApiKeyMiddleware, api_key=api_key, open_paths=frozenset({"/"}), open_prefixes=("/static/",))
+    app.add_middleware(
+        ApiKeyMiddleware, api_key=api_key, open_paths=frozenset({"/"}), open_prefixes=("/static/",)
+    )
     return app

@@ -5,4 +5,4 @@ from services.mt5.settings import Mt5Settings
 from shared.runner import run_service
 
 if __name__ == "__main__":
-    run_service("mt5", create_app, Mt5Settings)  # type: ignore[arg-type]
+    run_service("mt5", create_app, Mt5Settings)

@@ -9,8 +9,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, NamedTuple, get_type_hints
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
+from fastapi import Path
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    create_model,
+    model_validator,
+)
 
+from shared.errors import InvalidInputError
 from shared.market import mt5_constants as mt5
 from shared.market.records import (
     AccountInfo,
@@ -49,32 +59,57 @@ def _mt5_enum(prefix: str, what: str) -> BeforeValidator:
             if name in by_name:
                 return by_name[name]
             raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(by_name)}")
-        if isinstance(value, bool):
+        if isinstance(value, bool) or not isinstance(value, int | str):
             raise ValueError(f"{what} must be a name or an integer")
         number = int(value)
         if number not in values:
             raise ValueError(f"unknown {what} {number}; expected one of {sorted(values)}")
         return number
 
-    return BeforeValidator(parse)
+    return BeforeValidator(parse, json_schema_input_type=int | str)
 
 
 def _epoch_s(value: Any) -> int:
-    return parse_time_s(value, field="expiration") if value not in (0, "0", None) else 0
+    if isinstance(value, float):
+        raise ValueError("expiration must be whole epoch seconds or ISO-8601")
+    if value in (0, "0") and not isinstance(value, bool):
+        return 0
+    try:
+        return parse_time_s(value, field="expiration")
+    except InvalidInputError as exc:
+        # Re-raised as a ValueError so pydantic names the field (and lets an optional one be null).
+        raise ValueError(exc.message) from None
 
 
 Action = Annotated[int, _mt5_enum("TRADE_ACTION_", "action")]
 OrderType = Annotated[int, _mt5_enum("ORDER_TYPE_", "order type")]
 Filling = Annotated[int, _mt5_enum("ORDER_FILLING_", "filling mode")]
 TimeType = Annotated[int, _mt5_enum("ORDER_TIME_", "time type")]
-Expiration = Annotated[int, BeforeValidator(_epoch_s), Field(ge=0, description="ISO-8601 or epoch seconds")]
+# Tickets, magics and point counts are 64-bit in MT5 (and in the paper broker's SQLite): larger is refused.
+INT64_MAX = 2**63 - 1
+NonNegativeInt64 = Annotated[int, Field(ge=0, le=INT64_MAX)]
+TicketPath = Annotated[int, Path(ge=0, le=INT64_MAX, description="the order's or position's ticket")]
+Expiration = Annotated[
+    int,
+    BeforeValidator(_epoch_s),
+    Field(ge=0, le=INT64_MAX),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "integer", "minimum": 0, "maximum": INT64_MAX}, {"type": "string"}],
+            "description": "epoch seconds or ISO-8601; 0: none",
+        }
+    ),
+]
+# Trade requests take numbers as JSON numbers only (lax parsing would make `"volume": true` one lot), and
+# finite ones: JSON parsers accept NaN and Infinity, the money arithmetic does not.
+REQUEST_CONFIG = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 _MARKET_TYPES = (mt5.ORDER_TYPE_BUY, mt5.ORDER_TYPE_SELL)
 
 
 class OrderCreate(BaseModel):
     """An MT5 trade request (order_send), plus an optional client order id."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     action: Action | None = Field(
         default=None, description="TRADE_ACTION_*; default DEAL for BUY/SELL, PENDING for other types"
@@ -86,15 +121,15 @@ class OrderCreate(BaseModel):
     stoplimit: float = 0.0
     sl: float = 0.0
     tp: float = 0.0
-    deviation: int = Field(default=0, ge=0, description="points")
+    deviation: NonNegativeInt64 = Field(default=0, description="points")
     type_filling: Filling = mt5.ORDER_FILLING_FOK
     type_time: TimeType = mt5.ORDER_TIME_GTC
     expiration: Expiration = 0
-    magic: int = Field(default=0, ge=0)
+    magic: NonNegativeInt64 = 0
     comment: str = Field(default="", max_length=31)
-    position: int = Field(default=0, ge=0)
-    position_by: int = Field(default=0, ge=0)
-    order: int = Field(default=0, ge=0)
+    position: NonNegativeInt64 = 0
+    position_by: NonNegativeInt64 = 0
+    order: NonNegativeInt64 = 0
     client_order_id: str | None = CLIENT_ORDER_ID
 
     @model_validator(mode="after")
@@ -112,7 +147,7 @@ class OrderCreate(BaseModel):
 class OrderUpdate(BaseModel):
     """New values for a pending order; omitted fields keep their current values."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     price: float | None = None
     sl: float | None = None
@@ -124,7 +159,7 @@ class OrderUpdate(BaseModel):
 class PositionUpdate(BaseModel):
     """New SL/TP of a position (0 removes one); omitted fields keep their current values."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     sl: float | None = None
     tp: float | None = None
@@ -133,18 +168,18 @@ class PositionUpdate(BaseModel):
 class PositionClose(BaseModel):
     """Close a position: all of it, or `volume` lots of it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     volume: float | None = Field(default=None, description="lots to close; default: the whole position")
     price: float = Field(default=0.0, ge=0, description="expected price; refused beyond `deviation`")
-    deviation: int = Field(default=0, ge=0)
-    magic: int = Field(default=0, ge=0)
+    deviation: NonNegativeInt64 = 0
+    magic: NonNegativeInt64 = 0
     comment: str = Field(default="", max_length=31)
     client_order_id: str | None = CLIENT_ORDER_ID
 
 
 class HaltRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     reason: str = Field(default="", max_length=200)
 

@@ -77,6 +77,9 @@ class ChartOptionsIn(BaseModel):
 
 
 class ChartAnalyzeRequest(ChartOptionsIn):
+    # Strict as a JSON body, so `false` is not a number; as query parameters (text) the options stay lax.
+    model_config = ConfigDict(strict=True)
+
     bars: BarsIn
 
 

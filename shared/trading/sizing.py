@@ -43,7 +43,11 @@ class SizingConfig(BaseModel):
     def _mode_by_name(cls, data: object) -> object:
         # Accept "risk_percent" as well as 2, so JSON requests can name the mode.
         if isinstance(data, dict) and isinstance(data.get("mode"), str):
-            data = {**data, "mode": SizingMode[data["mode"].upper()]}
+            name = data["mode"].upper()
+            if name not in SizingMode.__members__:
+                names = ", ".join(m.lower() for m in SizingMode.__members__)
+                raise ValueError(f"mode: unknown sizing mode {data['mode']!r}; expected one of {names}")
+            data = {**data, "mode": SizingMode[name]}
         return data
 
     @model_validator(mode="after")

@@ -7,7 +7,9 @@ from typing import Any
 from tests.support.platform import Platform
 
 
-def test_dashboard_backtest_from_form_shows_progress_equity_and_metrics(page: Any, platform: Platform) -> None:
+def test_dashboard_backtest_from_form_shows_progress_equity_and_metrics(
+    page: Any, platform: Platform
+) -> None:
     page.wait_for_selector("#connection.conn-online")
     page.click("#tab-backtests")
     page.wait_for_selector("#bt-params [data-param=fast]", state="attached", timeout=20_000)
@@ -19,7 +21,7 @@ def test_dashboard_backtest_from_form_shows_progress_equity_and_metrics(page: An
     page.wait_for_selector("#bt-result:not([hidden])", timeout=120_000)
     assert page.eval_on_selector("#bt-progress", "p => p.value") == 100
     trades = page.text_content('[data-metric="trades"]')
-    assert trades and trades != "–"
+    assert trades and trades != "\u2013"  # an en dash: the panel's "no value"
     assert page.eval_on_selector("#bt-equity", "c => c.width > 0")
     runs = platform.http.get("/api/backtesting/backtests").json()
     assert runs[0]["state"] == "completed"

@@ -13,7 +13,9 @@ def test_dashboard_gap_fill_progress_bar_finishes_and_heat_map_fills(page: Any, 
     page.wait_for_selector("#gapfill-symbols input[value=EURUSD]:checked")
     page.wait_for_selector("#completeness-table caption")
     page.click("#gapfill-submit")
-    page.wait_for_function("document.getElementById('gapfill-status').textContent === 'completed'", timeout=60_000)
+    page.wait_for_function(
+        "document.getElementById('gapfill-status').textContent === 'completed'", timeout=60_000
+    )
     assert page.eval_on_selector("#gapfill-progress", "p => p.value") == 100
     page.wait_for_function(
         "[...document.querySelectorAll('#completeness-table tbody tr:first-child td[data-percent]')]"
@@ -33,4 +35,6 @@ def test_dashboard_collection_start_shows_stored_ticks(page: Any, platform: Plat
         timeout=30_000,
     )
     page.click("#collection-stop")
-    page.wait_for_function("document.getElementById('collection-summary').textContent === 'stopped'", timeout=15_000)
+    page.wait_for_function(
+        "document.getElementById('collection-summary').textContent === 'stopped'", timeout=15_000
+    )

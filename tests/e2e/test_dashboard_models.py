@@ -17,7 +17,9 @@ def test_dashboard_trains_registers_and_predicts(page: Any, platform: Platform) 
     start = (datetime.now(UTC) - timedelta(days=22)).date().isoformat()
     page.fill("#ml-from", start)
     page.click("#ml-train")
-    page.wait_for_function("document.getElementById('ml-status').textContent === 'trained and registered'", timeout=150_000)
+    page.wait_for_function(
+        "document.getElementById('ml-status').textContent === 'trained and registered'", timeout=150_000
+    )
     assert page.eval_on_selector("#ml-progress", "p => p.value") == 100
     page.wait_for_selector("#ml-registry tbody tr[data-model]")
     accuracy = float(page.text_content('#ml-registry [data-metric="accuracy"]'))

@@ -13,7 +13,9 @@ def _state(page: Any, name: str) -> str:
 
 def test_dashboard_signs_in_with_token_and_shows_all_seven_online(page: Any, platform: Platform) -> None:
     page.wait_for_selector("#connection.conn-online")
-    page.wait_for_function("document.querySelectorAll('#services-table [data-state=\"ONLINE\"]').length === 7")
+    page.wait_for_function(
+        "document.querySelectorAll('#services-table [data-state=\"ONLINE\"]').length === 7"
+    )
     names = page.eval_on_selector_all("#services-table tbody tr", "rows => rows.map(r => r.dataset.service)")
     assert sorted(names) == sorted(["backend-api", "data", "mt5", "pattern", "strategy", "ai", "backtesting"])
     assert "token=" not in page.url  # the key leaves the address bar once stored
@@ -26,7 +28,7 @@ def test_dashboard_restart_button_walks_the_service_through_its_states(page: Any
     old_pid = platform.statuses()["pattern"]["pid"]
     page.click('tr[data-service="pattern"] button[data-action="restart"]')
     page.wait_for_function(
-        "() => [...document.querySelectorAll('#events-list li')].some(li => li.textContent.includes('\"service\":\"pattern\"') && li.textContent.includes('\"to\":\"STARTING\"'))"
+        '() => [...document.querySelectorAll(\'#events-list li\')].some(li => li.textContent.includes(\'"service":"pattern"\') && li.textContent.includes(\'"to":"STARTING"\'))'
     )
     page.wait_for_selector('tr[data-service="pattern"] [data-state="ONLINE"]', timeout=30_000)
     transitions = page.eval_on_selector_all(
@@ -66,7 +68,9 @@ def test_dashboard_runs_under_its_content_security_policy(browser: Any, platform
     context = browser.new_context()
     tab = context.new_page()
     violations: list[str] = []
-    tab.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    tab.on(
+        "console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None
+    )
     tab.on("pageerror", lambda exc: violations.append(str(exc)))
     try:
         tab.goto(f"{platform.url()}/?token={API_KEY}")

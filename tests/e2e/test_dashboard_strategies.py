@@ -14,7 +14,9 @@ def test_dashboard_creates_starts_and_stops_a_strategy_instance(page: Any, platf
     page.select_option("#st-strategy", "ema_crossover")
     page.wait_for_selector("#st-param-fast", state="attached")
     page.click("#st-create")
-    page.wait_for_function("document.getElementById('st-message').textContent.includes('created')", timeout=15_000)
+    page.wait_for_function(
+        "document.getElementById('st-message').textContent.includes('created')", timeout=15_000
+    )
     row = "#st-instances tbody tr[data-instance]"
     page.wait_for_selector(row)
     instance = page.get_attribute(row, "data-instance")

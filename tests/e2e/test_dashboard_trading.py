@@ -11,7 +11,9 @@ def test_dashboard_chart_loads_bars_and_moves_with_live_ticks(page: Any, platfor
     page.wait_for_selector("#connection.conn-online")
     page.click("#tab-market")
     page.wait_for_function("document.getElementById('market-info').textContent.includes('200 bars')")
-    page.wait_for_function("Number(document.getElementById('market-chart').dataset.liveUpdates || 0) >= 3", timeout=20_000)
+    page.wait_for_function(
+        "Number(document.getElementById('market-chart').dataset.liveUpdates || 0) >= 3", timeout=20_000
+    )
     assert page.eval_on_selector("#market-chart", "c => c.width > 0 && c.height > 0")
 
 
@@ -22,13 +24,17 @@ def test_dashboard_places_and_closes_a_paper_order(page: Any, platform: Platform
     page.select_option("#order-type", "BUY")
     page.fill("#order-volume", "0.10")
     page.click("#order-submit")
-    page.wait_for_function("document.getElementById('order-message').textContent.startsWith('DONE')", timeout=15_000)
+    page.wait_for_function(
+        "document.getElementById('order-message').textContent.startsWith('DONE')", timeout=15_000
+    )
     page.wait_for_selector("#positions-table tbody tr[data-ticket]", timeout=15_000)
     assert len(platform.http.get("/api/mt5/positions").json()) == 1
 
     page.fill("#order-volume", "0.015")  # off the 0.01 step: the service's message must be shown
     page.click("#order-submit")
-    page.wait_for_function("document.getElementById('order-message').classList.contains('error-text')", timeout=15_000)
+    page.wait_for_function(
+        "document.getElementById('order-message').classList.contains('error-text')", timeout=15_000
+    )
     assert "10014" in page.text_content("#order-message")
 
     page.click("#positions-table button[data-action=close]")

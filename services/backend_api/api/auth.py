@@ -32,7 +32,11 @@ def supplied_key(scope: Scope) -> str:
 
 class ApiKeyMiddleware:
     def __init__(
-        self, app: ASGIApp, api_key: str, open_paths: frozenset[str] = frozenset(), open_prefixes: tuple[str, ...] = ()
+        self,
+        app: ASGIApp,
+        api_key: str,
+        open_paths: frozenset[str] = frozenset(),
+        open_prefixes: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.key = api_key.encode()

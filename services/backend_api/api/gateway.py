@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote_from_bytes
+
 from fastapi import APIRouter, Request
 from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
@@ -11,10 +13,19 @@ from shared.errors import ServiceUnavailableError
 from shared.models import ServiceState
 
 router = APIRouter(tags=["gateway"])
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+# OPTIONS too, so a child answers it (a 405 naming its own methods) rather than the gateway for it.
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# Characters a path may carry unescaped (RFC 3986 pchar and "/"); "%" keeps the client's escapes as they are.
+_PATH_SAFE = "/%!$&'()*+,;=:@-._~"
 
 
-@router.api_route("/api/{service}/{path:path}", methods=METHODS)
+def raw_subpath(request: Request) -> str:
+    """The path after `/api/{service}/` as the client encoded it: the decoded one would turn `%3F` into a
+    query and `%0B` into a URL the HTTP client refuses."""
+    rest = request.scope["raw_path"].split(b"/", 3)[3]
+    return quote_from_bytes(rest, safe=_PATH_SAFE)
+
+
 async def proxy(
     service: str, path: str, request: Request, supervisor: SupervisorDep, proxy: ProxyDep
 ) -> StreamingResponse:
@@ -28,7 +39,7 @@ async def proxy(
         service=service,
         base_url=status.url,
         method=request.method,
-        path=path,
+        path=raw_subpath(request),
         query=request.scope.get("query_string", b""),
         headers=request.scope["headers"],
         body=request.stream(),
@@ -38,4 +49,11 @@ async def proxy(
         status_code=upstream.status_code,
         headers=dict(upstream.headers),
         background=BackgroundTask(upstream.close.aclose),
+    )
+
+
+# One route per method, so that each OpenAPI operation has an id of its own.
+for _method in METHODS:
+    router.add_api_route(
+        "/api/{service}/{path:path}", proxy, methods=[_method], operation_id=f"proxy_{_method.lower()}"
     )

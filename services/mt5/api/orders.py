@@ -18,6 +18,7 @@ from services.mt5.schemas import (
     OrderList,
     OrderResultRead,
     OrderUpdate,
+    TicketPath,
     order_result_body,
 )
 
@@ -53,14 +54,14 @@ async def list_orders(
     return [o._asdict() for o in orders]
 
 
-@router.patch("/{ticket}", response_model=OrderResultRead)
-async def modify_order(ticket: int, body: OrderUpdate, desk: DeskDep) -> dict[str, Any]:
+@router.patch("/{ticket:int}", response_model=OrderResultRead)
+async def modify_order(ticket: TicketPath, body: OrderUpdate, desk: DeskDep) -> dict[str, Any]:
     """Change a pending order's price, SL, TP or expiry (TRADE_ACTION_MODIFY)."""
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     return order_result_body(await desk.modify_order(ticket, changes))
 
 
-@router.delete("/{ticket}", response_model=OrderResultRead)
-async def cancel_order(ticket: int, desk: DeskDep) -> dict[str, Any]:
+@router.delete("/{ticket:int}", response_model=OrderResultRead)
+async def cancel_order(ticket: TicketPath, desk: DeskDep) -> dict[str, Any]:
     """Delete a pending order (TRADE_ACTION_REMOVE)."""
     return order_result_body(await desk.cancel_order(ticket))

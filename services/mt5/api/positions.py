@@ -12,6 +12,7 @@ from services.mt5.schemas import (
     PositionClose,
     PositionList,
     PositionUpdate,
+    TicketPath,
     order_result_body,
 )
 
@@ -27,15 +28,17 @@ async def list_positions(
     return [p._asdict() for p in positions]
 
 
-@router.patch("/{ticket}", response_model=OrderResultRead)
-async def modify_position(ticket: int, body: PositionUpdate, desk: DeskDep) -> dict[str, Any]:
+@router.patch("/{ticket:int}", response_model=OrderResultRead)
+async def modify_position(ticket: TicketPath, body: PositionUpdate, desk: DeskDep) -> dict[str, Any]:
     """Change SL and/or TP (TRADE_ACTION_SLTP)."""
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     return order_result_body(await desk.modify_position(ticket, changes))
 
 
-@router.post("/{ticket}/close", response_model=OrderResultRead)
-async def close_position(ticket: int, desk: DeskDep, body: PositionClose | None = None) -> dict[str, Any]:
+@router.post("/{ticket:int}/close", response_model=OrderResultRead)
+async def close_position(
+    ticket: TicketPath, desk: DeskDep, body: PositionClose | None = None
+) -> dict[str, Any]:
     """Close the position, or `volume` lots of it, with an opposite market deal."""
     body = body or PositionClose()
     extra = body.model_dump(exclude={"volume", "client_order_id"})

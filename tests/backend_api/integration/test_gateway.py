@@ -59,3 +59,19 @@ def test_gateway_stopped_target_is_503_in_error_shape(platform: Platform) -> Non
     finally:
         platform.http.post("/api/services/pattern/start")
         platform.wait_state("pattern", "ONLINE")
+
+
+# Found by fuzzing: the gateway forwarded the decoded path, so `%0B` was a 500 (a URL the HTTP client
+# refuses) and an escaped "?" became the start of a query.
+def test_gateway_forwards_the_path_as_the_client_escaped_it(platform: Platform) -> None:
+    control = platform.http.get("/api/data/ohlc/EUR%0BUSD/M1", params={"count": 1})
+    assert control.status_code == 404 and _error(control)["details"]["symbol"] == "EUR\x0bUSD"
+    question = platform.http.get("/api/data/ohlc/EUR%3FUSD/M1", params={"count": 1})
+    assert question.status_code == 404 and _error(question)["details"]["symbol"] == "EUR?USD"
+
+
+def test_gateway_lets_the_child_answer_options_naming_its_methods(platform: Platform) -> None:
+    response = platform.http.options("/api/data/gap-fill")
+
+    assert response.status_code == 405 and _error(response)["code"] == "method_not_allowed"
+    assert response.headers["allow"] == "GET, POST"

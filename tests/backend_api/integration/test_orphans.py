@@ -17,7 +17,9 @@ def _alive(pid: int) -> bool:
     return not Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].startswith("Z")
 
 
-def test_backend_killed_children_exit_and_a_stopped_leftover_is_replaced_on_next_start(tmp_path: Path) -> None:
+def test_backend_killed_children_exit_and_a_stopped_leftover_is_replaced_on_next_start(
+    tmp_path: Path,
+) -> None:
     config = write_config(tmp_path)
     first = Platform(config).start()
     try:
@@ -27,7 +29,9 @@ def test_backend_killed_children_exit_and_a_stopped_leftover_is_replaced_on_next
         first.proc.kill()
         first.proc.wait()
         others = [pid for name, pid in children.items() if name != "pattern"]
-        wait_until(lambda: not any(_alive(pid) for pid in others), 10, "children exit when backend-api is gone")
+        wait_until(
+            lambda: not any(_alive(pid) for pid in others), 10, "children exit when backend-api is gone"
+        )
         assert _alive(children["pattern"])
 
         second = Platform(config).start()

@@ -56,6 +56,8 @@ BACKTEST_CASES = [
         422,
         "validation_error",
     ),
+    # Found by fuzzing: an unknown mode name was a KeyError and a 500.
+    ("unknown_sizing_mode", _with(SMA, bars=BARS, sizing={"mode": "AAA"}), 422, "validation_error"),
     ("bad_fill", _with(SMA, bars=BARS, fill="tomorrow"), 422, "validation_error"),
     ("bad_balance", _with(SMA, bars=BARS, initial_balance=0), 422, "validation_error"),
     ("unknown_field", _with(SMA, bars=BARS, colour="red"), 422, "validation_error"),

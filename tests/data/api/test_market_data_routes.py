@@ -75,6 +75,10 @@ def test_ohlc_unstored_timeframe_is_built_from_a_lower_one(
         ("/ohlc/EURUSD/M1", {"count": 5_001}, 422, "range_too_large"),
         ("/ohlc/EURUSD/M1", {}, 422, "invalid_range"),
         ("/ohlc/EURUSD/M1", {"from": "yesterday"}, 422, "invalid_time"),
+        # Found by fuzzing: an infinite or far-future time overflowed (a 500).
+        ("/ohlc/EURUSD/M1", {"from": "inf"}, 422, "invalid_time"),
+        ("/ohlc/EURUSD/M1", {"from": "1e30"}, 422, "invalid_time"),
+        ("/completeness/EURUSD/M1", {"from": 0, "to": "1e31"}, 422, "invalid_time"),
         ("/ohlc/EURUSD/M1", {"count": 1, "format": "xml"}, 422, "validation_error"),
         ("/ticks/EURUSD", {"from": MONDAY, "limit": 5_001}, 422, "range_too_large"),
         ("/ticks/EURUSD", {}, 422, "validation_error"),

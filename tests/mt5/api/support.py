@@ -39,7 +39,9 @@ class ManualClock:
 def mt5_config(directory: Path, **mt5_section: Any) -> Mt5Settings:
     """Settings from a temp config.json whose `mt5` section is the defaults plus `mt5_section`."""
     mt5 = {"simulated": {"seed": SEED}, "tick_event_interval_ms": 20, "sync_interval_ms": 20, **mt5_section}
-    path = write_config(directory, overrides={"monitoring": {"heartbeat_interval_s": 0.2}}, replace={"mt5": mt5})
+    path = write_config(
+        directory, overrides={"monitoring": {"heartbeat_interval_s": 0.2}}, replace={"mt5": mt5}
+    )
     return load_config(path, model=Mt5Settings)
 
 

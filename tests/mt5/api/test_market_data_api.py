@@ -148,6 +148,8 @@ def test_rates_count_returns_the_last_bars_up_to_to(client: TestClient) -> None:
         ("/rates/EURUSD/M1?count=100001", "range_too_large", "count"),
         ("/rates/EURUSD/M7?count=5", "unknown_timeframe", "timeframe"),
         ("/ticks/EURUSD?from=yesterday", "invalid_time", "from"),
+        ("/ticks/EURUSD?from=inf&to=1", "invalid_time", "from"),  # was an OverflowError, a 500
+        ("/history/deals?from=1e30&to=1e31", "invalid_time", "from"),  # was a 500
         (f"/ticks/EURUSD?from={PAST_FROM_MS}&to={PAST_TO_MS}&count=3", "invalid_range", "count"),
         ("/rates/EURUSD/H1", "invalid_input", "from"),
     ],

@@ -198,3 +198,61 @@ def test_order_check_reports_the_account_after_the_order_and_sends_nothing(clien
     refused = client.post("/orders/check", json={"symbol": "EURUSD", "type": "BUY", "volume": 0.015}).json()
     assert refused["retcode"] == 10014
     assert book(client) == before
+
+
+# Found by fuzzing: `true` was one lot, Infinity a 500 (decimal rounding), a huge integer a 500 (orjson).
+@pytest.mark.parametrize(
+    ("raw_body", "field"),
+    [
+        ('{"symbol": "EURUSD", "volume": true}', "body.volume"),
+        ('{"symbol": "EURUSD", "volume": "0.1"}', "body.volume"),
+        ('{"symbol": "EURUSD", "volume": 0.1, "sl": Infinity}', "body.sl"),
+        ('{"symbol": "EURUSD", "volume": NaN}', "body.volume"),
+        ('{"symbol": "EURUSD", "volume": 0.1, "magic": 18446744073709551616}', "body.magic"),
+        ('{"symbol": "EURUSD", "volume": 0.1, "type": null}', "body.type"),
+        ('{"symbol": "EURUSD", "volume": 0.1, "type": 1e300}', "body.type"),
+    ],
+)
+def test_malformed_order_field_returns_422_naming_it_and_changes_nothing(
+    client: TestClient, raw_body: str, field: str
+) -> None:
+    before = book(client)
+
+    response = client.post("/orders", content=raw_body, headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 422, response.text
+    assert error_of(response)["details"]["errors"][0]["field"] == field
+    assert book(client) == before
+
+
+@pytest.mark.parametrize("expiration", [{}, None, False, "someday", 1e30])
+def test_order_expiration_that_is_no_time_returns_422_naming_it(client: TestClient, expiration: Any) -> None:
+    response = client.post("/orders", json={"symbol": "EURUSD", "volume": 0.1, "expiration": expiration})
+
+    assert response.status_code == 422, response.text
+    assert error_of(response)["details"]["errors"][0]["field"] == "body.expiration"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("DELETE", "/orders/99999999999999999999", 422),  # beyond 64 bits: was a 500
+        ("POST", "/positions/54447448102697664512/close", 422),
+        ("DELETE", "/orders/-1", 404),  # no such ticket
+    ],
+)
+def test_ticket_out_of_range_is_refused_not_a_server_error(
+    client: TestClient, method: str, path: str, status: int
+) -> None:
+    response = client.request(method, path)
+
+    assert response.status_code == status, response.text
+    assert set(response.json()) == {"error"}
+
+
+def test_undeclared_method_on_order_check_is_405_naming_the_allowed_one(client: TestClient) -> None:
+    response = client.patch("/orders/check", json={})
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert error_of(response)["code"] == "method_not_allowed"

@@ -112,6 +112,9 @@ def test_analyze_bad_options_are_422_naming_the_field(client: TestClient) -> Non
         ({"pivot_method": "magic"}, "body.pivot_method"),
         ({"pivot_period": "M7"}, "body.pivot_period"),
         ({"swing_left": 0}, "body.swing_left"),
+        # Found by fuzzing: a boolean was taken as a number (false = no depth).
+        ({"double_min_depth": False}, "body.double_min_depth"),
+        ({"swing_right": "3"}, "body.swing_right"),
     ]
     for options, field in bad:
         response = client.post("/chart-patterns/analyze", json={"bars": _double_top(), **options})

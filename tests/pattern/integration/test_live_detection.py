@@ -20,9 +20,13 @@ def test_pattern_live_detection_from_replayed_market_to_hub(tmp_path: Path) -> N
     config = write_config(
         tmp_path,
         overrides={
-            "pattern": {"live": {"enabled": True, "symbols": ["EURUSD"], "timeframes": ["M1"], "patterns": None}},
+            "pattern": {
+                "live": {"enabled": True, "symbols": ["EURUSD"], "timeframes": ["M1"], "patterns": None}
+            },
         },
-        replace={"mt5": {"simulated": {"clock": "replay", "replay_start": MONDAY_JAN_8_0100, "replay_speed": 120}}},
+        replace={
+            "mt5": {"simulated": {"clock": "replay", "replay_start": MONDAY_JAN_8_0100, "replay_speed": 120}}
+        },
     )
     platform = Platform(config).start()
     try:
