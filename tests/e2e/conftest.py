@@ -25,7 +25,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in the main thread while
+# it is open, and tests collected after the browser tests call asyncio.run().
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     executable = shutil.which("chromium")
     if executable is None:
