@@ -36,6 +36,26 @@ def ticks_to_bars(ticks: np.ndarray, timeframe: Timeframe, point: float) -> np.n
     return bars
 
 
+def aggregate_bars(bars: np.ndarray, timeframe: Timeframe) -> np.ndarray:
+    """Time-sorted finer bars (RATES_DTYPE) into `timeframe` bars; equal to ticks_to_bars on the same ticks."""
+    n = len(bars)
+    if n == 0:
+        return np.empty(0, dtype=RATES_DTYPE)
+    opens = timeframe.floor_array(bars["time"])
+    starts = np.flatnonzero(np.r_[True, opens[1:] != opens[:-1]])
+    ends = np.r_[starts[1:], n]
+    out = np.empty(len(starts), dtype=RATES_DTYPE)
+    out["time"] = opens[starts]
+    out["open"] = bars["open"][starts]
+    out["high"] = np.maximum.reduceat(bars["high"], starts)
+    out["low"] = np.minimum.reduceat(bars["low"], starts)
+    out["close"] = bars["close"][ends - 1]
+    out["tick_volume"] = np.add.reduceat(bars["tick_volume"], starts)
+    out["spread"] = np.minimum.reduceat(bars["spread"], starts)
+    out["real_volume"] = np.add.reduceat(bars["real_volume"], starts)
+    return out
+
+
 def merge_bar(existing: np.void, update: np.void) -> np.void:
     """Combine a stored partial bar with a later partial bar of the same period (incremental building)."""
     merged = existing.copy()

@@ -10,31 +10,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from shared.market.bars import ticks_to_bars
-from shared.market.records import RATES_DTYPE
+from shared.market.bars import aggregate_bars, ticks_to_bars
 from shared.market.timeframes import TIMEFRAMES, Timeframe
 
 _DAY = 86_400
-
-
-def aggregate_bars(bars: np.ndarray, timeframe: Timeframe) -> np.ndarray:
-    """Aggregate time-sorted bars (RATES_DTYPE) into `timeframe` bars, one per non-empty period."""
-    n = len(bars)
-    if n == 0:
-        return np.empty(0, dtype=RATES_DTYPE)
-    opens = timeframe.floor_array(bars["time"])
-    starts = np.flatnonzero(np.r_[True, opens[1:] != opens[:-1]])
-    ends = np.r_[starts[1:], n]
-    out = np.empty(len(starts), dtype=RATES_DTYPE)
-    out["time"] = opens[starts]
-    out["open"] = bars["open"][starts]
-    out["high"] = np.maximum.reduceat(bars["high"], starts)
-    out["low"] = np.minimum.reduceat(bars["low"], starts)
-    out["close"] = bars["close"][ends - 1]
-    out["tick_volume"] = np.add.reduceat(bars["tick_volume"], starts)
-    out["spread"] = np.minimum.reduceat(bars["spread"], starts)
-    out["real_volume"] = np.add.reduceat(bars["real_volume"], starts)
-    return out
 
 
 def divides(lower: Timeframe, higher: Timeframe) -> bool:

@@ -15,7 +15,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 from sqlalchemy import Engine, and_, delete, func, select
 
-from services.data.core.aggregation import aggregate_bars, best_source, ceil_open
+from services.data.core.aggregation import best_source, ceil_open
 from services.data.core.completeness import CompletenessReport, completeness
 from services.data.core.partitions import database_size_bytes
 from services.data.core.schema import bar_cursors, bars, migrate, unfillable_ranges
@@ -23,6 +23,7 @@ from services.data.core.sql import CompiledStatement, compile_statement, execute
 from services.data.core.tick_store import TickCursor
 from shared.db import sqlite_engine
 from shared.errors import InvalidInputError
+from shared.market.bars import aggregate_bars
 from shared.market.calendar import FX_CALENDAR, WeeklyCalendar
 from shared.market.records import RATES_DTYPE
 from shared.market.timeframes import Timeframe, get_timeframe

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from services.data.core.aggregation import aggregate_bars
 from services.data.core.mt5_csv import parse_mt5_csv
 from shared.columnar import decode_arrow
+from shared.market.bars import aggregate_bars
 from shared.market.records import RATES_DTYPE, TICKS_DTYPE
 from shared.market.timeframes import get_timeframe
 from tests.data.api.conftest import MONDAY, m1_bars, stores_of

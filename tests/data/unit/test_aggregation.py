@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.data.core.aggregation import aggregate_bars, best_source, divides
-from shared.market.bars import ticks_to_bars
+from services.data.core.aggregation import best_source, divides
+from shared.market.bars import aggregate_bars, ticks_to_bars
 from shared.market.timeframes import TIMEFRAMES
 
 from .factories import POINT, make_ticks

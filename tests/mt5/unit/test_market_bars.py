@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.mt5.core.simulated.market import MINUTE_MS, DeterministicMarket, aggregate_bars
-from shared.market.bars import ticks_to_bars
+from services.mt5.core.simulated.market import MINUTE_MS, DeterministicMarket
+from shared.market.bars import aggregate_bars, ticks_to_bars
 from shared.market.records import RATES_DTYPE, TICKS_DTYPE
 from shared.market.symbols import DEFAULT_SYMBOLS
 from shared.market.timeframes import TIMEFRAMES

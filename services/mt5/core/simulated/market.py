@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from shared.market import mt5_constants as mt5
-from shared.market.bars import ticks_to_bars
+from shared.market.bars import aggregate_bars, ticks_to_bars
 from shared.market.calendar import FX_CALENDAR, WeeklyCalendar
 from shared.market.records import RATES_DTYPE, TICKS_DTYPE
 from shared.market.symbols import SymbolSpec
@@ -64,26 +64,6 @@ def _poisson_cdf(lam: float, kmax: int) -> np.ndarray:
 
 
 _CDF_BY_HOUR = np.stack([_poisson_cdf(lam, _MAX_TICKS_PER_S) for lam in _ARRIVALS_PER_S])
-
-
-def aggregate_bars(bars: np.ndarray, timeframe: Timeframe) -> np.ndarray:
-    """Combine finer bars (sorted) into `timeframe` bars; identical to ticks_to_bars on the same ticks."""
-    n = len(bars)
-    if n == 0:
-        return np.empty(0, dtype=RATES_DTYPE)
-    opens = timeframe.floor_array(bars["time"])
-    starts = np.flatnonzero(np.r_[True, opens[1:] != opens[:-1]])
-    ends = np.r_[starts[1:], n]
-    out = np.empty(len(starts), dtype=RATES_DTYPE)
-    out["time"] = opens[starts]
-    out["open"] = bars["open"][starts]
-    out["high"] = np.maximum.reduceat(bars["high"], starts)
-    out["low"] = np.minimum.reduceat(bars["low"], starts)
-    out["close"] = bars["close"][ends - 1]
-    out["tick_volume"] = np.add.reduceat(bars["tick_volume"], starts)
-    out["spread"] = np.minimum.reduceat(bars["spread"], starts)
-    out["real_volume"] = np.add.reduceat(bars["real_volume"], starts)
-    return out
 
 
 class _SymbolPaths:
