@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     insert,
     select,
@@ -46,6 +47,17 @@ _client_orders = Table(
     Column("created_ms", BigInteger, nullable=False),
     Column("result_json", Text, nullable=True),  # NULL while the order is in flight
 )
+# Built once: SQLAlchemy then compiles each once, and an order only binds values (three per order).
+_CLAIM = insert(_client_orders)
+_STORE_RESULT = (
+    update(_client_orders)
+    .where(_client_orders.c.client_id == bindparam("id"))
+    .values(result_json=bindparam("result"))
+)
+_RELEASE = delete(_client_orders).where(
+    (_client_orders.c.client_id == bindparam("id")) & _client_orders.c.result_json.is_(None)
+)
+_READ = select(_client_orders).where(_client_orders.c.client_id == bindparam("id"))
 
 
 def result_to_json(result: OrderSendResult) -> bytes:
@@ -104,9 +116,7 @@ class ClientOrderIds:
     def lookup(self, client_id: str) -> OrderSendResult | None:
         """The stored result for `client_id`, or None when unknown or still in flight."""
         with self._engine.connect() as conn:
-            row = conn.execute(
-                select(_client_orders.c.result_json).where(_client_orders.c.client_id == client_id)
-            ).first()
+            row = conn.execute(_READ, {"id": client_id}).first()
         return result_from_json(row.result_json) if row is not None and row.result_json else None
 
     def _send_claimed(
@@ -124,11 +134,7 @@ class ClientOrderIds:
             self._release(client_id)
             return None
         with self._engine.begin() as conn:
-            conn.execute(
-                update(_client_orders)
-                .where(_client_orders.c.client_id == client_id)
-                .values(result_json=result_to_json(result).decode())
-            )
+            conn.execute(_STORE_RESULT, {"id": client_id, "result": result_to_json(result).decode()})
         return result
 
     def _claim(self, client_id: str, fingerprint: str) -> bool:
@@ -136,12 +142,13 @@ class ClientOrderIds:
         try:
             with self._engine.begin() as conn:
                 conn.execute(
-                    insert(_client_orders).values(
-                        client_id=client_id,
-                        fingerprint=fingerprint,
-                        created_ms=self._now_ms(),
-                        result_json=None,
-                    )
+                    _CLAIM,
+                    {
+                        "client_id": client_id,
+                        "fingerprint": fingerprint,
+                        "created_ms": self._now_ms(),
+                        "result_json": None,
+                    },
                 )
         except IntegrityError:
             return False
@@ -149,15 +156,11 @@ class ClientOrderIds:
 
     def _release(self, client_id: str) -> None:
         with self._engine.begin() as conn:
-            conn.execute(
-                delete(_client_orders).where(
-                    (_client_orders.c.client_id == client_id) & _client_orders.c.result_json.is_(None)
-                )
-            )
+            conn.execute(_RELEASE, {"id": client_id})
 
     def _stored(self, client_id: str, fingerprint: str) -> OrderSendResult | None:
         with self._engine.connect() as conn:
-            row = conn.execute(select(_client_orders).where(_client_orders.c.client_id == client_id)).first()
+            row = conn.execute(_READ, {"id": client_id}).first()
         if row is None:  # the first sender's claim was released: the terminal never took the order
             return None
         if row.fingerprint != fingerprint:

@@ -22,11 +22,13 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     delete,
     insert,
     select,
     update,
 )
+from sqlalchemy.sql.dml import Insert, Update
 
 from shared.db import sqlite_engine
 from shared.errors import ConflictError
@@ -145,27 +147,27 @@ class BrokerStore:
         old = before or BrokerState(balance=float("nan"), next_order=-1, next_deal=-1)
         with self._engine.begin() as conn:
             if before is None or old.balance != after.balance:
-                _upsert(conn, _account, "id", {"id": 1, "balance": after.balance})
+                _ACCOUNT.write(conn, {"id": 1, "balance": after.balance})
             for name, value, was in (
                 ("order", after.next_order, old.next_order),
                 ("deal", after.next_deal, old.next_deal),
             ):
                 if value != was:
-                    _upsert(conn, _counters, "name", {"name": name, "value": value})
+                    _COUNTERS.write(conn, {"name": name, "value": value})
             for symbol, ms in after.last_ms.items():
                 if old.last_ms.get(symbol) != ms:
-                    _upsert(conn, _feed, "symbol", {"symbol": symbol, "last_ms": ms})
+                    _FEED.write(conn, {"symbol": symbol, "last_ms": ms})
             changed_orders = [o for t, o in after.orders.items() if old.orders.get(t) is not o]
             for order in [*changed_orders, *finished_orders]:
-                _upsert(conn, _orders, "ticket", order._asdict())
+                _ORDERS.write(conn, order._asdict())
             for ticket, position in after.positions.items():
                 if old.positions.get(ticket) is not position:
-                    _upsert(conn, _positions, "ticket", position._asdict())
+                    _POSITIONS.write(conn, position._asdict())
             gone = [t for t in old.positions if t not in after.positions]
             if gone:
                 conn.execute(delete(_positions).where(_positions.c.ticket.in_(gone)))
             if deals:
-                conn.execute(insert(_deals), [d._asdict() for d in deals])
+                conn.execute(_INSERT_DEAL, [d._asdict() for d in deals])
 
     def history_orders(
         self,
@@ -222,8 +224,31 @@ def _filtered(
     return query
 
 
-def _upsert(conn: Connection, table: Table, key: str, row: dict[str, Any]) -> None:
-    """Update the row with this key, or insert it; portable (no dialect-specific ON CONFLICT)."""
-    result = conn.execute(update(table).where(table.c[key] == row[key]).values(**row))
-    if result.rowcount == 0:
-        conn.execute(insert(table).values(**row))
+class _Upsert:
+    """Update the row with this key, or insert it; portable (no dialect-specific ON CONFLICT).
+
+    Both statements are built once with bound parameters, so SQLAlchemy compiles them once and every
+    commit only binds values (building `update().values(**row)` per row cost more than the SQL itself).
+    """
+
+    def __init__(self, table: Table, key: str) -> None:
+        names = [column.name for column in table.columns]
+        self._update: Update = (
+            update(table)
+            .where(table.c[key] == bindparam(f"p_{key}"))
+            .values({name: bindparam(f"p_{name}") for name in names if name != key})
+        )
+        self._insert: Insert = insert(table).values({name: bindparam(f"p_{name}") for name in names})
+
+    def write(self, conn: Connection, row: dict[str, Any]) -> None:
+        params = {f"p_{name}": value for name, value in row.items()}
+        if conn.execute(self._update, params).rowcount == 0:
+            conn.execute(self._insert, params)
+
+
+_ACCOUNT = _Upsert(_account, "id")
+_COUNTERS = _Upsert(_counters, "name")
+_FEED = _Upsert(_feed, "symbol")
+_ORDERS = _Upsert(_orders, "ticket")
+_POSITIONS = _Upsert(_positions, "ticket")
+_INSERT_DEAL = insert(_deals)
