@@ -54,8 +54,9 @@ def create_app(settings: StrategySettings) -> FastAPI:
         engine = build_engine(settings)
         mt5 = ServiceClient(settings, "mt5", timeout_s=section.mt5_timeout_s)
         data = ServiceClient(settings, "data", timeout_s=section.data_timeout_s)
+        store = InstanceStore(engine, magic_base=section.magic_base, now_ms=get_timestamp_ms)
         instances = InstanceService(
-            InstanceStore(engine, magic_base=section.magic_base, now_ms=get_timestamp_ms),
+            store,
             build_registry(settings),
             broker=Mt5Broker(mt5),
             bars=DataServiceBars(data),
@@ -83,6 +84,7 @@ def create_app(settings: StrategySettings) -> FastAPI:
             await instances.aclose()
             await mt5.aclose()
             await data.aclose()
+            store.close()
             engine.dispose()
 
     async def health(app: FastAPI) -> dict[str, Any]:

@@ -98,7 +98,7 @@ class InstanceService:
     ) -> dict[str, Any]:
         """A new stopped instance, after checking the strategy, its parameters, symbol and timeframe."""
         self.registry.build(strategy, params)
-        record = await asyncio.to_thread(
+        record = await self._store.worker.run(
             self._store.create,
             strategy=strategy,
             params=params,
@@ -130,7 +130,7 @@ class InstanceService:
                 changes["sizing"] = _sizing(sizing)
             if risk is not None:
                 changes["risk"] = risk
-            updated = await asyncio.to_thread(self._store.update_config, instance_id, **changes)
+            updated = await self._store.worker.run(self._store.update_config, instance_id, **changes)
         return updated.to_dict()
 
     async def delete(self, instance_id: str) -> None:
@@ -139,13 +139,13 @@ class InstanceService:
             record = await self._get(instance_id)
             if record.state == S.RUNNING:
                 raise _running(record, "deleted")
-            await asyncio.to_thread(self._store.delete, instance_id)
+            await self._store.worker.run(self._store.delete, instance_id)
 
     # ---- reading --------------------------------------------------------------------------------------
 
     async def overview(self) -> dict[str, Any]:
         """Available strategies (with parameter schemas), the instances, and the last reconciliation."""
-        records = await asyncio.to_thread(self._store.instances)
+        records = await self._store.worker.run(self._store.instances)
         return {
             "strategies": self.registry.describe(),
             "instances": [r.to_dict() for r in records],
@@ -155,7 +155,9 @@ class InstanceService:
     async def detail(self, instance_id: str) -> dict[str, Any]:
         """State, open positions and their P&L, daily P&L, last signals and recent orders of one instance."""
         record = await self._get(instance_id)
-        orders = await asyncio.to_thread(self._store.orders, instance_id, limit=self._section.trades_listed)
+        orders = await self._store.worker.run(
+            self._store.orders, instance_id, limit=self._section.trades_listed
+        )
         body = {**record.to_dict(), "orders": [o.to_dict() for o in orders]}
         try:
             positions = await self._positions_of(record)
@@ -194,7 +196,7 @@ class InstanceService:
         """On service start: reconcile with the terminal and restart the instances that were running."""
         report = await self.reconcile()
         async with self._lock:
-            for record in await asyncio.to_thread(self._store.instances):
+            for record in await self._store.worker.run(self._store.instances):
                 if record.state != S.RUNNING:
                     continue
                 try:
@@ -216,7 +218,7 @@ class InstanceService:
             log.warning("cannot reconcile with the mt5 service: %s", exc.message)
             self._publish("alert", {"code": "reconcile_failed", "message": exc.message})
             return {"ok": False, "error": exc.code, "adopted": {}, "orphans": []}
-        records = await asyncio.to_thread(self._store.instances)
+        records = await self._store.worker.run(self._store.instances)
         by_magic = {r.magic: r.id for r in records}
         low, high = self._section.magic_base, self._section.magic_base + self._section.magic_range
         adopted: dict[str, list[int]] = {}
@@ -306,13 +308,13 @@ class InstanceService:
         unreachable): sent again under their id when still young (the mt5 service answers with the first
         result if it had them), else marked expired."""
         unknown = (OrderStatus.PENDING, OrderStatus.FAILED)
-        pending = await asyncio.to_thread(self._store.orders, runner.instance.id, statuses=unknown)
+        pending = await self._store.worker.run(self._store.orders, runner.instance.id, statuses=unknown)
         now = self._now_ms()
         for order in sorted(pending, key=lambda o: o.client_id):
             if now - order.created_ms <= self._section.resend_window_s * 1000:
                 await runner.execute(order)
             else:
-                await asyncio.to_thread(
+                await self._store.worker.run(
                     self._store.finish_order,
                     order.client_id,
                     OrderStatus.EXPIRED,
@@ -328,7 +330,7 @@ class InstanceService:
         self, record: InstanceRecord, trigger: str, reason: str, **extra: Any
     ) -> InstanceRecord:
         target = _check(record, trigger)
-        updated = await asyncio.to_thread(self._store.set_state, record.id, target, reason)
+        updated = await self._store.worker.run(self._store.set_state, record.id, target, reason)
         self._status(updated, record.state, target, reason, **extra)
         return updated
 
@@ -349,7 +351,7 @@ class InstanceService:
         )
 
     async def _get(self, instance_id: str) -> InstanceRecord:
-        return await asyncio.to_thread(self._store.get, instance_id)
+        return await self._store.worker.run(self._store.get, instance_id)
 
     async def _positions_of(self, record: InstanceRecord) -> list[Position]:
         return [p for p in await self._broker.positions(record.symbol) if p.magic == record.magic]

@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     func,
     insert,
     select,
@@ -35,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Row
 
 from services.strategy.core.config import RiskConfig
+from shared.db import DatabaseThread
 from shared.errors import NotFoundError
 from shared.trading.sizing import SizingConfig
 
@@ -89,6 +91,20 @@ _orders = Table(
     Column("result", Text, nullable=True),
     Column("created_ms", BigInteger, nullable=False),
     Column("updated_ms", BigInteger, nullable=False),
+)
+
+# The statements of every candle, built once so SQLAlchemy compiles them once and a candle only binds values.
+_READ_ORDER = select(_orders).where(_orders.c.client_id == bindparam("id"))
+_INSERT_ORDER = insert(_orders)
+_FINISH_ORDER = (
+    update(_orders)
+    .where(_orders.c.client_id == bindparam("id"))
+    .values(status=bindparam("status"), result=bindparam("result"), updated_ms=bindparam("now"))
+)
+_MARK_BAR = (
+    update(_instances)
+    .where(_instances.c.id == bindparam("instance"))
+    .values(last_bar_time=bindparam("bar_time"), last_signal=bindparam("signal"), updated_ms=bindparam("now"))
 )
 
 
@@ -201,7 +217,7 @@ def _order(row: Row[Any]) -> OrderRecord:
 
 
 class InstanceStore:
-    """Instances and orders on `engine`. Synchronous: the async callers run it in a worker thread."""
+    """Instances and orders on `engine`. Synchronous: the async callers run it in `worker`, its one thread."""
 
     def __init__(
         self,
@@ -215,7 +231,12 @@ class InstanceStore:
         self._magic_base = magic_base
         self._now_ms = now_ms
         self._new_id = new_id
+        self.worker = DatabaseThread("strategy-db")  # where the async callers run these methods
         _meta.create_all(engine)
+
+    def close(self) -> None:
+        """Finish the queued calls; the engine stays its owner's."""
+        self.worker.close()
 
     def create(
         self,
@@ -316,24 +337,24 @@ class InstanceStore:
                 existing = self._order_row(conn, order.client_id)
                 if existing is None:
                     conn.execute(
-                        insert(_orders).values(
-                            client_id=order.client_id,
-                            instance_id=instance_id,
-                            bar_time=order.bar_time,
-                            action=order.action,
-                            request=_json(order.request),
-                            status=OrderStatus.PENDING.value,
-                            created_ms=now,
-                            updated_ms=now,
-                        )
+                        _INSERT_ORDER,
+                        {
+                            "client_id": order.client_id,
+                            "instance_id": instance_id,
+                            "bar_time": order.bar_time,
+                            "action": order.action,
+                            "request": _json(order.request),
+                            "status": OrderStatus.PENDING.value,
+                            "created_ms": now,
+                            "updated_ms": now,
+                        },
                     )
                     existing = self._order_row(conn, order.client_id)
                 assert existing is not None
                 stored.append(_order(existing))
             conn.execute(
-                update(_instances)
-                .where(_instances.c.id == instance_id)
-                .values(last_bar_time=bar_time, last_signal=_json(signal), updated_ms=now)
+                _MARK_BAR,
+                {"instance": instance_id, "bar_time": bar_time, "signal": _json(signal), "now": now},
             )
         return stored
 
@@ -341,9 +362,8 @@ class InstanceStore:
         """Record the outcome of an order."""
         with self._engine.begin() as conn:
             conn.execute(
-                update(_orders)
-                .where(_orders.c.client_id == client_id)
-                .values(status=status.value, result=_json(result), updated_ms=self._now_ms())
+                _FINISH_ORDER,
+                {"id": client_id, "status": status.value, "result": _json(result), "now": self._now_ms()},
             )
 
     def orders(
@@ -359,7 +379,7 @@ class InstanceStore:
             return [_order(row) for row in conn.execute(query).all()]
 
     def _order_row(self, conn: Connection, client_id: str) -> Row[Any] | None:
-        return conn.execute(select(_orders).where(_orders.c.client_id == client_id)).first()
+        return conn.execute(_READ_ORDER, {"id": client_id}).first()
 
     def _update(self, instance_id: str, **values: Any) -> None:
         with self._engine.begin() as conn:
