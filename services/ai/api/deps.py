@@ -9,19 +9,19 @@ from services.ai.core.predictor import ModelCache, Predictor
 from services.ai.core.registry import ModelRegistry
 
 
-def get_launcher(request: Request) -> TrainingLauncher:
+async def get_launcher(request: Request) -> TrainingLauncher:
     return request.app.state.launcher
 
 
-def get_registry(request: Request) -> ModelRegistry:
+async def get_registry(request: Request) -> ModelRegistry:
     return request.app.state.registry
 
 
-def get_cache(request: Request) -> ModelCache:
+async def get_cache(request: Request) -> ModelCache:
     return request.app.state.model_cache
 
 
-def get_predictor(request: Request) -> Predictor:
+async def get_predictor(request: Request) -> Predictor:
     return request.app.state.predictor
 
 

@@ -9,15 +9,15 @@ from services.backend_api.core.hub import ChildEventRelay
 from services.backend_api.core.supervisor import Supervisor
 
 
-def get_supervisor(request: Request) -> Supervisor:
+async def get_supervisor(request: Request) -> Supervisor:
     return request.app.state.supervisor
 
 
-def get_proxy(request: Request) -> Proxy:
+async def get_proxy(request: Request) -> Proxy:
     return request.app.state.proxy
 
 
-def get_relay(request: Request) -> ChildEventRelay:
+async def get_relay(request: Request) -> ChildEventRelay:
     return request.app.state.relay
 
 

@@ -9,15 +9,15 @@ from services.backtesting.core.runs import RunCatalog
 from shared.trading.registry import StrategyRegistry
 
 
-def get_launcher(request: Request) -> RunLauncher:
+async def get_launcher(request: Request) -> RunLauncher:
     return request.app.state.launcher
 
 
-def get_catalog(request: Request) -> RunCatalog:
+async def get_catalog(request: Request) -> RunCatalog:
     return request.app.state.catalog
 
 
-def get_registry(request: Request) -> StrategyRegistry:
+async def get_registry(request: Request) -> StrategyRegistry:
     return request.app.state.registry
 
 

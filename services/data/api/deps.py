@@ -16,27 +16,27 @@ from shared.jobs import JobManager
 from shared.market.timeframes import UnknownTimeframeError, get_timeframe
 
 
-def get_settings(request: Request) -> DataSettings:
+async def get_settings(request: Request) -> DataSettings:
     return request.app.state.settings
 
 
-def get_stores(request: Request) -> DataStores:
+async def get_stores(request: Request) -> DataStores:
     return request.app.state.stores
 
 
-def get_collector(request: Request) -> Collector:
+async def get_collector(request: Request) -> Collector:
     return request.app.state.collector
 
 
-def get_jobs(request: Request) -> JobManager:
+async def get_jobs(request: Request) -> JobManager:
     return request.app.state.jobs
 
 
-def get_bus(request: Request) -> EventBus:
+async def get_bus(request: Request) -> EventBus:
     return request.app.state.bus
 
 
-def get_gap_fill_runtime(request: Request) -> GapFillRuntime:
+async def get_gap_fill_runtime(request: Request) -> GapFillRuntime:
     return request.app.state.gap_fill_runtime
 
 
@@ -72,11 +72,11 @@ def check_timeframe(timeframe: str) -> str:
         ) from None
 
 
-def _symbol(symbol: str, settings: SettingsDep) -> str:
+async def _symbol(symbol: str, settings: SettingsDep) -> str:
     return check_symbol(symbol, settings)
 
 
-def _timeframe(timeframe: str) -> str:
+async def _timeframe(timeframe: str) -> str:
     return check_timeframe(timeframe)
 
 

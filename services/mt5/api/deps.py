@@ -11,24 +11,24 @@ from services.mt5.core.trading import TradingDesk
 from services.mt5.service import Mt5Components
 
 
-def get_components(request: Request) -> Mt5Components:
+async def get_components(request: Request) -> Mt5Components:
     return request.app.state.mt5
 
 
-def get_gateway(request: Request) -> TerminalGateway:
-    return get_components(request).gateway
+async def get_gateway(request: Request) -> TerminalGateway:
+    return request.app.state.mt5.gateway
 
 
-def get_market(request: Request) -> MarketData:
-    return get_components(request).market
+async def get_market(request: Request) -> MarketData:
+    return request.app.state.mt5.market
 
 
-def get_desk(request: Request) -> TradingDesk:
-    return get_components(request).desk
+async def get_desk(request: Request) -> TradingDesk:
+    return request.app.state.mt5.desk
 
 
-def get_kill_switch(request: Request) -> KillSwitch:
-    return get_components(request).kill_switch
+async def get_kill_switch(request: Request) -> KillSwitch:
+    return request.app.state.mt5.kill_switch
 
 
 ComponentsDep = Annotated[Mt5Components, Depends(get_components)]

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from services.strategy.core.instances import InstanceService
 
 
-def get_instances(request: Request) -> InstanceService:
+async def get_instances(request: Request) -> InstanceService:
     return request.app.state.instances
 
 
