@@ -122,6 +122,7 @@ class StrategyRunner:
         self._window = None
 
     async def _run(self) -> None:
+        await self._load_facts()
         while not self.halted:
             bar = await self._queue.get()
             if bar is None:
@@ -269,7 +270,7 @@ class StrategyRunner:
         day = day_start(self._timeframe.next_open(bar_time))
         closed = await self._broker.closed_profit(self.instance.magic, day)
         pnl = closed + sum(p.profit for p in positions)
-        await asyncio.to_thread(self._store.set_daily, self.instance.id, day, pnl)
+        await self._store.worker.run(self._store.set_daily, self.instance.id, day, pnl)
         return pnl
 
     async def _trip_daily_loss(self, bar_time: int, pnl: float, positions: list[Position]) -> None:
@@ -305,6 +306,14 @@ class StrategyRunner:
         self._window = window[-self.window_size :]
         return self._window
 
+    async def _load_facts(self) -> None:
+        """The symbol's facts before the first candle, so the first entry does not wait for them (a first
+        quote can take the mt5 service a while); on failure the first entry fetches them."""
+        try:
+            self._facts = await self._broker.quote(self.instance.symbol)
+        except PlatformError as exc:
+            log.info("instance %s: symbol facts not loaded yet: %s", self.instance.id, exc.message)
+
     async def _quote_and_equity(self) -> tuple[Quote, float]:
         """The quote (the cached symbol facts when the entry does not depend on the price) and the equity
         (only when the sizing uses it)."""
@@ -332,14 +341,14 @@ class StrategyRunner:
     async def _record(
         self, bar_time: int, summary: dict[str, Any], orders: list[OrderRecord] | None = None
     ) -> list[OrderRecord]:
-        stored = await asyncio.to_thread(
+        stored = await self._store.worker.run(
             self._store.record_bar, self.instance.id, bar_time, summary, orders or []
         )
         self.last_bar_time = bar_time
         return stored
 
     async def _finish(self, order: OrderRecord, status: OrderStatus, result: dict[str, Any]) -> None:
-        await asyncio.to_thread(self._store.finish_order, order.client_id, status, result)
+        await self._store.worker.run(self._store.finish_order, order.client_id, status, result)
 
     def _signal(
         self, bar_time: int, direction: int, action: str, reason: str, *, refused: str | None = None
