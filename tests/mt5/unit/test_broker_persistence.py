@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+from services.mt5.core.simulated import broker as broker_module
 from services.mt5.core.simulated.broker import PaperBroker
 from services.mt5.core.simulated.broker_accounting import money
 from services.mt5.core.simulated.broker_store import BrokerStore
@@ -79,6 +80,35 @@ def test_ticks_at_or_before_last_processed_are_ignored(tmp_path: Path) -> None:
 
     assert broker.on_ticks("EURUSD", replayed) == []
     assert broker.orders_total() == 1
+
+
+def test_feed_progress_alone_waits_for_the_next_change_and_replaying_it_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(broker_module, "PROGRESS_SAVE_INTERVAL_S", 3600.0)  # no save by the clock here
+    market = Market()
+    broker = make_broker(tmp_path / "paper.db", market)
+    held = broker.order_send(market_order("EURUSD", mt5.ORDER_TYPE_BUY, 0.1, sl=1.0950))
+    broker.on_ticks("EURUSD", market.ticks("EURUSD", (1.1001, 1.1002)))
+    first_saved = market.now
+    quiet = market.ticks("EURUSD", (1.1003, 1.1004), (1.1002, 1.1003))  # far from the SL: nothing happens
+    assert broker.on_ticks("EURUSD", quiet) == []
+    assert broker.last_processed_ms("EURUSD") == market.now
+
+    # A crash now: the restarted broker resumes from the saved progress and replays the quiet ticks.
+    restarted = make_broker(tmp_path / "paper.db", market)
+    assert restarted.last_processed_ms("EURUSD") == first_saved
+    assert restarted.on_ticks("EURUSD", quiet) == []
+    assert restarted.positions_get() == broker.positions_get() and restarted.history_deals_get() == (
+        broker.history_deals_get()
+    )
+
+    # The next change saves the progress with it.
+    broker.on_ticks("EURUSD", market.ticks("EURUSD", (1.0940, 1.0941)))  # the SL
+    assert broker.positions_get() == ()
+    again = make_broker(tmp_path / "paper.db", market)
+    assert again.last_processed_ms("EURUSD") == market.now
+    assert [d.position_id for d in again.history_deals_get()][-2:] == [held.order, held.order]
 
 
 def test_refused_request_writes_nothing(tmp_path: Path) -> None:

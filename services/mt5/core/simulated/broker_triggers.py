@@ -33,8 +33,10 @@ class _Trigger(NamedTuple):
     level: float
 
 
-def process_ticks(ledger: Ledger, tx: Tx, symbol: str, ticks: np.ndarray) -> None:
-    """Apply, in time order, every SL/TP, pending trigger and expiration that `ticks` reach."""
+def process_ticks(ledger: Ledger, tx: Tx, symbol: str, ticks: np.ndarray) -> int:
+    """Apply, in time order, every SL/TP, pending trigger and expiration that `ticks` reach; returns how
+    many were applied (0: the ticks changed nothing)."""
+    applied = 0
     bid, ask, times = ticks["bid"], ticks["ask"], ticks["time_msc"]
     not_before: dict[int, int] = {}
     start = 0
@@ -50,9 +52,11 @@ def process_ticks(ledger: Ledger, tx: Tx, symbol: str, ticks: np.ndarray) -> Non
             not_before[trigger.ticket] = len(ticks)
             continue
         tx.adopt(trial)
+        applied += 1
         if opened:
             not_before[opened] = trigger.tick + 1
         start = trigger.tick
+    return applied
 
 
 def _apply(ledger: Ledger, trial: Tx, tx: Tx, trigger: _Trigger, tick: Tick) -> int | None:
