@@ -7,7 +7,7 @@ Response models mirror MT5's records field for field (built from the named tuple
 
 from __future__ import annotations
 
-from typing import Annotated, Any, NamedTuple, get_type_hints
+from typing import Annotated, Any, Literal, NamedTuple, get_type_hints
 
 from fastapi import Path
 from pydantic import (
@@ -34,6 +34,7 @@ from shared.market.records import (
     TradePosition,
     TradeRequest,
 )
+from shared.service_app import ErrorDetail
 from shared.utils import parse_time_s
 
 CLIENT_ORDER_ID = Field(
@@ -141,7 +142,7 @@ class OrderCreate(BaseModel):
 
     def mt5_request(self) -> dict[str, Any]:
         """The request as the terminal takes it (MT5's fields only)."""
-        return self.model_dump(exclude={"client_order_id"})
+        return self.model_dump(include=set(TradeRequest._fields))
 
 
 class OrderUpdate(BaseModel):
@@ -178,6 +179,32 @@ class PositionClose(BaseModel):
     client_order_id: str | None = CLIENT_ORDER_ID
 
 
+MAX_BATCH = 100
+
+
+class BatchOrder(OrderCreate):
+    """An order of a batch: the fields of POST /orders."""
+
+    kind: Literal["order"]
+
+
+class BatchClose(PositionClose):
+    """A close of a batch: the position's ticket plus the fields of POST /positions/{ticket}/close."""
+
+    kind: Literal["close"]
+    ticket: int = Field(ge=0, le=INT64_MAX, description="the position's ticket")
+
+
+class OrderBatchCreate(BaseModel):
+    """Trade requests sent one after another in one call, each on its own: a refusal does not stop the rest."""
+
+    model_config = REQUEST_CONFIG
+
+    requests: list[Annotated[BatchOrder | BatchClose, Field(discriminator="kind")]] = Field(
+        min_length=1, max_length=MAX_BATCH
+    )
+
+
 class HaltRequest(BaseModel):
     model_config = REQUEST_CONFIG
 
@@ -212,6 +239,18 @@ OrderCheckRead = _model_of(
     retcode_name=(str, ...),
     risk_violation=(dict[str, Any] | None, None),
 )
+
+
+class BatchOutcomeRead(BaseModel):
+    """One request's outcome: the status it would have answered alone, and its result or its error."""
+
+    status: int
+    result: OrderResultRead | None = None  # type: ignore[valid-type]
+    error: ErrorDetail | None = None
+
+
+class OrderBatchRead(BaseModel):
+    results: list[BatchOutcomeRead] = Field(description="one per request, in the order sent")
 
 
 # Lists of the records, for `response_model=`: runtime types that mypy cannot see through create_model.

@@ -11,8 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from services.mt5.api.deps import DeskDep, GatewayDep
-from services.mt5.core.trading import retcode_name
+from services.mt5.core.trading import BatchItem, CloseItem, OrderItem, retcode_name
 from services.mt5.schemas import (
+    BatchClose,
+    BatchOrder,
+    OrderBatchCreate,
+    OrderBatchRead,
     OrderCheckRead,
     OrderCreate,
     OrderList,
@@ -21,6 +25,7 @@ from services.mt5.schemas import (
     TicketPath,
     order_result_body,
 )
+from shared.errors import PlatformError
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -30,6 +35,29 @@ async def send_order(body: OrderCreate, desk: DeskDep) -> dict[str, Any]:
     """Send a trade request through the live gate and the risk guard to the terminal."""
     result = await desk.send(body.mt5_request(), body.client_order_id)
     return order_result_body(result, body.client_order_id)
+
+
+@router.post("/batch", response_model=OrderBatchRead)
+async def send_batch(body: OrderBatchCreate, desk: DeskDep) -> dict[str, Any]:
+    """Send several orders and closes one after another in one call, each through the live gate, the risk
+    guard and its client order id exactly as alone. Each answers in `results`, in order, with the status
+    it would have had alone (a refusal does not stop the rest); the call itself is 200 once validated."""
+    items = [_batch_item(request) for request in body.requests]
+    outcomes = await desk.send_batch(items)
+    results = []
+    for item, outcome in zip(items, outcomes, strict=True):
+        if isinstance(outcome, PlatformError):
+            results.append({"status": outcome.status_code, "error": outcome.to_body()["error"]})
+        else:
+            results.append({"status": 200, "result": order_result_body(outcome, item.client_order_id)})
+    return {"results": results}
+
+
+def _batch_item(request: BatchOrder | BatchClose) -> BatchItem:
+    if isinstance(request, BatchOrder):
+        return OrderItem(request.mt5_request(), request.client_order_id)
+    extra = request.model_dump(exclude={"kind", "ticket", "volume", "client_order_id"})
+    return CloseItem(request.ticket, request.volume, request.client_order_id, extra)
 
 
 @router.post("/check", response_model=OrderCheckRead)
