@@ -7,6 +7,7 @@ code, so the caller's client sees what actually went wrong.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -66,13 +67,20 @@ class ServiceClient:
 def _as_error(service: str, response: httpx.Response) -> PlatformError:
     try:
         error = response.json()["error"]
-        code, message, details = error["code"], error["message"], error.get("details", {})
     except (ValueError, KeyError, TypeError):
-        code, message, details = "upstream_error", response.text[:200], {}
-    if response.status_code >= 500:
+        error = {"code": "upstream_error", "message": response.text[:200]}
+    return upstream_error(service, response.status_code, error)
+
+
+def upstream_error(service: str, status: int, error: Mapping[str, Any]) -> PlatformError:
+    """The domain error for a service's error object (`{code, message, details}`) answered with `status`:
+    a 4xx passes through with its code, a 5xx becomes this caller's 503."""
+    try:
+        code, message, details = str(error["code"]), str(error["message"]), dict(error.get("details") or {})
+    except (KeyError, TypeError, ValueError):
+        code, message, details = "upstream_error", str(error)[:200], {}
+    if status >= 500:
         return ServiceUnavailableError(
             f"{service} failed: {message}", code=f"{service}_error", details=details
         )
-    return PlatformError(
-        message, code=code, details={**details, "service": service}, status_code=response.status_code
-    )
+    return PlatformError(message, code=code, details={**details, "service": service}, status_code=status)

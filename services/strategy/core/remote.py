@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from services.strategy.core.order_batch import OrderBatcher
 from services.strategy.core.ports import Position, Quote
 from shared.clients import ServiceClient
 from shared.market.records import RATES_DTYPE
@@ -36,10 +37,11 @@ def quote_from_symbol_info(info: Mapping[str, Any]) -> Quote:
 
 
 class Mt5Broker:
-    """The mt5 service's trading endpoints."""
+    """The mt5 service's trading endpoints; orders and closes travel in batches (see order_batch)."""
 
     def __init__(self, client: ServiceClient) -> None:
         self._client = client
+        self._orders = OrderBatcher(self._post_batch, service=client.service)
 
     async def quote(self, symbol: str) -> Quote:
         return quote_from_symbol_info(await self._client.get_json(f"/symbols/{symbol}"))
@@ -52,16 +54,18 @@ class Mt5Broker:
         return [Position.from_dict(p) for p in await self._client.get_json("/positions", params)]
 
     async def send(self, request: Mapping[str, Any], client_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._client.post_json(
-            "/orders", {**request, "client_order_id": client_id}
-        )
-        return result
+        return await self._orders.submit({"kind": "order", **request, "client_order_id": client_id})
 
     async def close(self, ticket: int, client_id: str, **extra: Any) -> dict[str, Any]:
-        result: dict[str, Any] = await self._client.post_json(
-            f"/positions/{ticket}/close", {**extra, "client_order_id": client_id}
+        return await self._orders.submit(
+            {"kind": "close", "ticket": ticket, **extra, "client_order_id": client_id}
         )
-        return result
+
+    async def _post_batch(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        answer: dict[str, list[dict[str, Any]]] = await self._client.post_json(
+            "/orders/batch", {"requests": requests}
+        )
+        return answer["results"]
 
     async def closed_profit(self, magic: int, from_s: int) -> float:
         deals = await self._client.get_json("/history/deals", {"from": from_s})
