@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from shared.db import engine_from_url, sqlite_engine
 from shared.event_client import EventSubscriber, events_url
 from shared.service_app import INTERNAL_TOKEN_HEADER, create_service_app
 from shared.trading.registry import StrategyRegistry, load_strategy_folder
+from shared.trading.sizing import compile_sizing
 from shared.utils import get_timestamp_ms
 
 DATABASE_FILE = "strategy.db"
@@ -51,6 +53,7 @@ def create_app(settings: StrategySettings) -> FastAPI:
         # Every candle costs each instance a few calls to the mt5 service: a log line each would drown the
         # log (and cost time on the order path), so the HTTP client only reports problems.
         logging.getLogger("httpx").setLevel(logging.WARNING)
+        await asyncio.to_thread(compile_sizing)
         engine = build_engine(settings)
         mt5 = ServiceClient(settings, "mt5", timeout_s=section.mt5_timeout_s)
         data = ServiceClient(settings, "data", timeout_s=section.data_timeout_s)

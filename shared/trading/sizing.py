@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.market.symbols import SymbolSpec
+from shared.market.symbols import DEFAULT_SYMBOLS, SymbolSpec
 
 RELATIVE_TOLERANCE = 1e-9
 
@@ -133,3 +133,15 @@ def position_size(
         price * vpp + commission_per_lot,
     )
     return spec.normalize_volume(raw) if raw > 0 else 0.0
+
+
+def compile_sizing() -> None:
+    """Compile the jitted sizing now (or load it from numba's cache): a first call takes about half a
+    second, which a live service must spend at start-up, not on its first order."""
+    position_size(
+        SizingConfig(mode=SizingMode.RISK_PERCENT, value=1.0),
+        spec=DEFAULT_SYMBOLS[0],
+        equity=10_000.0,
+        price=1.1,
+        sl=1.09,
+    )

@@ -146,7 +146,9 @@ class StrategyRunner:
             await self._record(bar_time, {"bar_time": bar_time, "warming_up": True, "bars": len(window)})
             return
         cols = {name: window[name] for name in window.dtype.names or ()}
-        signal = BarSignal.at(self.strategy.signals(cols), i)
+        # Strategy code may be slow or compile on its first call (numba): never on the event loop, where
+        # it would hold up every other instance's candle.
+        signal = BarSignal.at(await asyncio.to_thread(self.strategy.signals, cols), i)
         positions = await self._positions()
         if self.risk.risk.daily_loss_limit is not None:
             pnl = await self._daily_pnl(bar_time, positions)
