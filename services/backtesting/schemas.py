@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.backtesting.core.config import CostConfig, FillTiming, SymbolFacts
 from services.backtesting.core.optimize import ParamRange
+from shared.market.inline_bars import InlineBars
 from shared.trading.sizing import SizingConfig
 
 TimeValue = str | int | float
@@ -15,33 +16,6 @@ TimeValue = str | int | float
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class InlineBars(_Request):
-    """Bars posted with the request, column-oriented; `time` is the bar open in epoch seconds."""
-
-    time: list[int] = Field(min_length=1)
-    open: list[float]
-    high: list[float]
-    low: list[float]
-    close: list[float]
-    tick_volume: list[float] | None = None
-    spread: list[float] | None = Field(default=None, description="points, for costs.spread_from_bars")
-
-    @model_validator(mode="after")
-    def _same_length(self) -> InlineBars:
-        n = len(self.time)
-        ragged = [
-            name
-            for name in ("open", "high", "low", "close", "tick_volume", "spread")
-            if getattr(self, name) is not None and len(getattr(self, name)) != n
-        ]
-        if ragged:
-            raise ValueError(f"columns {', '.join(ragged)} differ in length from time ({n})")
-        return self
-
-    def columns(self) -> dict[str, list[Any]]:
-        return {name: values for name, values in self.model_dump().items() if values is not None}
 
 
 class MarketInput(_Request):

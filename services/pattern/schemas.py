@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.pattern.core.chart_analysis import ChartOptions
+from shared.market.bar_columns import FloatColumn, TimeColumn
 from shared.market.timeframes import get_timeframe
 
 SpecList = str | list[str]
@@ -22,20 +24,24 @@ def join_specs(specs: SpecList) -> str:
 
 
 class BarsIn(BaseModel):
-    """Bars sent with a request: equal-length columns; `volume` or `tick_volume`; other columns allowed."""
+    """Bars sent with a request: equal-length columns; `volume` or `tick_volume`; other columns allowed.
+
+    Columns arrive as numpy arrays (numbers only; see `shared.market.bar_columns`); the rules across
+    columns (lengths, order, finite values, high >= low) are `core.bar_input`'s.
+    """
 
     model_config = ConfigDict(extra="allow")
-    __pydantic_extra__: dict[str, list[float]]
+    __pydantic_extra__: dict[str, FloatColumn]
 
-    time: list[int] = Field(description="bar open times, epoch seconds, strictly increasing")
-    open: list[float] | None = None
-    high: list[float] | None = None
-    low: list[float] | None = None
-    close: list[float] | None = None
-    volume: list[float] | None = None
-    tick_volume: list[float] | None = None
+    time: TimeColumn = Field(description="bar open times, epoch seconds, strictly increasing")
+    open: FloatColumn | None = None
+    high: FloatColumn | None = None
+    low: FloatColumn | None = None
+    close: FloatColumn | None = None
+    volume: FloatColumn | None = None
+    tick_volume: FloatColumn | None = None
 
-    def columns(self) -> dict[str, list[float] | list[int] | None]:
+    def columns(self) -> dict[str, np.ndarray | None]:
         """Every column sent, named ones and extra ones (e.g. MAVP's `periods`)."""
         named = {name: getattr(self, name) for name in type(self).model_fields}
         return {**named, **(self.__pydantic_extra__ or {})}

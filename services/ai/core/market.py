@@ -40,8 +40,9 @@ def symbol_point(symbol: str | None) -> float | None:
     return _POINTS.get(symbol) if symbol else None
 
 
-def inline_bars(columns: Mapping[str, Sequence[float] | None]) -> dict[str, np.ndarray]:
-    """Posted bars as numpy columns; times must increase strictly and prices be positive."""
+def inline_bars(columns: Mapping[str, np.ndarray | Sequence[float] | None]) -> dict[str, np.ndarray]:
+    """Posted bars as numpy columns (arrays of the right type are not copied); times must increase strictly
+    and prices be positive."""
     bars = {
         name: np.asarray(values, dtype=np.int64 if name == "time" else np.float64)
         for name, values in columns.items()

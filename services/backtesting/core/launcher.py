@@ -27,7 +27,6 @@ from services.backtesting.core.runs import public_job
 from services.backtesting.core.walk_forward import window_bounds
 from services.backtesting.schemas import (
     BacktestRequest,
-    InlineBars,
     MarketInput,
     OptimizeRequest,
     RunInput,
@@ -37,6 +36,7 @@ from services.backtesting.schemas import (
 from services.backtesting.settings import BacktestingSection
 from shared.errors import InvalidInputError
 from shared.jobs import JobFunction, JobManager
+from shared.market.inline_bars import InlineBars
 from shared.market.timeframes import UnknownTimeframeError, get_timeframe
 from shared.trading.registry import StrategyRegistry
 from shared.trading.strategy import Strategy
@@ -65,11 +65,9 @@ class Market:
 
 
 def inline_columns(bars: InlineBars) -> dict[str, np.ndarray]:
-    """Posted bars as numpy columns; times must increase strictly (JSON has no NaN or infinity to refuse)."""
-    cols = {
-        name: np.asarray(values, dtype=np.int64 if name == "time" else np.float64)
-        for name, values in bars.columns().items()
-    }
+    """Posted bars as numpy columns, as validated (not copied); times must increase strictly (FastAPI's JSON
+    decoding refuses NaN and infinities)."""
+    cols = bars.columns()
     steps = np.diff(cols["time"])
     if steps.size and steps.min() <= 0:
         index = int(np.argmax(steps <= 0)) + 1

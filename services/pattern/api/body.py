@@ -2,9 +2,11 @@
 
 A request of 100,000 bars is ~10 MB of JSON: FastAPI's default path (the stdlib `json` module, then
 validation of the Python objects) takes several times longer than `model_validate_json`, which parses
-and validates in one pass. Errors keep the shape of FastAPI's own (`body.<field>...` locations), and the
-model is still documented in OpenAPI through `body_schema`. Services sending bulk bars can skip JSON
-parsing altogether with an Arrow IPC stream (DESIGN §5), decoded here without copying.
+and validates in one pass, reading bar columns straight into numpy arrays (`shared.market.bar_columns`;
+measured faster than `orjson.loads` then `model_validate`). Errors keep the shape of FastAPI's own
+(`body.<field>...` locations), and the model is still documented in OpenAPI through `body_schema`.
+Services sending bulk bars can skip JSON parsing altogether with an Arrow IPC stream (DESIGN §5), decoded
+here without copying.
 """
 
 from __future__ import annotations

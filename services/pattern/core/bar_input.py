@@ -1,4 +1,8 @@
-"""Bars sent by a client: converted to numpy columns and checked, each refusal naming the column and row."""
+"""Bars sent by a client: numpy columns checked, each refusal naming the column and row.
+
+JSON bodies arrive already as int64/float64 arrays (see `shared.market.bar_columns`) and are used as they
+are, without a copy; Arrow columns or plain lists are converted here.
+"""
 
 from __future__ import annotations
 
@@ -27,14 +31,14 @@ def bars_from_lists(
     length = len(arrays["time"])
     if length > max_bars:
         raise _invalid("time", None, f"at most {max_bars} bars per request", length=length, max=max_bars)
-    out: Columns = {"time": np.asarray(arrays.pop("time"), dtype=np.int64)}
+    out: Columns = {"time": _as_array("time", arrays.pop("time"), np.int64)}
     for name, values in arrays.items():
         if len(values) != length:
             raise _invalid(name, None, f"has {len(values)} values, time has {length}", length=len(values))
-        array = np.asarray(values, dtype=np.float64)
-        bad = np.flatnonzero(~np.isfinite(array))
-        if len(bad):
-            raise _invalid(name, int(bad[0]), "values must be finite numbers")
+        array = _as_array(name, values, np.float64)
+        finite = np.isfinite(array)
+        if not finite.all():
+            raise _invalid(name, int(np.argmin(finite)), "values must be finite numbers")
         out[name] = array
     if "volume" not in out and "tick_volume" in out:
         out["volume"] = out["tick_volume"]
@@ -46,6 +50,14 @@ def bars_from_lists(
         if len(crossed):
             raise _invalid("high", int(crossed[0]), "high is below low")
     return out
+
+
+def _as_array(name: str, values: ColumnValues, dtype: type[np.generic]) -> np.ndarray:
+    """`values` as an array of `dtype`; no copy when they already are one."""
+    try:
+        return np.asarray(values, dtype=dtype)
+    except (TypeError, ValueError):  # e.g. an Arrow column of strings or lists
+        raise _invalid(name, None, "values must be numbers") from None
 
 
 def _invalid(column: str, index: int | None, reason: str, **extra: object) -> InvalidInputError:

@@ -107,6 +107,27 @@ TRAIN_CASES = [
         "validation_error",
         "body.bars",
     ),
+    (
+        "string_price",
+        {**GOOD, "bars": {**BARS, "close": [*BARS["close"][:5], "1.1", *BARS["close"][6:]]}},
+        422,
+        "validation_error",
+        "body.bars.close.5",
+    ),
+    (
+        "boolean_volume",
+        {**GOOD, "bars": {**BARS, "tick_volume": [True, *BARS["tick_volume"][1:]]}},
+        422,
+        "validation_error",
+        "body.bars.tick_volume.0",
+    ),
+    (
+        "fractional_time",
+        {**GOOD, "bars": {**BARS, "time": [*BARS["time"][:-1], BARS["time"][-1] + 0.5]}},
+        422,
+        "validation_error",
+        f"body.bars.time.{len(BARS['time']) - 1}",
+    ),
 ]
 
 

@@ -50,6 +50,9 @@ BACKTEST_CASES = [
     ("ragged", _with(SMA, bars={**BARS, "close": BARS["close"][:-1]}), 422, "validation_error"),
     ("unordered", _with(SMA, bars={**BARS, "time": BARS["time"][::-1]}), 422, "invalid_bars"),
     ("null_price", _with(SMA, bars={**BARS, "low": [None, *BARS["low"][1:]]}), 422, "validation_error"),
+    ("string_price", _with(SMA, bars={**BARS, "low": ["99.5", *BARS["low"][1:]]}), 422, "validation_error"),
+    ("boolean_price", _with(SMA, bars={**BARS, "high": [True, *BARS["high"][1:]]}), 422, "validation_error"),
+    ("fractional_time", _with(SMA, bars={**BARS, "time": [0.5, *BARS["time"][1:]]}), 422, "validation_error"),
     (
         "risk_over_100",
         _with(SMA, bars=BARS, sizing={"mode": "risk_percent", "value": 150}),

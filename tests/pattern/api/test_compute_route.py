@@ -123,6 +123,67 @@ def test_compute_null_value_is_422_naming_the_field(client: TestClient) -> None:
     assert error["details"]["errors"][0]["field"] == "body.bars.close.3"
 
 
+@pytest.mark.parametrize(
+    ("column_name", "value"),
+    [
+        ("close", "1.5"),
+        ("close", True),
+        ("volume", False),
+        ("open", [1.5]),
+        ("high", {"value": 1.5}),
+        ("time", 1_700_000_000.5),
+        ("time", "1700000000"),
+        ("time", True),
+        ("time", 2**63),
+    ],
+    ids=[
+        "string",
+        "true",
+        "false",
+        "nested-list",
+        "object",
+        "fractional-time",
+        "string-time",
+        "boolean-time",
+        "time-beyond-int64",
+    ],
+)
+def test_compute_non_number_is_422_naming_the_element(
+    client: TestClient, column_name: str, value: Any
+) -> None:
+    response = _post(client, _broken(column_name, 4, value), "SMA(5)")
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert error["details"]["errors"][0]["field"] == f"body.bars.{column_name}.4"
+
+
+@pytest.mark.parametrize("literal", [b"NaN", b"Infinity", b"-Infinity"])
+def test_compute_nan_or_infinity_literal_is_422_naming_the_row(client: TestClient, literal: bytes) -> None:
+    body = orjson.dumps({"bars": _broken("close", 6, "NOT_A_NUMBER"), "indicators": "SMA(5)"})
+
+    response = client.post(
+        "/indicators/compute",
+        content=body.replace(b'"NOT_A_NUMBER"', literal),
+        headers={"content-type": "application/json"},
+    )
+
+    assert response.status_code == 422
+    details = response.json()["error"]["details"]
+    assert (details["column"], details["index"]) == ("close", 6)
+
+
+def test_compute_integral_float_times_are_accepted(client: TestClient) -> None:
+    bars = body_bars(BARS)
+    as_ints = _post(client, bars, "SMA(5)")
+
+    as_floats = _post(client, {**bars, "time": [float(t) for t in bars["time"]]}, "SMA(5)")
+
+    assert as_floats.status_code == 200
+    assert as_floats.content == as_ints.content
+
+
 def test_compute_malformed_json_is_422(client: TestClient) -> None:
     response = client.post(
         "/indicators/compute", content=b'{"bars": {', headers={"content-type": "application/json"}
@@ -137,7 +198,9 @@ def test_compute_request_body_documented_in_openapi(client: TestClient) -> None:
     body = schema["paths"]["/indicators/compute"]["post"]["requestBody"]["content"]["application/json"]
 
     assert set(body["schema"]["properties"]) == {"bars", "indicators"}
-    assert "time" in body["schema"]["properties"]["bars"]["properties"]
+    bars = body["schema"]["properties"]["bars"]["properties"]
+    assert bars["time"]["items"] == {"type": "integer"}
+    assert {"type": "array", "items": {"type": "number"}} in bars["close"]["anyOf"]
 
 
 def _arrow(bars: dict[str, np.ndarray]) -> bytes:
@@ -168,7 +231,9 @@ def test_compute_arrow_body_equals_json_body(client: TestClient) -> None:
     [
         ({}, _arrow(BARS), "indicators"),
         ({"indicators": "SMA(5)"}, b"not arrow", None),
+        ({"indicators": "SMA(5)"}, _arrow({**BARS, "close": np.full(len(BARS["close"]), "n/a")}), None),
     ],
+    ids=["no-specs", "not-arrow", "string-column"],
 )
 def test_compute_bad_arrow_request_is_422(
     client: TestClient, params: dict[str, str], content: bytes, field: str | None

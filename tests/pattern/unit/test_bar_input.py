@@ -61,3 +61,19 @@ def test_bars_from_lists_bad_bars_raise_422_naming_column(
 
     assert raised.value.code == "invalid_bars"
     assert (raised.value.details["column"], raised.value.details["index"]) == (column, index)
+
+
+def test_bars_from_lists_arrays_of_the_right_type_are_not_copied() -> None:
+    given = {name: np.asarray(values) for name, values in GOOD.items() if values is not None}
+
+    bars = bars_from_lists(given, max_bars=10)
+
+    assert all(bars[name] is given[name] for name in given)
+    assert bars["volume"] is given["tick_volume"]
+
+
+def test_bars_from_lists_non_numeric_column_raises_422_naming_column() -> None:
+    with pytest.raises(InvalidInputError) as raised:
+        bars_from_lists({**GOOD, "close": np.array(["n/a", "n/a", "n/a"], dtype=object)}, max_bars=10)
+
+    assert (raised.value.details["column"], raised.value.details["index"]) == ("close", None)
