@@ -14,19 +14,19 @@ from shared.market.timeframes import UnknownTimeframeError, get_timeframe
 from shared.utils import parse_time_s
 
 
-def get_indicator_catalog(request: Request) -> Catalog:
+async def get_indicator_catalog(request: Request) -> Catalog:
     return request.app.state.indicators
 
 
-def get_candlestick_catalog(request: Request) -> Catalog:
+async def get_candlestick_catalog(request: Request) -> Catalog:
     return request.app.state.candlesticks
 
 
-def get_bars_source(request: Request) -> DataServiceBars:
+async def get_bars_source(request: Request) -> DataServiceBars:
     return request.app.state.bars_source
 
 
-def get_pattern_section(request: Request) -> PatternSection:
+async def get_pattern_section(request: Request) -> PatternSection:
     return request.app.state.settings.pattern
 
 
@@ -36,7 +36,9 @@ BarsSourceDep = Annotated[DataServiceBars, Depends(get_bars_source)]
 PatternSectionDep = Annotated[PatternSection, Depends(get_pattern_section)]
 
 
-def get_timeframe_name(timeframe: Annotated[str, Path(description="MT5 name: M1, M5, H1, D1 ...")]) -> str:
+async def get_timeframe_name(
+    timeframe: Annotated[str, Path(description="MT5 name: M1, M5, H1, D1 ...")],
+) -> str:
     """The path's timeframe by its MT5 name, or a 422 naming it."""
     try:
         return get_timeframe(timeframe).name
@@ -46,7 +48,7 @@ def get_timeframe_name(timeframe: Annotated[str, Path(description="MT5 name: M1,
         ) from None
 
 
-def get_bar_query(
+async def get_bar_query(
     section: PatternSectionDep,
     from_: Annotated[
         str | None, Query(alias="from", description="first bar time, ISO-8601 or epoch seconds")
