@@ -72,7 +72,7 @@ def bench_http(bars: dict[str, np.ndarray], params: dict[str, Any], balance: flo
         "symbol": "EURUSD",
         "timeframe": "M1",
         "from": int(bars["time"][0]),
-        "to": int(bars["time"][-1]) + 60,
+        "to": int(bars["time"][-1]),
     }
     with tempfile.TemporaryDirectory() as tmp:
         config = write_config(Path(tmp), overrides={"backtesting": {"workers": 2, "optimize_workers": 2}})

@@ -27,7 +27,7 @@ class MarketInput(_Request):
     symbol: str | None = Field(default=None, min_length=1, max_length=32)
     timeframe: str | None = Field(default=None, examples=["H1"])
     from_: TimeValue | None = Field(default=None, alias="from", description="ISO-8601 or epoch seconds")
-    to: TimeValue | None = Field(default=None, description="exclusive; ISO-8601 or epoch seconds")
+    to: TimeValue | None = Field(default=None, description="inclusive; ISO-8601 or epoch seconds")
     bars: InlineBars | None = None
     allow_gaps: bool = Field(default=False, description="run even when the data service reports gaps")
     symbol_facts: SymbolFacts | None = Field(default=None, description="override the symbol's facts")

@@ -226,9 +226,9 @@ class RunLauncher:
             assert req.symbol is not None and req.from_ is not None and req.to is not None  # schema checked
             timeframe = _timeframe(req.timeframe)
             from_s, to_s = parse_time_s(req.from_, field="from"), parse_time_s(req.to, field="to")
-            if from_s >= to_s:
+            if from_s > to_s:
                 raise InvalidInputError(
-                    f"empty range: from ({from_s}) must be before to ({to_s})",
+                    f"empty range: from ({from_s}) is after to ({to_s})",
                     code="empty_range",
                     details={"from": from_s, "to": to_s},
                 )
@@ -236,7 +236,7 @@ class RunLauncher:
             columns = await self._market.bars(req.symbol, timeframe, from_s, to_s, allow_gaps=req.allow_gaps)
             if len(columns["time"]) == 0:
                 raise InvalidInputError(
-                    f"no {req.symbol} {timeframe} bars in [{from_s}, {to_s})",
+                    f"no {req.symbol} {timeframe} bars in [{from_s}, {to_s}]",
                     code="empty_range",
                     details={"symbol": req.symbol, "timeframe": timeframe, "from": from_s, "to": to_s},
                 )

@@ -1,9 +1,10 @@
 """Bars and symbol facts from the other services, checked before a job is created.
 
 Bars come from the data service (`/completeness` first, so incomplete history is refused with the missing
-ranges named, then `/ohlc` in the Arrow form); its `to` is inclusive, ours exclusive. Symbol facts come from the mt5 service's `/symbols/{symbol}`;
-when the mt5 service is not reachable, the built-in specification of a configured symbol is used (its tick
-value then assumes the profit currency is the account currency), so backtests do not need a terminal.
+ranges named, then `/ohlc` in the Arrow form); its `to` is inclusive, as ours. Symbol facts come from the
+mt5 service's `/symbols/{symbol}`; when the mt5 service is not reachable, the built-in specification of a
+configured symbol is used (its tick value then assumes the profit currency is the account currency), so
+backtests do not need a terminal.
 """
 
 from __future__ import annotations
@@ -81,8 +82,9 @@ class MarketData:
     async def bars(
         self, symbol: str, timeframe: str, from_s: int, to_s: int, *, allow_gaps: bool
     ) -> dict[str, np.ndarray]:
-        """Bars in [from_s, to_s) as columns; InvalidInputError(history_incomplete) naming missing ranges."""
-        window = {"from": from_s, "to": to_s - 1}  # the data service's `to` is inclusive
+        """Bars in [from_s, to_s] (inclusive, as everywhere in the platform) as columns;
+        InvalidInputError(history_incomplete) naming missing ranges."""
+        window = {"from": from_s, "to": to_s}
         if not allow_gaps:
             report = await self._data.get_json(f"/completeness/{symbol}/{timeframe}", window)
             missing = [(int(r["from"]), int(r["to"])) for r in report.get("missing") or []]

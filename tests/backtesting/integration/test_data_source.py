@@ -53,7 +53,7 @@ def client(settings: BacktestingSettings) -> Iterator[TestClient]:
 
 
 def _window(symbol: str) -> dict[str, object]:
-    return {"symbol": symbol, "timeframe": "H1", "from": START, "to": START + N * 3600}
+    return {"symbol": symbol, "timeframe": "H1", "from": START, "to": START + (N - 1) * 3600}
 
 
 def test_backtest_bars_from_the_data_service_equal_an_in_process_run(client: TestClient) -> None:
