@@ -27,6 +27,7 @@ from services.data.core.stores import DataStores
 from services.data.core.tick_store import TickCursor
 from services.data.settings import CollectionSection
 from shared.errors import PlatformError
+from shared.market.candle_events import candle_closed
 from shared.market.records import RATES_DTYPE, TICKS_DTYPE
 from shared.market.timeframes import get_timeframe
 from shared.utils import get_timestamp_ms
@@ -81,12 +82,6 @@ class SymbolStatus:
             "error": self.error,
             "started_ms": self.started_ms,
         }
-
-
-def bar_event(symbol: str, timeframe: str, bar: np.void) -> dict[str, Any]:
-    """The `candle.closed` payload of one bar."""
-    names = RATES_DTYPE.names or ()
-    return {"symbol": symbol, "timeframe": timeframe, "bar": {n: bar[n].item() for n in names}}
 
 
 class SymbolCollector:
@@ -332,7 +327,7 @@ class SymbolCollector:
     def _publish_closed(self, closed: dict[str, np.ndarray]) -> None:
         for tf in self._timeframes:
             for bar in closed.get(tf.name, ()):
-                self._publish("candle.closed", bar_event(self.symbol, tf.name, bar))
+                self._publish("candle.closed", candle_closed(self.symbol, tf.name, bar))
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

@@ -20,7 +20,7 @@ from services.pattern.core.candlesticks import detect_patterns
 from services.pattern.core.compute import max_lookback
 from services.pattern.core.spec import Spec
 from shared.errors import PlatformError
-from shared.market.records import RATES_DTYPE
+from shared.market.candle_events import bar_from_candle
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class LiveDetector:
         if event.get("type") != "candle.closed":
             return
         data = event.get("data") or {}
-        bar = _bar_record(data.get("bar"))
+        bar = bar_from_candle(data)
         if bar is None:
             log.warning("ignoring malformed candle.closed event: %s", data)
             return
@@ -97,18 +97,3 @@ class LiveDetector:
         window = np.concatenate([window, bar])[-self.window_size :]
         self._windows[key] = window
         return window
-
-
-def _bar_record(bar: Any) -> np.ndarray | None:
-    """A one-row RATES_DTYPE array from an event's `bar` dict, or None if a field is missing or not a number."""
-    if not isinstance(bar, dict):
-        return None
-    record = np.zeros(1, dtype=RATES_DTYPE)
-    try:
-        for name in ("time", "open", "high", "low", "close"):
-            record[name] = bar[name]
-        for name in ("tick_volume", "spread", "real_volume"):
-            record[name] = bar.get(name, 0)
-    except (KeyError, TypeError, ValueError):
-        return None
-    return record

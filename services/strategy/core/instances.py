@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
-
-import numpy as np
 
 from services.strategy.core.coalesce import SingleFlight
 from services.strategy.core.config import RiskConfig, live_sizing
@@ -21,7 +19,7 @@ from services.strategy.core.runner import StrategyRunner
 from services.strategy.core.store import InstanceRecord, InstanceState, InstanceStore, OrderStatus
 from services.strategy.settings import StrategySection
 from shared.errors import ConflictError, InvalidInputError, PlatformError
-from shared.market.records import RATES_DTYPE
+from shared.market.candle_events import bar_from_candle
 from shared.market.timeframes import UnknownTimeframeError, get_timeframe
 from shared.trading.registry import StrategyRegistry
 from shared.trading.sizing import SizingConfig
@@ -38,22 +36,6 @@ TRANSITIONS: dict[tuple[InstanceState, str], InstanceState] = {
     (S.RUNNING, "daily_loss"): S.STOPPED,
     (S.RUNNING, "fail"): S.ERROR,
 }
-
-
-def bar_from_event(data: Mapping[str, Any]) -> np.ndarray | None:
-    """A one-row RATES_DTYPE array from a `candle.closed` payload, or None when malformed."""
-    bar = data.get("bar")
-    if not isinstance(bar, dict):
-        return None
-    record = np.zeros(1, dtype=RATES_DTYPE)
-    try:
-        for name in ("time", "open", "high", "low", "close"):
-            record[name] = bar[name]
-        for name in ("tick_volume", "spread", "real_volume"):
-            record[name] = bar.get(name, 0)
-    except (KeyError, TypeError, ValueError):
-        return None
-    return record
 
 
 class InstanceService:
@@ -261,7 +243,7 @@ class InstanceService:
         ]
         if not runners:
             return
-        bar = bar_from_event(data)
+        bar = bar_from_candle(data)
         if bar is None:
             log.warning("ignoring malformed candle.closed event: %s", data)
             return
