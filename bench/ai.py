@@ -18,20 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 import orjson
+from service_process import service_process
 
 from services.ai.core.registry import ModelRegistry
 from services.ai.core.training import TrainSpec, plan_training, spread_prices, train_and_register
@@ -120,43 +115,6 @@ def bench_training(n_bars: int, directory: Path) -> None:
     registry.close()
 
 
-@contextmanager
-def ai_service(config: Path) -> Iterator[tuple[httpx.Client, float]]:
-    """A real ai service process on a free port; yields a client and the start-up time in seconds."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    token = "bench-internal-token"
-    env = {
-        **os.environ,
-        "MT5P_CONFIG": str(config),
-        "MT5P_PORT": str(port),
-        "MT5P_INTERNAL_TOKEN": token,
-        "MT5P_SYSTEM__LOG_LEVEL": "WARNING",
-    }
-    started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "services.ai"], cwd=PROJECT_ROOT, env=env)
-    client = httpx.Client(
-        base_url=f"http://127.0.0.1:{port}", headers={"X-Internal-Token": token}, timeout=60
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if client.get("/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("the ai service did not start")
-            time.sleep(0.02)
-        yield client, time.perf_counter() - started
-    finally:
-        client.close()
-        proc.terminate()
-        proc.wait(15)
-
-
 def latency(client: httpx.Client, model_id: str, body: bytes, requests: int) -> tuple[float, float, float]:
     """(first request, p50, p99) in milliseconds."""
     headers = {"Content-Type": "application/json"}
@@ -191,7 +149,7 @@ def bench_prediction(directory: Path, requests: int) -> None:
     registry.close()
     window = make_bars(PREDICT_BARS, seed=3)
     body = orjson.dumps({"bars": window}, option=orjson.OPT_SERIALIZE_NUMPY)
-    with ai_service(config) as (client, startup_s):
+    with service_process("ai", config) as (client, startup_s):
         print(f"service start-up (spawn until /health answers): {startup_s:.2f} s")
         print(
             f"prediction latency, POST /models/{{id}}/predict with {PREDICT_BARS} inline bars, {requests} requests:"

@@ -19,10 +19,6 @@ taken against the faster of the two: the stricter figure, and the stable one.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -34,6 +30,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 import talib
+from service_process import service_process
 
 from services.pattern.core.candlesticks import detect_patterns
 from services.pattern.core.catalog import Catalog
@@ -105,38 +102,8 @@ def pattern_service() -> Iterator[httpx.Client]:
     with tempfile.TemporaryDirectory() as directory:
         config = Path(directory) / "config.json"
         config.write_text((PROJECT_ROOT / "config.json").read_text())
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        token = "bench-internal-token"
-        env = {
-            **os.environ,
-            "MT5P_CONFIG": str(config),
-            "MT5P_PORT": str(port),
-            "MT5P_INTERNAL_TOKEN": token,
-            "MT5P_PATTERN__LIVE__ENABLED": "false",
-            "MT5P_SYSTEM__LOG_LEVEL": "WARNING",
-        }
-        proc = subprocess.Popen([sys.executable, "-m", "services.pattern"], cwd=PROJECT_ROOT, env=env)
-        client = httpx.Client(
-            base_url=f"http://127.0.0.1:{port}", headers={"X-Internal-Token": token}, timeout=60
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the pattern service did not start")
-                time.sleep(0.1)
+        with service_process("pattern", config, {"MT5P_PATTERN__LIVE__ENABLED": "false"}) as (client, _):
             yield client
-        finally:
-            client.close()
-            proc.terminate()
-            proc.wait(15)
 
 
 def http_compute(client: httpx.Client, body: bytes, media_type: str = "application/json") -> bytes:
