@@ -58,13 +58,15 @@ def write_config(
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float, message: str, interval: float = 0.05) -> Any:
+    """Poll until `predicate` returns something truthy, with a deadline (never a fixed sleep)."""
     deadline = time.monotonic() + timeout
+    value: Any = None
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s: {message}")
+    raise AssertionError(f"timed out after {timeout}s: {message}; last: {value!r}")
 
 
 class Platform:

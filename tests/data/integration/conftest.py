@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
@@ -16,18 +14,6 @@ T = TypeVar("T")
 
 MONDAY_JAN_8 = 1_704_672_000  # 2024-01-08 00:00 UTC
 FINISHED = ("completed", "failed", "cancelled")
-
-
-def wait_for(predicate: Callable[[], T | None], timeout_s: float, what: str, interval_s: float = 0.05) -> T:
-    """Poll until `predicate` returns something truthy, with a deadline (never a fixed sleep)."""
-    deadline = time.monotonic() + timeout_s
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval_s)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}; last: {last!r}")
 
 
 def assert_matches_market(stores: DataStores, market: StandinMarket, symbol: str, start_s: int) -> int:

@@ -11,8 +11,9 @@ import pytest
 
 from services.data.core.stores import DataStores
 from tests.data.api.conftest import make_settings, open_client
-from tests.data.integration.conftest import MONDAY_JAN_8, assert_matches_market, wait_for
+from tests.data.integration.conftest import MONDAY_JAN_8, assert_matches_market
 from tests.data.mt5_standin import StandinMarket, StandinServer
+from tests.support.platform import wait_until
 
 pytestmark = pytest.mark.integration
 SYMBOLS = ["EURUSD", "XAUUSD"]
@@ -32,7 +33,7 @@ def test_collection_stores_the_terminal_ticks_and_bars_exactly(tmp_path: Path) -
             started = client.post("/collection/start", json={})
             assert started.status_code == 200
             target_ms = (MONDAY_JAN_8 + 330) * 1000  # past several M1 closes
-            wait_for(
+            wait_until(
                 lambda: all(
                     (s["last_tick_msc"] or 0) > target_ms
                     for s in client.get("/collection/status").json()["symbols"]

@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 from services.data.core.stores import DataStores
 from shared.market.timeframes import get_timeframe
 from tests.data.api.conftest import make_settings, open_client
-from tests.data.integration.conftest import FINISHED, MONDAY_JAN_8, wait_for
+from tests.data.integration.conftest import FINISHED, MONDAY_JAN_8
 from tests.data.mt5_standin import StandinMarket, StandinServer
+from tests.support.platform import wait_until
 
 pytestmark = pytest.mark.integration
 FROM, TO = MONDAY_JAN_8, MONDAY_JAN_8 + 2 * 86_400 - 1  # Monday and Tuesday, inclusive
@@ -61,7 +62,7 @@ def run_gap_fill(client: TestClient) -> dict[str, Any]:
     created = client.post("/gap-fill", json=body)
     assert created.status_code == 202
     job_id = created.json()["id"]
-    job = wait_for(
+    job = wait_until(
         lambda: (j := client.get(f"/gap-fill/{job_id}").json())["state"] in FINISHED and j, 60, "the gap fill"
     )
     assert job["state"] == "completed", job
@@ -102,7 +103,7 @@ def test_gap_fill_cancel_stops_the_job(client: TestClient) -> None:
     job_id = client.post("/gap-fill", json=body).json()["id"]
 
     cancelled = client.post(f"/gap-fill/{job_id}/cancel")
-    job = wait_for(
+    job = wait_until(
         lambda: (j := client.get(f"/gap-fill/{job_id}").json())["state"] in FINISHED and j, 60, "the cancel"
     )
 

@@ -16,8 +16,8 @@ import pytest
 from shared.columnar import decode_arrow
 from shared.market.records import RATES_DTYPE, TICKS_DTYPE
 from shared.market.timeframes import get_timeframe
-from tests.data.integration.conftest import MONDAY_JAN_8, wait_for
-from tests.support.platform import Platform, write_config
+from tests.data.integration.conftest import MONDAY_JAN_8
+from tests.support.platform import Platform, wait_until, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SYMBOLS = ["EURUSD", "USDJPY"]
@@ -66,19 +66,19 @@ def arrow(platform: Platform, path: str, dtype: np.dtype, **params: object) -> n
 
 def test_platform_kill_9_of_data_loses_no_tick(platform: Platform) -> None:
     assert platform.http.post("/api/data/collection/start", json={"symbols": SYMBOLS}).status_code == 200
-    wait_for(lambda: collected_past(platform, (MONDAY_JAN_8 + 600) * 1000), 60, "ticks before the kill")
+    wait_until(lambda: collected_past(platform, (MONDAY_JAN_8 + 600) * 1000), 60, "ticks before the kill")
     before = platform.statuses()["data"]
 
     os.kill(before["pid"], signal.SIGKILL)
     killed_at = max(last_ticks(platform).values(), default=(MONDAY_JAN_8 + 600) * 1000)
-    wait_for(
+    wait_until(
         lambda: (
             (s := platform.statuses().get("data")) and s["state"] == "ONLINE" and s["pid"] != before["pid"]
         ),
         60,
         "the supervisor to restart data",
     )
-    wait_for(lambda: collected_past(platform, killed_at + 120_000), 60, "collection to resume by itself")
+    wait_until(lambda: collected_past(platform, killed_at + 120_000), 60, "collection to resume by itself")
     assert platform.http.post("/api/data/collection/stop").status_code == 200
 
     for symbol in SYMBOLS:

@@ -17,8 +17,9 @@ from services.data.core.stores import open_stores
 from services.data.settings import DataSettings
 from shared.config import PROJECT_ROOT, resolve_internal_token
 from tests.data.api.conftest import make_settings
-from tests.data.integration.conftest import MONDAY_JAN_8, assert_matches_market, wait_for
+from tests.data.integration.conftest import MONDAY_JAN_8, assert_matches_market
 from tests.data.mt5_standin import StandinMarket, StandinServer
+from tests.support.platform import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SYMBOLS = ["EURUSD", "GBPUSD"]
@@ -41,7 +42,7 @@ class DataProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "services.data"], cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=log
         )
-        wait_for(self._healthy, 30, "the data service to answer /health")
+        wait_until(self._healthy, 30, "the data service to answer /health")
 
     def _healthy(self) -> bool:
         try:
@@ -80,13 +81,15 @@ def test_kill_9_during_collection_loses_no_tick(tmp_path: Path) -> None:
         try:
             service.start()
             assert service.http.post("/collection/start", json={"symbols": SYMBOLS}).status_code == 200
-            wait_for(lambda: service.collected_past((MONDAY_JAN_8 + 600) * 1000), 30, "ticks before the kill")
+            wait_until(
+                lambda: service.collected_past((MONDAY_JAN_8 + 600) * 1000), 30, "ticks before the kill"
+            )
 
             service.signal(signal.SIGKILL)
             killed_at_ms = market.now_ms()
             service.start()  # no start request: the saved intent resumes collection
 
-            wait_for(lambda: service.collected_past(killed_at_ms + 120_000), 30, "ticks after the restart")
+            wait_until(lambda: service.collected_past(killed_at_ms + 120_000), 30, "ticks after the restart")
             service.signal(signal.SIGTERM)
         finally:
             service.close()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,18 +30,6 @@ MONDAY_JAN_8 = 1_704_672_000  # 2024-01-08 00:00 UTC
 SYMBOL = "EURUSD"
 TEST_DIGITS = 7
 NOT_NEEDED = ("pattern", "ai", "backtesting")
-
-
-def wait_for(predicate: Callable[[], T | None], timeout_s: float, what: str, interval_s: float = 0.05) -> T:
-    """Poll until `predicate` returns something truthy, with a deadline."""
-    deadline = time.monotonic() + timeout_s
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval_s)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}; last: {last!r}")
 
 
 def replay_symbol(speed: float) -> SymbolSpec:

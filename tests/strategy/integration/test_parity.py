@@ -18,8 +18,8 @@ from services.backtesting.core.engine import run_backtest
 from shared.market.records import RATES_DTYPE, TICKS_DTYPE
 from shared.trading.registry import build_strategy
 from shared.trading.sizing import SizingConfig, SizingMode
-from tests.strategy.integration.conftest import SYMBOL, arrow, deals_of, ok, replay_symbol, wait_for
-from tests.support.platform import Platform
+from tests.strategy.integration.conftest import SYMBOL, arrow, deals_of, ok, replay_symbol
+from tests.support.platform import Platform, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SPEED = 1200.0  # an M5 bar every 0.25 s
@@ -62,7 +62,7 @@ def test_parity_live_trades_match_backtest(platform_factory: Any) -> None:
     ok(platform.http.post(f"{path}/start"))
     started_s = mt5_now_s(platform)
     ok(platform.http.post("/api/data/collection/start", json={"symbols": [SYMBOL]}))
-    wait_for(lambda: mt5_now_s(platform) > started_s + BARS_LIVE * M5, 120, "ten market hours")
+    wait_until(lambda: mt5_now_s(platform) > started_s + BARS_LIVE * M5, 120, "ten market hours")
     stopped = ok(platform.http.post(f"{path}/stop"))
     last_bar = stopped["last_bar_time"]
     assert last_bar is not None

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.strategy.integration.conftest import SYMBOL, deals_of, ok, wait_for
-from tests.support.platform import Platform
+from tests.strategy.integration.conftest import SYMBOL, deals_of, ok
+from tests.support.platform import Platform, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SPEED = 600.0  # an M5 bar every 0.5 s
@@ -39,18 +39,22 @@ def test_restart_kill_9_resumes_adopts_and_never_duplicates(platform_factory: An
     path = f"/api/strategy/strategies/{instance['id']}"
     ok(platform.http.post(f"{path}/start"))
     ok(platform.http.post("/api/data/collection/start", json={"symbols": [SYMBOL]}))
-    (held,) = wait_for(lambda: open_positions(platform, instance["magic"]), 60, "a position of the instance")
+    (held,) = wait_until(
+        lambda: open_positions(platform, instance["magic"]), 60, "a position of the instance"
+    )
 
     old_pid = platform.statuses()["strategy"]["pid"]
     os.kill(old_pid, signal.SIGKILL)
-    wait_for(lambda: restarted(platform, old_pid), 60, "the supervisor to restart the strategy service")
+    wait_until(lambda: restarted(platform, old_pid), 60, "the supervisor to restart the strategy service")
 
     overview = ok(platform.http.get("/api/strategy/strategies"))
     assert held["ticket"] in overview["reconciliation"]["adopted"][instance["id"]]
     assert ok(platform.http.get(path))["state"] == "running"
     # It keeps trading after the restart: wait for two more orders of its own.
     before = len(deals_of(platform, instance["magic"]))
-    wait_for(lambda: len(deals_of(platform, instance["magic"])) >= before + 2, 60, "trades after the restart")
+    wait_until(
+        lambda: len(deals_of(platform, instance["magic"])) >= before + 2, 60, "trades after the restart"
+    )
     ok(platform.http.post(f"{path}/stop"))
 
     deals = deals_of(platform, instance["magic"])
