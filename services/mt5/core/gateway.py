@@ -3,8 +3,8 @@
 Terminal calls are synchronous (the MetaTrader5 module blocks), so they all run in one dedicated thread
 and the event loop only awaits them. Background tasks keep the connection up (ConnectionMonitor.poll),
 settle the simulated terminal's paper broker and publish its events (`order.*`, `position.*`,
-`account.updated`), and publish the latest quote of each configured symbol as `tick` events, at most one
-per symbol per interval. Connection changes are published as `terminal.connection`.
+`account.updated`, `account.margin_call`, `account.stop_out`), and publish the latest quote of each
+configured symbol as `tick` events, at most one per symbol per interval. Connection changes are published as `terminal.connection`.
 """
 
 from __future__ import annotations

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from services.mt5.core.simulated.broker import PaperAccountSettings, PaperBroker
+from services.mt5.core.simulated.broker_accounting import money
 from services.mt5.core.simulated.broker_store import BrokerStore
 from shared.market import mt5_constants as mt5
 from shared.market.calendar import WeeklyCalendar
 from shared.market.records import TICKS_DTYPE, Tick
-from shared.market.symbols import DEFAULT_SYMBOLS
+from shared.market.symbols import DEFAULT_SYMBOLS, SymbolSpec
 
 SYMBOLS = {s.name: s for s in DEFAULT_SYMBOLS}
 MONDAY_MS = int(datetime(2024, 6, 3, 12, tzinfo=UTC).timestamp() * 1000)
@@ -62,10 +66,12 @@ def _tick(ms: int, bid: float, ask: float) -> Tick:
     return Tick(ms // 1000, bid, ask, 0.0, 0, ms, mt5.TICK_FLAG_BID | mt5.TICK_FLAG_ASK, 0.0)
 
 
-def make_broker(path: Path, market: Market, **settings: Any) -> PaperBroker:
+def make_broker(
+    path: Path, market: Market, *, symbols: Mapping[str, SymbolSpec] = SYMBOLS, **settings: Any
+) -> PaperBroker:
     """A paper broker on the SQLite file at `path` (continuing it when it exists)."""
     return PaperBroker(
-        symbols=SYMBOLS,
+        symbols=symbols,
         store=BrokerStore.open(path),
         quote=market.quote,
         is_open=market.is_open,
@@ -86,4 +92,19 @@ def pending_order(symbol: str, order_type: int, volume: float, price: float, **e
         "volume": volume,
         "price": price,
         **extra,
+    }
+
+
+def assert_books_balance(broker: PaperBroker) -> None:
+    """Balance is the sum of all deals; each open position's volume is its IN minus its OUT deals."""
+    deals = broker.history_deals_get()
+    booked = sum((Decimal(repr(d.profit)) + Decimal(repr(d.commission)) for d in deals), Decimal(0))
+    assert broker.account_info().balance == money(booked)
+    net: dict[int, Decimal] = defaultdict(Decimal)
+    for d in deals:
+        if d.position_id:
+            sign = 1 if d.entry == mt5.DEAL_ENTRY_IN else -1
+            net[d.position_id] += sign * Decimal(repr(d.volume))
+    assert {p.ticket: Decimal(repr(p.volume)) for p in broker.positions_get()} == {
+        t: v for t, v in net.items() if v
     }

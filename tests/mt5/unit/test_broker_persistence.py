@@ -8,7 +8,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from services.mt5.core.simulated import broker as broker_module
-from services.mt5.core.simulated.broker import PaperBroker
 from services.mt5.core.simulated.broker_accounting import money
 from services.mt5.core.simulated.broker_store import BrokerStore
 from shared.db import sqlite_engine
@@ -26,25 +24,10 @@ from shared.errors import ConflictError
 from shared.market import mt5_constants as mt5
 from shared.market.symbols import is_multiple
 
-from .broker_support import SYMBOLS, Market, make_broker, market_order, pending_order
+from .broker_support import SYMBOLS, Market, assert_books_balance, make_broker, market_order, pending_order
 
 R = mt5.TradeRetcode
 REPO = Path(__file__).resolve().parents[3]
-
-
-def _assert_books_balance(broker: PaperBroker) -> None:
-    """Balance is the sum of all deals; each open position's volume is its IN minus its OUT deals."""
-    deals = broker.history_deals_get()
-    booked = sum((Decimal(repr(d.profit)) + Decimal(repr(d.commission)) for d in deals), Decimal(0))
-    assert broker.account_info().balance == money(booked)
-    net: dict[int, Decimal] = defaultdict(Decimal)
-    for d in deals:
-        if d.position_id:
-            sign = 1 if d.entry == mt5.DEAL_ENTRY_IN else -1
-            net[d.position_id] += sign * Decimal(repr(d.volume))
-    assert {p.ticket: Decimal(repr(p.volume)) for p in broker.positions_get()} == {
-        t: v for t, v in net.items() if v
-    }
 
 
 def test_new_broker_on_same_file_continues_exactly(tmp_path: Path) -> None:
@@ -66,7 +49,7 @@ def test_new_broker_on_same_file_continues_exactly(tmp_path: Path) -> None:
     assert {p.ticket for p in second.positions_get()} == {opened.order, placed.order}
     later = second.order_send(market_order("GBPUSD", mt5.ORDER_TYPE_SELL, 0.1))
     assert later.order == placed.order + 1
-    _assert_books_balance(second)
+    assert_books_balance(second)
 
 
 def test_ticks_at_or_before_last_processed_are_ignored(tmp_path: Path) -> None:
@@ -179,7 +162,7 @@ def test_kill_9_mid_trading_leaves_consistent_books(tmp_path: Path) -> None:
 
     broker = make_broker(db, Market(), commission_per_lot=1.0)
 
-    _assert_books_balance(broker)
+    assert_books_balance(broker)
     assert len(broker.history_orders_get()) >= 40
     assert broker.order_send(market_order("EURUSD", mt5.ORDER_TYPE_BUY, 0.01)).retcode == R.DONE
 
@@ -222,4 +205,4 @@ def test_equity_is_balance_plus_floating_profit_after_any_operations(operations:
             assert account.equity == money(Decimal(repr(account.balance)) + floating)
             assert account.margin >= 0
             assert all(is_multiple(p.volume, SYMBOLS[p.symbol].volume_step) for p in positions)
-        _assert_books_balance(broker)
+        assert_books_balance(broker)

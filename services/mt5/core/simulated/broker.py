@@ -1,9 +1,10 @@
 """The paper broker: an MT5 hedging account (RETAIL_HEDGING) filled against the simulated market.
 
-It answers the trading half of the MetaTrader5 surface with MT5's return shapes, triggers pending orders
-and SL/TP on the ticks the terminal feeds it, and persists every change in one transaction per request or
-tick batch (see broker_store). Money rules are in broker_accounting, request checks in broker_execution,
-tick triggers in broker_triggers. Thread-safe: one lock serialises requests and tick batches.
+It answers the trading half of the MetaTrader5 surface with MT5's return shapes, triggers pending orders,
+SL/TP and stop-out on the ticks the terminal feeds it, and persists every change in one transaction per
+request or tick batch (see broker_store). Money rules are in broker_accounting, request checks in
+broker_execution, tick triggers in broker_triggers, margin call and stop-out in broker_stopout.
+Thread-safe: one lock serialises requests and tick batches.
 """
 
 from __future__ import annotations

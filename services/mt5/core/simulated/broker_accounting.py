@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.market import mt5_constants as mt5
@@ -83,13 +84,19 @@ class Pricing:
         """How many `to_ccy` one `from_ccy` buys, from a configured symbol's bid; None when unknown."""
         if from_ccy == to_ccy:
             return 1.0
+        via = self._converter(from_ccy, to_ccy)
+        if via is None:
+            return None
+        tick = self._price_of(via.name)
+        if tick is None or tick.bid <= 0:
+            return None
+        return tick.bid if via.currency_base == from_ccy else 1.0 / tick.bid
+
+    def _converter(self, from_ccy: str, to_ccy: str) -> SymbolSpec | None:
+        """The configured symbol whose bid converts between the two currencies."""
         for spec in self._symbols.values():
-            if {spec.currency_base, spec.currency_profit} != {from_ccy, to_ccy}:
-                continue
-            tick = self._price_of(spec.name)
-            if tick is None or tick.bid <= 0:
-                return None
-            return tick.bid if spec.currency_base == from_ccy else 1.0 / tick.bid
+            if {spec.currency_base, spec.currency_profit} == {from_ccy, to_ccy}:
+                return spec
         return None
 
     def margin(self, spec: SymbolSpec, volume: float, price: float) -> float | None:
@@ -118,6 +125,22 @@ class Pricing:
         if rate is None:
             return None
         return money(amount if rate == 1.0 else float(amount) * rate)
+
+    def profit_series(self, position: TradePosition, bid: np.ndarray, ask: np.ndarray) -> np.ndarray | None:
+        """`profit` of the whole position at each tick of its own symbol (bid/ask arrays), in float and not
+        rounded to cents (off by at most half a cent per tick): to scan a batch of ticks, never to book."""
+        spec = self._symbols[position.symbol]
+        close = bid if position.type == mt5.POSITION_TYPE_BUY else ask
+        diff = close - position.price_open
+        if position.type == mt5.POSITION_TYPE_SELL:
+            diff = -diff
+        amount = diff * (position.volume * spec.contract_size)
+        from_ccy, to_ccy = spec.currency_profit, self._settings.currency
+        via = self._converter(from_ccy, to_ccy) if from_ccy != to_ccy else None
+        if via is not None and via.name == position.symbol:  # converted through this tick's own bid
+            return amount * bid if via.currency_base == from_ccy else amount / bid
+        rate = self.rate(from_ccy, to_ccy)
+        return None if rate is None else amount * rate
 
     def commission(self, volume: float) -> float:
         """Commission of one deal of `volume` lots, as a negative amount (MT5's sign)."""

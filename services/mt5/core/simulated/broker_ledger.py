@@ -12,7 +12,14 @@ from decimal import ROUND_HALF_EVEN
 from typing import Any
 
 from shared.market import mt5_constants as mt5
-from shared.market.records import Tick, TradeDeal, TradeOrder, TradePosition, TradeRequest
+from shared.market.records import (
+    Tick,
+    TradeDeal,
+    TradeOrder,
+    TradePosition,
+    TradeRequest,
+    trade_request_from_dict,
+)
 from shared.market.symbols import SymbolSpec, round_to_step
 
 from .broker_accounting import PaperAccountSettings, Pricing, account_snapshot, is_buy, money
@@ -22,7 +29,7 @@ from .broker_store import BrokerState
 
 @dataclass(frozen=True)
 class BrokerEvent:
-    """A notification the service publishes: `order.*`, `position.*` or `account.updated`."""
+    """A notification the service publishes: `order.*`, `position.*` or `account.*`."""
 
     type: str
     data: dict[str, Any]
@@ -85,7 +92,11 @@ class Ledger:
 
     def pricing(self, tx: Tx) -> Pricing:
         """Pricing against the tick being processed (when any) and the current quotes."""
-        return Pricing(self.symbols, self.settings, lambda s: tx.ticks.get(s) or self.quote(s))
+        return Pricing(self.symbols, self.settings, lambda s: self.quote_of(tx, s))
+
+    def quote_of(self, tx: Tx, symbol: str) -> Tick | None:
+        """The tick being processed for `symbol` when there is one, else its current quote."""
+        return tx.ticks.get(symbol) or self.quote(symbol)
 
     def open_position(self, tx: Tx, order: TradeOrder, price: float) -> TradeDeal:
         """Open a position from a filled order (the position id is the order ticket, as in MT5)."""
@@ -169,6 +180,31 @@ class Ledger:
             )
         tx.emit("account.updated", {"balance": tx.state.balance})
         return deal
+
+    def close_by_server(
+        self, tx: Tx, position: TradePosition, price: float, reason: int, comment: str
+    ) -> TradeDeal:
+        """Close a whole position on the server's initiative (SL, TP, stop-out): a filled closing order in
+        the history, then its deal, both with `reason` and `comment` as MT5 records them."""
+        spec = self.symbols[position.symbol]
+        closing_type = mt5.ORDER_TYPE_SELL if position.type == mt5.POSITION_TYPE_BUY else mt5.ORDER_TYPE_BUY
+        req = trade_request_from_dict(
+            {
+                "action": mt5.TRADE_ACTION_DEAL,
+                "symbol": position.symbol,
+                "volume": position.volume,
+                "type": closing_type,
+                "position": position.ticket,
+                "magic": position.magic,
+                "comment": comment,
+            }
+        )
+        order = self.filled_order(
+            tx, req, spec, closing_type, price, position_id=position.ticket, reason=reason
+        )
+        return self.close_volume(
+            tx, position, position.volume, price, order.ticket, reason, magic=position.magic, comment=comment
+        )
 
     def finish_order(
         self, tx: Tx, order: TradeOrder, state: int, event_type: str, **extra: Any

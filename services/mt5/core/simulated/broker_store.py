@@ -78,6 +78,9 @@ class BrokerState:
     orders: dict[int, TradeOrder] = field(default_factory=dict)
     positions: dict[int, TradePosition] = field(default_factory=dict)
     last_ms: dict[str, int] = field(default_factory=dict)
+    # Whether the margin call was announced and the level has not recovered since. Not persisted: it only
+    # spares repeated events, and after a restart a standing margin call is announced once more.
+    margin_call: bool = False
 
     def copy(self) -> BrokerState:
         """An independent copy (records are immutable tuples, so copying the dicts suffices)."""
@@ -88,6 +91,7 @@ class BrokerState:
             orders=dict(self.orders),
             positions=dict(self.positions),
             last_ms=dict(self.last_ms),
+            margin_call=self.margin_call,
         )
 
 

@@ -1,13 +1,15 @@
-"""Tick-driven fills: SL/TP, pending orders and expirations, found with numpy over a batch of ticks.
+"""Tick-driven fills: SL/TP, pending orders, expirations and stop-out, found with numpy over a batch of ticks.
 
 The ticks are walked in time order, but not one by one: for every armed level the first tick that reaches
 it is found vectorised, the earliest is applied, and the search resumes from that tick. At one tick, SL
-comes before TP, then expirations, then pending triggers, each by ticket. A position opened by a trigger
-is checked from the next tick on. Fills happen at the triggering tick's market price (bid for a long's
-close or a sell, ask otherwise), so a gap through a level fills at the gapped price, as on a real server.
-Since SL and TP of one position test the same price, one tick can reach only one of them; the "SL first"
-rule decides ties between different levels reached on the same tick.
-"""
+comes before TP, then expirations, then pending triggers, each by ticket; then the account-level checks
+(margin call, then stop-out, see broker_stopout) run on the account those left: the trader's own orders
+at a price go before the broker's forced close, so an SL that lifts the margin level above the stop-out
+level on the same tick spares the other positions. A position opened by a trigger is checked from the
+next tick on. Fills happen at the triggering tick's market price (bid for a long's close or a sell, ask
+otherwise), so a gap through a level fills at the gapped price, as on a real server. Since SL and TP of
+one position test the same price, one tick can reach only one of them; the "SL first" rule decides ties
+between different levels reached on the same tick."""
 
 from __future__ import annotations
 
@@ -16,11 +18,12 @@ from typing import NamedTuple
 import numpy as np
 
 from shared.market import mt5_constants as mt5
-from shared.market.records import Tick, trade_request_from_dict
+from shared.market.records import Tick
 
 from .broker_accounting import close_price, is_buy
 from .broker_checks import TradeRefused
 from .broker_ledger import Ledger, Tx
+from .broker_stopout import AccountWatch
 from .broker_store import BrokerState
 
 _SL, _TP, _EXPIRE, _PENDING = 0, 1, 2, 3
@@ -34,16 +37,37 @@ class _Trigger(NamedTuple):
 
 
 def process_ticks(ledger: Ledger, tx: Tx, symbol: str, ticks: np.ndarray) -> int:
-    """Apply, in time order, every SL/TP, pending trigger and expiration that `ticks` reach; returns how
-    many were applied (0: the ticks changed nothing)."""
+    """Apply, in time order, every SL/TP, pending trigger, expiration and stop-out that `ticks` reach;
+    returns how many were applied (0: the ticks changed nothing; margin-call events alone do not count)."""
     applied = 0
     bid, ask, times = ticks["bid"], ticks["ask"], ticks["time_msc"]
     not_before: dict[int, int] = {}
-    start = 0
-    while (trigger := _next_trigger(tx.state, symbol, bid, ask, times, start, not_before)) is not None:
-        tick = Tick(*ticks[trigger.tick].item())
-        tx.now_ms = tick.time_msc
-        tx.ticks[symbol] = tick
+    unclosable: set[int] = set()
+    watch = AccountWatch(ledger, symbol, ticks)
+    start = checked = 0  # triggers are searched from `start`, the account is checked from `checked`
+    while True:
+        trigger = _next_trigger(tx.state, symbol, bid, ask, times, start, not_before)
+        # The account is checked up to, not at, the next trigger's tick: there the trigger goes first.
+        end = len(ticks) if trigger is None else trigger.tick
+        stop_out = watch.scan(tx, checked, end, unclosable)
+        checked = end
+        if stop_out is not None:
+            _move_to(tx, symbol, ticks, stop_out.tick)
+            trial = tx.fork()
+            checked = stop_out.tick
+            try:
+                watch.apply(trial, stop_out)
+            except TradeRefused:
+                # No quote to value the close: the next most losing position goes instead.
+                unclosable.add(stop_out.ticket)
+                continue
+            tx.adopt(trial)
+            applied += 1
+            start = stop_out.tick
+            continue
+        if trigger is None:
+            return applied
+        tick = _move_to(tx, symbol, ticks, trigger.tick)
         trial = tx.fork()
         try:
             opened = _apply(ledger, trial, tx, trigger, tick)
@@ -56,7 +80,14 @@ def process_ticks(ledger: Ledger, tx: Tx, symbol: str, ticks: np.ndarray) -> int
         if opened:
             not_before[opened] = trigger.tick + 1
         start = trigger.tick
-    return applied
+
+
+def _move_to(tx: Tx, symbol: str, ticks: np.ndarray, index: int) -> Tick:
+    """Set the transaction's clock and this symbol's price to tick `index`."""
+    tick = Tick(*ticks[index].item())
+    tx.now_ms = tick.time_msc
+    tx.ticks[symbol] = tick
+    return tick
 
 
 def _apply(ledger: Ledger, trial: Tx, tx: Tx, trigger: _Trigger, tick: Tick) -> int | None:
@@ -66,32 +97,7 @@ def _apply(ledger: Ledger, trial: Tx, tx: Tx, trigger: _Trigger, tick: Tick) -> 
         spec = ledger.symbols[position.symbol]
         reason = mt5.DEAL_REASON_SL if trigger.rank == _SL else mt5.DEAL_REASON_TP
         comment = f"[{'sl' if trigger.rank == _SL else 'tp'} {trigger.level:.{spec.digits}f}]"
-        price = close_price(position.type, tick)
-        closing_type = mt5.ORDER_TYPE_SELL if position.type == mt5.POSITION_TYPE_BUY else mt5.ORDER_TYPE_BUY
-        req = trade_request_from_dict(
-            {
-                "action": mt5.TRADE_ACTION_DEAL,
-                "symbol": position.symbol,
-                "volume": position.volume,
-                "type": closing_type,
-                "position": position.ticket,
-                "magic": position.magic,
-                "comment": comment,
-            }
-        )
-        order = ledger.filled_order(
-            trial, req, spec, closing_type, price, position_id=position.ticket, reason=reason
-        )
-        ledger.close_volume(
-            trial,
-            position,
-            position.volume,
-            price,
-            order.ticket,
-            reason,
-            magic=position.magic,
-            comment=comment,
-        )
+        ledger.close_by_server(trial, position, close_price(position.type, tick), reason, comment)
         return None
     order = trial.state.orders[trigger.ticket]
     if trigger.rank == _EXPIRE:
