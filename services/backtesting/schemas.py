@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.backtesting.core.config import CostConfig, FillTiming, SymbolFacts
 from services.backtesting.core.optimize import ParamRange
+from shared.json_input import TimeValue, refuse_coercion
 from shared.market.inline_bars import InlineBars
 from shared.trading.sizing import SizingConfig
-
-TimeValue = str | int | float
 
 
 class _Request(BaseModel):
@@ -56,7 +55,7 @@ class RunInput(_Request):
     initial_balance: float = Field(default=10_000.0, gt=0)
     leverage: float = Field(default=1.0, gt=0, le=1000)
     costs: CostConfig | None = Field(default=None, description="default: backtesting.default_costs")
-    sizing: SizingConfig = SizingConfig()
+    sizing: Annotated[SizingConfig, refuse_coercion(SizingConfig)] = SizingConfig()
     fill: FillTiming = FillTiming.NEXT_OPEN
     finalize_trades: bool = False
 

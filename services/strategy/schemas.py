@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.strategy.core.config import DEFAULT_SIZING, RiskConfig
+from shared.json_input import refuse_coercion
 from shared.trading.sizing import SizingConfig
+
+SizingInput = Annotated[SizingConfig, refuse_coercion(SizingConfig)]
+RiskInput = Annotated[RiskConfig, refuse_coercion(RiskConfig)]
 
 
 class InstanceCreate(BaseModel):
@@ -15,15 +19,17 @@ class InstanceCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    strategy: str = Field(min_length=1, max_length=64, description="a name from GET /strategies")
+    strategy: str = Field(
+        min_length=1, max_length=64, description="a name from GET /strategies", examples=["sma_crossover"]
+    )
     params: dict[str, Any] = Field(default_factory=dict, description="validated against its JSON Schema")
-    symbol: str = Field(min_length=1, max_length=32)
-    timeframe: str = Field(min_length=2, max_length=4, description='MT5 name, e.g. "M15"')
-    sizing: SizingConfig = Field(
+    symbol: str = Field(min_length=1, max_length=32, examples=["EURUSD"])
+    timeframe: str = Field(min_length=2, max_length=4, description='MT5 name, e.g. "M15"', examples=["M15"])
+    sizing: SizingInput = Field(
         default=DEFAULT_SIZING,
         description='{"mode": "fixed" (lots) | "equity_fraction" | "risk_percent", "value": ...}',
     )
-    risk: RiskConfig = RiskConfig()
+    risk: RiskInput = RiskConfig()
 
 
 class InstanceUpdate(BaseModel):
@@ -32,8 +38,8 @@ class InstanceUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     params: dict[str, Any] | None = None
-    sizing: SizingConfig | None = None
-    risk: RiskConfig | None = None
+    sizing: SizingInput | None = None
+    risk: RiskInput | None = None
 
 
 class StopRequest(BaseModel):

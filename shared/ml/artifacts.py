@@ -66,6 +66,8 @@ def model_inputs(matrix: np.ndarray, rows: np.ndarray, sequence_length: int) -> 
     """Inputs for the samples at `rows`: feature rows (n, k), or the windows ending at them (n, L, k)."""
     if sequence_length == 1:
         return np.ascontiguousarray(matrix[rows], dtype=np.float32)
+    if len(rows) == 0:  # also when there are fewer rows than one window, which sliding_window_view refuses
+        return np.empty((0, sequence_length, matrix.shape[1]), dtype=np.float32)
     windows = sliding_window_view(matrix, sequence_length, axis=0)  # (bars - L + 1, k, L)
     return np.ascontiguousarray(windows[rows - sequence_length + 1].transpose(0, 2, 1), dtype=np.float32)
 

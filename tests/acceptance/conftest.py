@@ -32,14 +32,15 @@ class FuzzedService:
         return app
 
 
-# Dependencies first: data reads from mt5, pattern and backtesting from data; backend-api follows them all.
-# strategy and ai: add them before backend-api once written (settings "services.strategy.settings:
-# StrategySettings" ...); the fuzz tests pick every entry up, and the gateway then finds all seven online.
+# Dependencies first: data reads from mt5; pattern, backtesting and ai from data; strategy from mt5 and data;
+# backend-api follows them all. The fuzz tests pick every entry up.
 SERVICES = [
     FuzzedService("mt5", "services.mt5.settings:Mt5Settings"),
     FuzzedService("data", "services.data.settings:DataSettings"),
     FuzzedService("pattern", "services.pattern.settings:PatternSettings"),
     FuzzedService("backtesting", "services.backtesting.settings:BacktestingSettings"),
+    FuzzedService("strategy", "services.strategy.settings:StrategySettings"),
+    FuzzedService("ai", "services.ai.settings:AiSettings"),
     FuzzedService("backend-api", "shared.config:PlatformSettings"),
 ]
 
@@ -49,6 +50,7 @@ FUZZ_OVERRIDES: dict[str, Any] = {
     "data": {"limits": {"max_bars_per_request": 5_000, "max_ticks_per_request": 5_000, "max_range_days": 2}},
     "backtesting": {"workers": 1, "optimize_workers": 1, "max_combinations": 50, "progress_interval_s": 0},
     "pattern": {"live": {"enabled": False}, "max_bars": 5_000},
+    "ai": {"workers": 1, "max_train_bars": 5_000, "max_predict_bars": 5_000},
 }
 
 

@@ -44,7 +44,8 @@ async def predict(model_id: str, request: PredictRequest, predictor: PredictorDe
     elif request.features is not None:
         body = await predictor.on_features(model_id, request.features, request.time)
     else:
-        assert request.symbol and request.timeframe and request.count  # schema checked
+        # The schema gave all three (an empty string would be falsy, so no truthiness test here).
+        assert request.symbol is not None and request.timeframe is not None and request.count is not None
         timeframe = timeframe_name(request.timeframe)
         body = await predictor.on_latest(model_id, request.symbol, timeframe, request.count)
     return FastJSONResponse(body)

@@ -75,8 +75,11 @@ def shape_predictions(
     if meta.task == "regression":
         body["prediction"] = output
         return body
+    if not len(rows):  # no row with complete inputs
+        body["class"], body["probabilities"] = [], {name: [] for name in meta.classes}
+        return body
     classes = np.array(meta.classes)
-    body["class"] = classes[output.argmax(axis=1)].tolist() if len(rows) else []
+    body["class"] = classes[output.argmax(axis=1)].tolist()
     body["probabilities"] = {name: np.ascontiguousarray(output[:, i]) for i, name in enumerate(meta.classes)}
     return body
 

@@ -14,6 +14,7 @@ from shared.errors import InvalidInputError, NotFoundError
 from shared.ml.artifacts import (
     META_FILE,
     ArtifactMeta,
+    complete_rows,
     find_model_dir,
     load_model,
     model_inputs,
@@ -74,3 +75,12 @@ def test_find_model_dir_by_id_name_and_latest(registry: ModelRegistry) -> None:
         with pytest.raises(NotFoundError) as exc:
             find_model_dir(root, **reference)
         assert exc.value.code == "unknown_model"
+
+
+@pytest.mark.parametrize("rows_given", [0, 3])
+def test_sequence_inputs_of_no_rows_are_empty_windows(rows_given: int) -> None:
+    # Fewer rows than one window made sliding_window_view raise (a 500 on predict).
+    matrix = np.ones((rows_given, 4))
+    inputs = model_inputs(matrix, np.array([], dtype=np.int64), sequence_length=5)
+    assert inputs.shape == (0, 5, 4) and inputs.dtype == np.float32
+    assert not complete_rows(matrix, 5).any()

@@ -60,6 +60,15 @@ BACKTEST_CASES = [
     ),
     # Found by fuzzing: an unknown mode name was a KeyError and a 500.
     ("unknown_sizing_mode", _with(SMA, bars=BARS, sizing={"mode": "AAA"}), 422, "validation_error"),
+    # Lax mode read `false` as the mode numbered 0 (fixed lots) and `true` as epoch second 1.
+    ("boolean_sizing_mode", _with(SMA, bars=BARS, sizing={"mode": False}), 422, "validation_error"),
+    (
+        "string_sizing_value",
+        _with(SMA, bars=BARS, sizing={"mode": "fixed", "value": "1"}),
+        422,
+        "validation_error",
+    ),
+    ("boolean_time", _with(SMA, **{**RANGE, "from": True}), 422, "validation_error"),
     ("bad_fill", _with(SMA, bars=BARS, fill="tomorrow"), 422, "validation_error"),
     ("bad_balance", _with(SMA, bars=BARS, initial_balance=0), 422, "validation_error"),
     ("unknown_field", _with(SMA, bars=BARS, colour="red"), 422, "validation_error"),
