@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from services.mt5.core.simulated import broker as broker_module
 from services.mt5.core.simulated.broker import BrokerEvent, PaperBroker
@@ -368,3 +369,9 @@ def test_profit_series_within_half_a_cent_of_profit(
         market.set(symbol, float(bid[i]), float(ask[i]))  # USDJPY's profit converts through its own bid
         exact = pricing.profit(spec, position_type, position.volume, opened, close)
         assert exact is not None and abs(series[i] - exact) <= 0.005 + 1e-9
+
+
+def test_settings_refuse_a_margin_call_below_the_stop_out() -> None:
+    with pytest.raises(ValidationError, match="margin_call_level"):
+        PaperAccountSettings(margin_call_level=40.0, stop_out_level=50.0)
+    assert PaperAccountSettings(margin_call_level=50.0, stop_out_level=50.0).stop_out_level == 50.0

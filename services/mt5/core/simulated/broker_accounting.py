@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.market import mt5_constants as mt5
 from shared.market.records import AccountInfo, Tick, TradePosition
@@ -44,6 +44,15 @@ class PaperAccountSettings(BaseModel):
     commission_per_lot: float = Field(default=0.0, ge=0, description="money charged per lot on each deal")
     margin_call_level: float = Field(default=100.0, ge=0, description="percent of margin level")
     stop_out_level: float = Field(default=50.0, ge=0, description="percent of margin level")
+
+    @model_validator(mode="after")
+    def _call_before_stop_out(self) -> PaperAccountSettings:
+        if self.margin_call_level < self.stop_out_level:
+            raise ValueError(
+                f"margin_call_level ({self.margin_call_level}) must not be below stop_out_level "
+                f"({self.stop_out_level}): the call warns before positions are closed"
+            )
+        return self
 
 
 def money(amount: float | Decimal) -> float:
