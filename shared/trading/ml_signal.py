@@ -1,9 +1,9 @@
 """`ml_signal`: trade a registered model's predictions, in backtests and live.
 
 The model is read from its artifact folder, not over HTTP (a vectorised `signals(bars)` cannot call a
-service per bar, and a backtest must not depend on the ai service running). The folder is found in
-`models_dir`: the parameter when given, else `<data_dir>/models` of the platform config (`$MT5P_CONFIG`,
-else the project's config.json) — the folder the ai service registers models in. The model is named by
+service per bar, and a backtest must not depend on the ai service running). The folder is always
+`<data_dir>/models` of the platform config (`$MT5P_CONFIG`, else the project's config.json), the folder
+the ai service registers models in: never one a request names, since loading a model unpickles it. The model is named by
 `model_id`, or by `model_name` and optionally `model_version` (default: the latest version).
 
 Features are computed from the bars with the model's own feature specs (shared.ml.features), so every
@@ -14,7 +14,6 @@ when the prediction turns down or flat, a short one when it turns up or flat.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,7 +37,6 @@ class MlSignalParams(StrategyParams):
     model_version: int | None = Field(default=None, ge=1, description="with model_name; default: latest")
     min_probability: float = Field(default=0.55, gt=0, le=1, description="least class probability to trade")
     allow_short: bool = Field(default=True, description="also trade the short side")
-    models_dir: str | None = Field(default=None, description="artifact folder; default: <data_dir>/models")
 
     @model_validator(mode="after")
     def _one_reference(self) -> MlSignalParams:
@@ -58,9 +56,11 @@ class MlSignal(Strategy[MlSignalParams]):
 
     def __init__(self, params: MlSignalParams) -> None:
         super().__init__(params)
-        models_dir = Path(params.models_dir) if params.models_dir else default_models_dir()
         self._folder = find_model_dir(
-            models_dir, model_id=params.model_id, name=params.model_name, version=params.model_version
+            default_models_dir(),
+            model_id=params.model_id,
+            name=params.model_name,
+            version=params.model_version,
         )
         self.meta: ArtifactMeta = read_meta(self._folder)
         if self.meta.task != "classification" or not {"up", "down"} & set(self.meta.classes):

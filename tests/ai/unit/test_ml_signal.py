@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +23,21 @@ N = 400
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("registry")
-    registry = ModelRegistry(root / "models.sqlite", root / "models")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Two models registered in the data folder of a temp platform config, which $MT5P_CONFIG names."""
+    config = write_config(tmp_path_factory.mktemp("platform"))
+    data_dir = load_config(config).data_dir
+    registry = ModelRegistry(data_dir / "ai" / "models.sqlite", data_dir / MODELS_SUBDIR)
     direction = train(registry, train_spec("random_forest", name="momentum"))
     returns = train(registry, train_spec("random_forest", name="returns", label={"kind": "return"}))
     registry.close()
-    return {"dir": str(root / "models"), "direction": direction, "returns": returns}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CONFIG_ENV, str(config))
+        yield {"dir": str(data_dir / MODELS_SUBDIR), "direction": direction, "returns": returns}
 
 
 def _strategy(models: dict[str, Any], **params: Any) -> MlSignal:
-    strategy = build_strategy("ml_signal", {"models_dir": models["dir"], **params})
+    strategy = build_strategy("ml_signal", params)
     assert isinstance(strategy, MlSignal)
     return strategy
 
@@ -98,6 +103,8 @@ def test_ml_signal_unknown_model_not_found(models: dict[str, Any]) -> None:
         ({}, "model_id"),
         ({"model_id": "x", "model_name": "y"}, "model_id"),
         ({"model_id": "x", "model_version": 2}, "model_version"),
+        # A request may not point the strategy at another folder: loading a model unpickles it.
+        ({"model_name": "momentum", "models_dir": "/tmp"}, "models_dir"),
     ],
 )
 def test_ml_signal_bad_reference_names_the_field(models: dict[str, Any], params: dict, field: str) -> None:
