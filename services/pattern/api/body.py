@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from services.pattern.core.bar_input import invalid_bars
 from shared.columnar import ARROW_MEDIA_TYPE
 from shared.errors import InvalidInputError
 
@@ -52,12 +53,22 @@ def is_arrow(request: Request) -> bool:
 
 
 async def arrow_columns(request: Request) -> dict[str, np.ndarray]:
-    """The columns of an Arrow IPC stream body (nulls become NaN, which bar validation refuses)."""
+    """The columns of an Arrow IPC stream body: `time` integers without nulls, the others integers or
+    floats (their nulls become NaN, which bar validation refuses with the row). Strings, booleans and
+    other types are refused, as in a JSON body."""
     raw = await request.body()
 
     def decode() -> dict[str, np.ndarray]:
         table = pa.ipc.open_stream(raw).read_all()
-        return {name: table.column(name).to_numpy() for name in table.column_names}
+        columns: dict[str, np.ndarray] = {}
+        for name, column in zip(table.column_names, table.columns, strict=True):
+            kind = column.type
+            if name == "time" and not (pa.types.is_integer(kind) and column.null_count == 0):
+                raise invalid_bars(name, None, f"epoch seconds must be integers without nulls, not {kind}")
+            if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+                raise invalid_bars(name, None, f"values must be numbers, not {kind}")
+            columns[name] = column.to_numpy()
+        return columns
 
     try:
         return await run_in_threadpool(decode)

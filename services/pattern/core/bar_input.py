@@ -27,28 +27,28 @@ def bars_from_lists(
     arrays = {name: values for name, values in columns.items() if values is not None}
     for name in ("time", *required):
         if name not in arrays:
-            raise _invalid(name, None, f"the {name} column is required")
+            raise invalid_bars(name, None, f"the {name} column is required")
     length = len(arrays["time"])
     if length > max_bars:
-        raise _invalid("time", None, f"at most {max_bars} bars per request", length=length, max=max_bars)
+        raise invalid_bars("time", None, f"at most {max_bars} bars per request", length=length, max=max_bars)
     out: Columns = {"time": _as_array("time", arrays.pop("time"), np.int64)}
     for name, values in arrays.items():
         if len(values) != length:
-            raise _invalid(name, None, f"has {len(values)} values, time has {length}", length=len(values))
+            raise invalid_bars(name, None, f"has {len(values)} values, time has {length}", length=len(values))
         array = _as_array(name, values, np.float64)
         finite = np.isfinite(array)
         if not finite.all():
-            raise _invalid(name, int(np.argmin(finite)), "values must be finite numbers")
+            raise invalid_bars(name, int(np.argmin(finite)), "values must be finite numbers")
         out[name] = array
     if "volume" not in out and "tick_volume" in out:
         out["volume"] = out["tick_volume"]
     backwards = np.flatnonzero(np.diff(out["time"]) <= 0)
     if len(backwards):
-        raise _invalid("time", int(backwards[0]) + 1, "times must be strictly increasing")
+        raise invalid_bars("time", int(backwards[0]) + 1, "times must be strictly increasing")
     if "high" in out and "low" in out:
         crossed = np.flatnonzero(out["high"] < out["low"])
         if len(crossed):
-            raise _invalid("high", int(crossed[0]), "high is below low")
+            raise invalid_bars("high", int(crossed[0]), "high is below low")
     return out
 
 
@@ -57,10 +57,11 @@ def _as_array(name: str, values: ColumnValues, dtype: type[np.generic]) -> np.nd
     try:
         return np.asarray(values, dtype=dtype)
     except (TypeError, ValueError):  # e.g. an Arrow column of strings or lists
-        raise _invalid(name, None, "values must be numbers") from None
+        raise invalid_bars(name, None, "values must be numbers") from None
 
 
-def _invalid(column: str, index: int | None, reason: str, **extra: object) -> InvalidInputError:
+def invalid_bars(column: str, index: int | None, reason: str, **extra: object) -> InvalidInputError:
+    """The 422 for bar column `column` (at row `index`, when one row is at fault)."""
     where = f"bars.{column}" if index is None else f"bars.{column}[{index}]"
     return InvalidInputError(
         f"{where}: {reason}",

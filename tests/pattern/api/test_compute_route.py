@@ -232,8 +232,15 @@ def test_compute_arrow_body_equals_json_body(client: TestClient) -> None:
         ({}, _arrow(BARS), "indicators"),
         ({"indicators": "SMA(5)"}, b"not arrow", None),
         ({"indicators": "SMA(5)"}, _arrow({**BARS, "close": np.full(len(BARS["close"]), "n/a")}), None),
+        ({"indicators": "SMA(5)"}, _arrow({**BARS, "close": np.full(len(BARS["close"]), "1.5")}), None),
+        ({"indicators": "SMA(5)"}, _arrow({**BARS, "close": np.ones(len(BARS["close"]), dtype=bool)}), None),
+        (
+            {"indicators": "SMA(5)"},
+            _arrow({**BARS, "time": np.asarray(BARS["time"], dtype=float) + 0.5}),
+            None,
+        ),
     ],
-    ids=["no-specs", "not-arrow", "string-column"],
+    ids=["no-specs", "not-arrow", "string-column", "numeric-strings", "booleans", "float-times"],
 )
 def test_compute_bad_arrow_request_is_422(
     client: TestClient, params: dict[str, str], content: bytes, field: str | None
@@ -244,3 +251,21 @@ def test_compute_bad_arrow_request_is_422(
 
     assert response.status_code == 422
     assert response.json()["error"]["details"].get("field") == field
+
+
+def test_compute_arrow_null_time_is_422_naming_the_column(client: TestClient) -> None:
+    times = pa.array([None, *np.asarray(BARS["time"][1:]).tolist()], type=pa.int64())
+    table = pa.table({**{k: v for k, v in BARS.items() if k != "time"}, "time": times})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+
+    response = client.post(
+        "/indicators/compute",
+        params={"indicators": "SMA(5)"},
+        content=sink.getvalue().to_pybytes(),
+        headers={"content-type": ARROW_MEDIA_TYPE},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["column"] == "time"
