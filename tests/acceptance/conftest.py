@@ -12,8 +12,8 @@ import pytest
 from fastapi import FastAPI
 
 from shared.config import PlatformSettings, load_config, resolve_api_key, resolve_internal_token
-from tests.acceptance.served_app import ServedApp
 from tests.support.platform import write_config
+from tests.support.served_app import ServedApp
 
 
 @dataclass(frozen=True)

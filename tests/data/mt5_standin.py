@@ -10,13 +10,10 @@ counts the history requests by path prefix (to test that a second gap fill fetch
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from collections import Counter
 from typing import Any
 
 import numpy as np
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -25,6 +22,7 @@ from services.mt5.core.simulated.market import DeterministicMarket
 from shared.columnar import ARROW_MEDIA_TYPE, encode_arrow
 from shared.market.symbols import DEFAULT_SYMBOLS
 from shared.market.timeframes import get_timeframe
+from tests.support.served_app import ServedApp
 
 
 class StandinMarket:
@@ -115,23 +113,15 @@ class StandinServer:
     def __init__(self, state: StandinMarket, port: int | None = None) -> None:
         self.state = state
         self.port = port or free_port()
-        config = uvicorn.Config(build_app(state), host="127.0.0.1", port=self.port, log_level="warning")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._served = ServedApp("mt5 stand-in", build_app(state), self.port)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> StandinServer:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("stand-in mt5 server did not start")
-            time.sleep(0.01)
+        self._served.start()
         return self
 
     def __exit__(self, *_: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
+        self._served.stop()

@@ -3,16 +3,13 @@ service (a real uvicorn server in a thread) serving `/ohlc` per the data service
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import uvicorn
 from fastapi import FastAPI, Query, Response
 from fastapi.testclient import TestClient
 
@@ -24,6 +21,7 @@ from shared.market.records import RATES_DTYPE
 from shared.service_app import error_response
 from tests.ai.support import planted_bars
 from tests.support.platform import write_config
+from tests.support.served_app import ServedApp
 
 FINISHED = ("completed", "failed", "cancelled")
 
@@ -95,23 +93,6 @@ def standin_data(stored: dict[str, np.ndarray]) -> FastAPI:
     return app
 
 
-@contextmanager
-def serve(app: FastAPI, port: int) -> Iterator[None]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError(f"stand-in data server did not start on port {port}")
-        time.sleep(0.01)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(5)
-
-
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> AiSettings:
     return make_settings(tmp_path_factory.mktemp("ai"))
@@ -119,5 +100,6 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> AiSettings:
 
 @pytest.fixture(scope="module")
 def client(settings: AiSettings) -> Iterator[TestClient]:
-    with serve(standin_data({"EURUSD": rates()}), settings.service("data").port), open_client(settings) as c:
+    data = ServedApp("data stand-in", standin_data({"EURUSD": rates()}), settings.service("data").port)
+    with data, open_client(settings) as c:
         yield c

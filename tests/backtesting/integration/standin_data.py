@@ -4,13 +4,9 @@ as {from, to, bars, unfillable})."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 
 import numpy as np
-import uvicorn
 from fastapi import FastAPI, Query, Response
 
 from shared.columnar import ARROW_MEDIA_TYPE, encode_arrow
@@ -48,21 +44,3 @@ def standin_app(bars: Mapping[str, np.ndarray], missing: Mapping[str, Ranges]) -
         }
 
     return app
-
-
-@contextmanager
-def serve(app: FastAPI, port: int) -> Iterator[None]:
-    """Run `app` on 127.0.0.1:`port` until the block ends."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError(f"stand-in data server did not start on port {port}")
-        time.sleep(0.01)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(5)

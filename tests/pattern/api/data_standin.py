@@ -7,12 +7,9 @@ background thread; tests publish `candle.closed` on its bus with `emit`.
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Annotated, Any
 
 import numpy as np
-import uvicorn
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import Response
 
@@ -22,6 +19,7 @@ from shared.errors import InvalidInputError, NotFoundError
 from shared.market.records import RATES_DTYPE
 from shared.market.timeframes import TIMEFRAMES
 from shared.service_app import create_service_app
+from tests.support.served_app import ServedApp
 
 router = APIRouter()
 
@@ -72,24 +70,14 @@ class DataStandIn:
         self.app: FastAPI = create_service_app("data", settings, routers=[router])
         self.app.state.store = store
         self.app.state.requests = []
-        section = settings.service("data")
-        config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=section.port, log_config=None, ws_ping_interval=None
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="data-standin", daemon=True)
+        self._served = ServedApp("data stand-in", self.app, settings.service("data").port)
 
     @property
     def requests(self) -> list[dict[str, Any]]:
         return self.app.state.requests
 
-    def start(self, timeout_s: float = 10.0) -> DataStandIn:
-        self._thread.start()
-        deadline = time.monotonic() + timeout_s
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the data stand-in did not start")
-            time.sleep(0.01)
+    def start(self) -> DataStandIn:
+        self._served.start()
         return self
 
     def emit(self, event_type: str, data: dict[str, Any]) -> None:
@@ -102,5 +90,4 @@ class DataStandIn:
         return self.app.state.bus.subscriber_count
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
+        self._served.stop()

@@ -1,20 +1,23 @@
-"""A service's real app served by uvicorn in a background thread, on the port its config gives it."""
+"""An app served by uvicorn in a background thread on a real port: a service's own app, or a stand-in."""
 
 from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 
 class ServedApp:
-    """One app listening on 127.0.0.1:`port` until `stop` (its lifespan runs as under the real runner)."""
+    """One app listening on 127.0.0.1:`port` from `start` (or `with`) until `stop` (its lifespan runs as
+    under the real runner)."""
 
     def __init__(self, name: str, app: FastAPI, port: int) -> None:
         self.name = name
         self.app = app
+        self.port = port
         self.url = f"http://127.0.0.1:{port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, ws_ping_interval=None)
         self._server = uvicorn.Server(config)
@@ -32,3 +35,9 @@ class ServedApp:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(15)
+
+    def __enter__(self) -> ServedApp:
+        return self.start()
+
+    def __exit__(self, *_: Any) -> None:
+        self.stop()
