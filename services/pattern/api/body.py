@@ -1,10 +1,13 @@
-"""Request bodies of bars: JSON parsed by pydantic's own parser off the event loop, or Arrow IPC.
+"""Request bodies of bars: JSON parsed off the event loop, or Arrow IPC.
 
-A request of 100,000 bars is ~10 MB of JSON: FastAPI's default path (the stdlib `json` module, then
-validation of the Python objects) takes several times longer than `model_validate_json`, which parses
-and validates in one pass, reading bar columns straight into numpy arrays (`shared.market.bar_columns`;
-measured faster than `orjson.loads` then `model_validate`). Errors keep the shape of FastAPI's own
-(`body.<field>...` locations), and the model is still documented in OpenAPI through `body_schema`.
+A request of 100,000 bars is ~10 MB of JSON. FastAPI's default path (the stdlib `json` module, then
+validation of the Python objects) takes several times longer than what is done here:
+- first simdjson's fast path (`shared.market.bars_json`) reads the bar columns as buffers of numbers,
+  and pydantic validates only the rest of the body;
+- any body the fast path declines goes through `model_validate_json`, which parses and validates in one
+  pass (`shared.market.bar_columns`), and whose refusals keep the shape of FastAPI's own (`body.<field>...`
+  locations).
+The model is still documented in OpenAPI through `body_schema`.
 Services sending bulk bars can skip JSON parsing altogether with an Arrow IPC stream (DESIGN §5), decoded
 here without copying.
 """
@@ -15,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import numpy as np
+import orjson
 import pyarrow as pa
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -24,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from services.pattern.core.bar_input import invalid_bars
 from shared.columnar import ARROW_MEDIA_TYPE
 from shared.errors import InvalidInputError
+from shared.market.bars_json import split_bars
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -41,10 +46,31 @@ async def parse_json(request: Request, model: type[M]) -> M:
     """The request body validated as `model`, or FastAPI's 422 naming the field."""
     raw = await request.body()
     try:
-        return await run_in_threadpool(model.model_validate_json, raw)
+        return await run_in_threadpool(_validate_json, raw, model)
     except ValidationError as exc:
         errors = [{**err, "loc": ("body", *err["loc"])} for err in exc.errors(include_input=False)]
         raise RequestValidationError(errors) from None
+
+
+def _validate_json(raw: bytes, model: type[M]) -> M:
+    return _with_bar_buffers(raw, model) or model.model_validate_json(raw)
+
+
+def _with_bar_buffers(raw: bytes, model: type[M]) -> M | None:
+    """`model` read through simdjson's fast path: the body without its bar columns validated by pydantic,
+    the columns then put in as the arrays simdjson read. None whenever the fast path declines."""
+    if "bars" not in model.model_fields:
+        return None
+    split = split_bars(raw)
+    if split is None:
+        return None
+    skeleton = orjson.dumps({**split.rest, "bars": {name: [] for name in split.columns}})
+    try:
+        parsed = model.model_validate_json(skeleton)
+    except ValidationError:
+        return None  # refused: validated again whole, for errors about the body the client sent
+    bars = type(parsed.bars).model_construct(**split.columns)  # type: ignore[attr-defined]
+    return parsed.model_copy(update={"bars": bars})
 
 
 def is_arrow(request: Request) -> bool:

@@ -175,6 +175,7 @@ def test_compute_nan_or_infinity_literal_is_422_naming_the_row(client: TestClien
 
 
 def test_compute_integral_float_times_are_accepted(client: TestClient) -> None:
+    """Integer times take simdjson's fast path and float ones pydantic's: the answers must be identical."""
     bars = body_bars(BARS)
     as_ints = _post(client, bars, "SMA(5)")
 
