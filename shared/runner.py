@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from shared.config import ConfigError, PlatformSettings, load_config, resolve_api_key, resolve_internal_token
 from shared.log import setup_logging
+from shared.memory import keep_freed_memory
 
 PORT_ENV = "MT5P_PORT"
 HOST_ENV = "MT5P_HOST"
@@ -74,6 +75,7 @@ def run_service(
         banner = f"WARNING: {name} listens on {host}:{port}, reachable beyond this machine. Protect it."
         log.warning(banner)
         print(banner, file=sys.stderr)
+    keep_freed_memory()
     app = create_app(settings)
     uvicorn.run(
         app,
