@@ -15,4 +15,3 @@ from shared.memory import keep_freed_memory
 )
 def test_glibc_accepts_the_top_pad() -> None:
     assert keep_freed_memory() is True
-
