@@ -6,12 +6,23 @@ million ticks cost a memcpy on each side instead of a million JSON numbers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
+from starlette.requests import Request
 
 ARROW_MEDIA_TYPE = "application/vnd.apache.arrow.stream"
+
+SeriesFormat = Literal["json", "arrow"]
+"""The `format=` query parameter of a bulk series response."""
+
+
+def wants_arrow(request: Request, fmt: SeriesFormat | None) -> bool:
+    """`format=` decides; without it, an Accept header naming the Arrow stream type does."""
+    if fmt is not None:
+        return fmt == "arrow"
+    return ARROW_MEDIA_TYPE in request.headers.get("accept", "")
 
 
 def encode_arrow(array: np.ndarray, metadata: dict[str, str] | None = None) -> bytes:

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import StreamingResponse
 
 from services.mt5.api.deps import MarketDep
-from services.mt5.api.series import SeriesFormat, series_response
+from services.mt5.api.series import series_response
 from services.mt5.core.market_data import TICK_FLAGS
+from shared.columnar import SeriesFormat
 from shared.errors import InvalidInputError
 from shared.market.timeframes import Timeframe, UnknownTimeframeError, get_timeframe
 from shared.utils import parse_time_ms

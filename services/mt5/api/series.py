@@ -7,7 +7,7 @@ full copy of itself as one body: JSON one column at a time, Arrow one record bat
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import orjson
@@ -15,18 +15,10 @@ import pyarrow as pa
 from fastapi import Request
 from starlette.responses import StreamingResponse
 
-from shared.columnar import ARROW_MEDIA_TYPE
+from shared.columnar import ARROW_MEDIA_TYPE, SeriesFormat, wants_arrow
 
-SeriesFormat = Literal["json", "arrow"]
 ARROW_BATCH_ROWS = 128 * 1024
 _ARROW_EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"
-
-
-def wants_arrow(request: Request, fmt: SeriesFormat | None) -> bool:
-    """`format=` decides; without it, an Accept header naming the Arrow stream type does."""
-    if fmt is not None:
-        return fmt == "arrow"
-    return ARROW_MEDIA_TYPE in request.headers.get("accept", "")
 
 
 def series_response(
