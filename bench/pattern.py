@@ -6,8 +6,9 @@ Run: .venv/bin/python bench/pattern.py
    same TA-Lib calls plus orjson encoding of their outputs (the baseline); printed as a ratio.
 2. The same through `POST /indicators/compute` of a real service process (`python -m services.pattern` on
    a temp config and a free port), over loopback: JSON bars in, and (the service-to-service form) Arrow
-   IPC bars in; JSON columns out in both. The request body is encoded once beforehand; the time is the
-   round trip until the whole response is read. The ratios time the standard library's `http.client` on
+   IPC bars in; JSON columns out in both. Arrow in and Arrow out (`format=arrow`) is printed without a
+   ratio: the baseline's JSON encoding does not apply to it. Request bodies are encoded once beforehand;
+   the time is the round trip until the whole response is read. The ratios time the standard library's `http.client` on
    a keep-alive connection, a lean client, so that they measure the service. httpx is timed too: on these
    bodies its own work is a large part of the round trip (httpcore sends a body by re-slicing the
    unsent rest after every `send`, copying it again each time, and reads 64 KB per call).
@@ -111,10 +112,12 @@ def pattern_service() -> Iterator[httpx.Client]:
             yield client
 
 
-def compute_path(media_type: str) -> str:
+def compute_path(media_type: str, answer: str = "json") -> str:
     """The URL path of POST /indicators/compute; an Arrow body takes the specs as a query parameter."""
-    query = "?" + urlencode({"indicators": INDICATORS}) if media_type == ARROW_MEDIA_TYPE else ""
-    return "/indicators/compute" + query
+    params = {"indicators": INDICATORS} if media_type == ARROW_MEDIA_TYPE else {}
+    if answer != "json":
+        params["format"] = answer
+    return "/indicators/compute" + ("?" + urlencode(params) if params else "")
 
 
 def httpx_compute(client: httpx.Client, body: bytes, media_type: str = "application/json") -> bytes:
@@ -125,11 +128,14 @@ def httpx_compute(client: httpx.Client, body: bytes, media_type: str = "applicat
 
 
 def lean_compute(
-    connection: http.client.HTTPConnection, body: bytes, media_type: str = "application/json"
+    connection: http.client.HTTPConnection,
+    body: bytes,
+    media_type: str = "application/json",
+    answer: str = "json",
 ) -> bytes:
     """The same round trip with the standard library's http.client on a keep-alive connection."""
     headers = {"content-type": media_type, "X-Internal-Token": TOKEN}
-    connection.request("POST", compute_path(media_type), body=body, headers=headers)
+    connection.request("POST", compute_path(media_type, answer), body=body, headers=headers)
     response = connection.getresponse()
     content = response.read()
     if response.status != 200:
@@ -166,12 +172,14 @@ def main() -> None:
         reply = json.loads(lean_compute(lean, request))
         assert len(reply["columns"]) == 16, "time plus 15 output columns"
         assert lean_compute(lean, arrow, ARROW_MEDIA_TYPE) == httpx_compute(client, request)
-        baseline_again, http_json, http_arrow, httpx_json, httpx_arrow = best_ms(
+        size_arrow_out = len(lean_compute(lean, arrow, ARROW_MEDIA_TYPE, "arrow")) / 1e6
+        baseline_again, http_json, http_arrow, httpx_json, httpx_arrow, arrow_both = best_ms(
             lambda: talib_indicators(bars),
             lambda: lean_compute(lean, request),
             lambda: lean_compute(lean, arrow, ARROW_MEDIA_TYPE),
             lambda: httpx_compute(client, request),
             lambda: httpx_compute(client, arrow, ARROW_MEDIA_TYPE),
+            lambda: lean_compute(lean, arrow, ARROW_MEDIA_TYPE, "arrow"),
         )
         lean.close()
     size_out = len(talib_indicators(bars)) / 1e6
@@ -186,6 +194,10 @@ def main() -> None:
     print(
         f"  HTTP      POST, Arrow bars in:            {http_arrow:8.1f} ms   "
         f"ratio {http_arrow / reference:.2f}x   ({len(arrow) / 1e6:.1f} MB in, {size_out:.1f} MB out)"
+    )
+    print(
+        f"  HTTP      Arrow bars in, Arrow answer:    {arrow_both:8.1f} ms   "
+        f"(no JSON anywhere; {size_arrow_out:.1f} MB out)"
     )
     print(
         f"  HTTP      the same with httpx as client:  {httpx_json:8.1f} ms   ratio {httpx_json / reference:.2f}x"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
@@ -17,18 +18,33 @@ from services.pattern.api.deps import (
     PatternSectionDep,
     TimeframeDep,
 )
-from services.pattern.api.responses import json_from_thread
+from services.pattern.api.responses import body_from_thread, json_from_thread
 from services.pattern.core.bar_input import ColumnValues, bars_from_lists
 from services.pattern.core.compute import ColumnFrame, compute
 from services.pattern.core.spec import Spec, parse_specs
 from services.pattern.core.symbol_series import indicators_over
 from services.pattern.schemas import IndicatorRead, IndicatorsComputeRequest, IndicatorsRead, join_specs
+from shared.columnar import ARROW_MEDIA_TYPE, SeriesFormat, wants_arrow
 from shared.errors import InvalidInputError, NotFoundError
 
 router = APIRouter(tags=["indicators"])
 
 SPECS_EXAMPLE = "SMA(20),RSI(14),MACD(12,26,9),BBANDS(20,2,2)"
 ARROW_BODY = "bar columns as an Arrow IPC stream; the specs then go in the `indicators` query parameter"
+# The JSON answer is documented by `response_model`; this names the Arrow form of the same columns (its
+# layout is in the `format` parameter's description: OpenAPI has no schema for a binary stream's insides).
+ARROW_ANSWER: dict[int | str, dict[str, Any]] = {200: {"content": {ARROW_MEDIA_TYPE: {}}}}
+
+FormatParam = Annotated[
+    SeriesFormat | None,
+    Query(
+        alias="format",
+        description="`json` (default) or `arrow`: an Arrow IPC stream of `time` (int64) and one float64 "
+        "column per output, null where JSON has null, with the specs (JSON), symbol and timeframe in the "
+        "schema metadata. Without it, an Accept header naming application/vnd.apache.arrow.stream asks "
+        "for Arrow",
+    ),
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,23 +93,28 @@ async def get_indicator(name: str, catalog: IndicatorCatalogDep) -> dict[str, An
 @router.post(
     "/indicators/compute",
     response_model=IndicatorsRead,
+    responses=ARROW_ANSWER,
     openapi_extra=body_schema(IndicatorsComputeRequest, arrow=ARROW_BODY),
 )
 async def compute_indicators(
-    given: ComputeInputDep, catalog: IndicatorCatalogDep, section: PatternSectionDep
+    request: Request,
+    given: ComputeInputDep,
+    catalog: IndicatorCatalogDep,
+    section: PatternSectionDep,
+    fmt: FormatParam = None,
 ) -> Response:
     """Indicators over the bars in the body: time plus one column per output (NaN as null)."""
     specs = parse_specs(given.specs, catalog, max_specs=section.max_specs)
 
-    def build() -> dict[str, Any]:
-        bars = bars_from_lists(given.columns, max_bars=section.max_bars)
-        return _content(specs, compute(specs, bars))
+    def frame() -> ColumnFrame:
+        return compute(specs, bars_from_lists(given.columns, max_bars=section.max_bars))
 
-    return await json_from_thread(build)
+    return await _columns_response(request, fmt, specs, frame)
 
 
-@router.get("/indicators/{symbol}/{timeframe}", response_model=IndicatorsRead)
+@router.get("/indicators/{symbol}/{timeframe}", response_model=IndicatorsRead, responses=ARROW_ANSWER)
 async def symbol_indicators(
+    request: Request,
     symbol: str,
     timeframe: TimeframeDep,
     query: BarQueryDep,
@@ -101,13 +122,28 @@ async def symbol_indicators(
     catalog: IndicatorCatalogDep,
     source: BarsSourceDep,
     section: PatternSectionDep,
+    fmt: FormatParam = None,
 ) -> Response:
     """Indicators over a symbol's bars from the data service, warmed up on the history before the window."""
     specs = parse_specs(indicators, catalog, max_specs=section.max_specs)
     frame = await indicators_over(
         source, specs, symbol, timeframe, query, warmup_lookbacks=section.warmup_lookbacks
     )
-    return await json_from_thread(lambda: _content(specs, frame, symbol=symbol, timeframe=timeframe))
+    return await _columns_response(request, fmt, specs, lambda: frame, symbol=symbol, timeframe=timeframe)
+
+
+async def _columns_response(
+    request: Request,
+    fmt: SeriesFormat | None,
+    specs: list[Spec],
+    frame: Callable[[], ColumnFrame],
+    **where: str,
+) -> Response:
+    """The columns `frame()` returns (run off the event loop) as JSON, or as Arrow when asked."""
+    if wants_arrow(request, fmt):
+        metadata = {**where, "indicators": orjson.dumps([spec.to_dict() for spec in specs]).decode()}
+        return await body_from_thread(lambda: frame().to_arrow(metadata), ARROW_MEDIA_TYPE)
+    return await json_from_thread(lambda: _content(specs, frame(), **where))
 
 
 def _content(specs: list[Spec], frame: ColumnFrame, **where: str) -> dict[str, Any]:

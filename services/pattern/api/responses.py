@@ -1,4 +1,4 @@
-"""JSON responses built and encoded in a worker thread: series are numpy arrays written by orjson directly."""
+"""Responses built and encoded in a worker thread: series are numpy arrays written by orjson directly."""
 
 from __future__ import annotations
 
@@ -17,5 +17,9 @@ def encode(content: Any) -> bytes:
 
 async def json_from_thread(build: Callable[[], Any]) -> Response:
     """Run `build` (CPU work returning JSON-ready content) and its encoding off the event loop."""
-    body = await run_in_threadpool(lambda: encode(build()))
-    return Response(body, media_type="application/json")
+    return await body_from_thread(lambda: encode(build()), "application/json")
+
+
+async def body_from_thread(build: Callable[[], bytes], media_type: str) -> Response:
+    """Run `build` (CPU work returning the encoded body) off the event loop."""
+    return Response(await run_in_threadpool(build), media_type=media_type)

@@ -270,3 +270,60 @@ def test_compute_arrow_null_time_is_422_naming_the_column(client: TestClient) ->
 
     assert response.status_code == 422
     assert response.json()["error"]["details"]["column"] == "time"
+
+
+def _arrow_answer(content: bytes) -> tuple[dict[str, list[Any]], dict[bytes, bytes]]:
+    table = pa.ipc.open_stream(content).read_all()
+    return table.to_pydict(), table.schema.metadata
+
+
+@pytest.mark.parametrize(
+    ("params", "headers"),
+    [({"format": "arrow"}, {}), ({}, {"accept": ARROW_MEDIA_TYPE})],
+    ids=["format-param", "accept-header"],
+)
+def test_compute_arrow_answer_holds_the_json_columns_with_null_for_nan(
+    client: TestClient, params: dict[str, str], headers: dict[str, str]
+) -> None:
+    specs = "SMA(20),MACD(12,26,9)"
+    by_json = _post(client, body_bars(BARS), specs).json()
+
+    response = client.post(
+        "/indicators/compute",
+        params=params,
+        headers=headers,
+        json={"bars": body_bars(BARS), "indicators": specs},
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == ARROW_MEDIA_TYPE
+    columns, metadata = _arrow_answer(response.content)
+    assert columns == by_json["columns"]  # same names, same order, same values, None where JSON has null
+    assert columns["SMA_20"][:19] == [None] * 19
+    assert orjson.loads(metadata[b"indicators"]) == by_json["indicators"]
+
+
+def test_compute_arrow_in_and_arrow_out(client: TestClient) -> None:
+    response = client.post(
+        "/indicators/compute",
+        params={"indicators": "RSI(14)", "format": "arrow"},
+        content=_arrow(BARS),
+        headers={"content-type": ARROW_MEDIA_TYPE},
+    )
+
+    table = pa.ipc.open_stream(response.content).read_all()
+    assert table.schema.field("time").type == pa.int64()
+    assert table.schema.field("RSI_14").type == pa.float64()
+    rsi = table.column("RSI_14").to_numpy(zero_copy_only=False)  # nulls read back as NaN
+    np.testing.assert_array_equal(rsi, talib.RSI(BARS["close"], 14))
+
+
+def test_compute_unknown_format_is_422_naming_it(client: TestClient) -> None:
+    response = client.post(
+        "/indicators/compute",
+        params={"format": "csv"},
+        json={"bars": body_bars(BARS), "indicators": "SMA(5)"},
+    )
+
+    assert response.status_code == 422
+    assert "format" in response.text

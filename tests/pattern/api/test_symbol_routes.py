@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import orjson
+import pyarrow as pa
 import pytest
 import talib
 from fastapi.testclient import TestClient
@@ -12,6 +14,7 @@ from services.pattern.core.candlesticks import detect_patterns
 from services.pattern.core.catalog import Catalog
 from services.pattern.core.chart_analysis import ChartOptions, analyze_chart
 from services.pattern.core.spec import parse_specs
+from shared.columnar import ARROW_MEDIA_TYPE
 from tests.pattern.api.conftest import column
 from tests.pattern.api.data_standin import DataStandIn
 
@@ -32,6 +35,20 @@ def test_indicators_count_window_is_warmed_up_on_earlier_history(client: TestCli
     np.testing.assert_allclose(column(columns["SMA_20"]), talib.SMA(bars["close"], 20)[-50:], rtol=1e-12)
     np.testing.assert_allclose(column(columns["RSI_14"]), talib.RSI(bars["close"], 14)[-50:], rtol=1e-8)
     assert None not in columns["SMA_20"]
+
+
+def test_indicators_as_arrow_carry_the_same_window_and_what_it_is(client: TestClient) -> None:
+    params = {"indicators": "SMA(20),RSI(14)", "count": 50}
+    by_json = client.get("/indicators/EURUSD/M1", params=params).json()
+
+    response = client.get("/indicators/EURUSD/M1", params={**params, "format": "arrow"})
+
+    assert response.headers["content-type"] == ARROW_MEDIA_TYPE
+    table = pa.ipc.open_stream(response.content).read_all()
+    assert table.to_pydict() == by_json["columns"]
+    metadata = table.schema.metadata
+    assert (metadata[b"symbol"], metadata[b"timeframe"]) == (b"EURUSD", b"M1")
+    assert orjson.loads(metadata[b"indicators"]) == by_json["indicators"]
 
 
 def test_indicators_range_reads_lookback_before_from(
