@@ -64,10 +64,10 @@ def _with_bar_buffers(raw: bytes, model: type[M]) -> M | None:
     split = split_bars(raw)
     if split is None:
         return None
-    skeleton = orjson.dumps({**split.rest, "bars": {name: [] for name in split.columns}})
     try:
+        skeleton = orjson.dumps({**split.rest, "bars": {name: [] for name in split.columns}})
         parsed = model.model_validate_json(skeleton)
-    except ValidationError:
+    except (orjson.JSONEncodeError, ValidationError):
         return None  # refused: validated again whole, for errors about the body the client sent
     bars = type(parsed.bars).model_construct(**split.columns)  # type: ignore[attr-defined]
     return parsed.model_copy(update={"bars": bars})
