@@ -11,6 +11,7 @@ import pytest
 import talib
 from fastapi.testclient import TestClient
 
+from services.pattern.schemas import BarsIn
 from shared.columnar import ARROW_MEDIA_TYPE
 from tests.pattern.api.conftest import body_bars, column
 from tests.pattern.unit.conftest import make_bars
@@ -327,3 +328,11 @@ def test_compute_unknown_format_is_422_naming_it(client: TestClient) -> None:
 
     assert response.status_code == 422
     assert "format" in response.text
+
+
+def test_bars_model_has_no_validators_the_fast_path_would_skip() -> None:
+    """simdjson's fast path builds BarsIn from its arrays without validating them (api.body): any rule on
+    bars must live in core.bar_input, which both paths run."""
+    decorators = BarsIn.__pydantic_decorators__
+
+    assert not (decorators.model_validators or decorators.field_validators or decorators.validators)
