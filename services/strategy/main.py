@@ -28,6 +28,8 @@ from shared.utils import get_timestamp_ms
 DATABASE_FILE = "strategy.db"
 DESCRIPTION = "Live strategy instances on closed candles, risk manager, order placement, position tracking."
 
+log = logging.getLogger(__name__)
+
 
 def build_registry(settings: StrategySettings) -> StrategyRegistry:
     """The built-in strategies plus those in the configured folders."""
@@ -36,6 +38,22 @@ def build_registry(settings: StrategySettings) -> StrategyRegistry:
         for cls in load_strategy_folder(folder):
             registry.register(cls)
     return registry
+
+
+def load_trading_path() -> None:
+    """Import TA-Lib (with the pandas it loads) and numba, and compile the sizing (or load it from numba's
+    cache): about a second that the first candle and the first order would otherwise pay."""
+    import talib  # noqa: F401
+
+    compile_sizing()
+
+
+async def warm_up_trading() -> None:
+    """`load_trading_path` in a thread; a failure is logged, and happens again where the candle needs it."""
+    try:
+        await asyncio.to_thread(load_trading_path)
+    except Exception:
+        log.exception("warming up the trading path failed")
 
 
 def build_engine(settings: StrategySettings) -> Engine:
@@ -53,7 +71,10 @@ def create_app(settings: StrategySettings) -> FastAPI:
         # Every candle costs each instance a few calls to the mt5 service: a log line each would drown the
         # log (and cost time on the order path), so the HTTP client only reports problems.
         logging.getLogger("httpx").setLevel(logging.WARNING)
-        await asyncio.to_thread(compile_sizing)
+        # The trading path loads in the background, so the service is healthy without waiting for it.
+        # Nothing runs without it: a candle or order that comes first waits on Python's import lock (or
+        # numba's compiler lock) for the warm-up to finish.
+        warm_up = asyncio.create_task(warm_up_trading(), name="trading warm-up")
         engine = build_engine(settings)
         mt5 = ServiceClient(settings, "mt5", timeout_s=section.mt5_timeout_s)
         data = ServiceClient(settings, "data", timeout_s=section.data_timeout_s)
@@ -83,6 +104,7 @@ def create_app(settings: StrategySettings) -> FastAPI:
         try:
             yield
         finally:
+            await warm_up  # a thread cannot be cancelled: let it finish before the interpreter does
             await subscriber.aclose()
             await instances.aclose()
             await mt5.aclose()

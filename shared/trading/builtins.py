@@ -1,4 +1,9 @@
-"""The built-in strategies. Indicators come from TA-Lib; every event is computed from bars up to its own."""
+"""The built-in strategies. Indicators come from TA-Lib; every event is computed from bars up to its own.
+
+TA-Lib (which imports pandas and pyarrow) and the compiled crossing scan (numba) are imported where signals
+are computed: at module level they would cost every service that imports the trading library ~0.5 s of
+start-up.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,6 @@ from abc import abstractmethod
 from typing import ClassVar
 
 import numpy as np
-import talib
-from numba import njit
 from pydantic import Field, model_validator
 
 from shared.trading.strategy import (
@@ -40,19 +43,6 @@ def _signals(
     return Signals(entry_long, exit_long, entry_short, exit_short, sl=sl)
 
 
-@njit(cache=True)
-def _crossings(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(crossed_above(a, b), crossed_below(a, b)) in one pass: one read of each series, no temporaries."""
-    n = a.shape[0]
-    up, down = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
-    was_above = was_below = False
-    for i in range(n):
-        above, below = a[i] > b[i], a[i] < b[i]  # NaN: neither
-        up[i], down[i] = was_below & above, was_above & below
-        was_above, was_below = above, below
-    return up, down
-
-
 class CrossoverParams(DirectionalParams):
     fast: int = Field(default=10, ge=2, le=1000, description="fast moving-average period, bars")
     slow: int = Field(default=20, ge=3, le=5000, description="slow moving-average period, bars")
@@ -79,10 +69,12 @@ class _MovingAverageCrossover(Strategy[CrossoverParams]):
         return self.params.slow
 
     def signals(self, bars: Bars) -> Signals:
+        from shared.trading.crossings import crossings
+
         close = column(bars, "close")
         fast = self._average(close, self.params.fast)
         slow = self._average(close, self.params.slow)
-        up, down = _crossings(fast, slow)
+        up, down = crossings(fast, slow)
         return _signals(self.params, up, down, down, up)
 
 
@@ -92,6 +84,8 @@ class SmaCrossover(_MovingAverageCrossover):
 
     @staticmethod
     def _average(close: np.ndarray, period: int) -> np.ndarray:
+        import talib
+
         return talib.SMA(close, timeperiod=period)
 
 
@@ -101,6 +95,8 @@ class EmaCrossover(_MovingAverageCrossover):
 
     @staticmethod
     def _average(close: np.ndarray, period: int) -> np.ndarray:
+        import talib
+
         return talib.EMA(close, timeperiod=period)
 
 
@@ -133,6 +129,8 @@ class RsiMeanReversion(Strategy[RsiParams]):
         return self.params.period + 1
 
     def signals(self, bars: Bars) -> Signals:
+        import talib
+
         p = self.params
         rsi = talib.RSI(column(bars, "close"), timeperiod=p.period)
         return _signals(
@@ -161,6 +159,8 @@ class BollingerBreakout(Strategy[BollingerParams]):
         return self.params.period
 
     def signals(self, bars: Bars) -> Signals:
+        import talib
+
         p = self.params
         close = column(bars, "close")
         upper, middle, lower = talib.BBANDS(
@@ -199,11 +199,15 @@ class MacdTrend(Strategy[MacdParams]):
         return self.params.slow + self.params.signal - 1
 
     def signals(self, bars: Bars) -> Signals:
+        import talib
+
+        from shared.trading.crossings import crossings
+
         p = self.params
         macd, signal, _ = talib.MACD(
             column(bars, "close"), fastperiod=p.fast, slowperiod=p.slow, signalperiod=p.signal
         )
-        up, down = _crossings(macd, signal)
+        up, down = crossings(macd, signal)
         return _signals(p, up, down, down, up)
 
 
@@ -244,6 +248,8 @@ class DonchianBreakout(Strategy[DonchianParams]):
         return max(p.entry_period, p.atr_period if p.stop_atr > 0 else 0)
 
     def signals(self, bars: Bars) -> Signals:
+        import talib
+
         p = self.params
         high, low, close = column(bars, "high"), column(bars, "low"), column(bars, "close")
         entry_hi = _shifted(talib.MAX(high, timeperiod=p.entry_period))

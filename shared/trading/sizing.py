@@ -5,6 +5,9 @@ stop-loss distance, and "all in" (as many whole volume steps as the equity pays 
 The raw size is always rounded DOWN to the symbol's volume step and clamped to [min, max]; below the
 minimum the size is 0 (no trade). `floor_to_step` is the float form the compiled loop uses; a property
 test proves it equals the exact decimal `SymbolSpec.normalize_volume` that live orders use.
+
+The compiled functions live in sizing_kernels.py, imported on first use: numba would add ~0.2 s to the
+start-up of every service that imports this module.
 """
 
 from __future__ import annotations
@@ -12,13 +15,9 @@ from __future__ import annotations
 import math
 from enum import IntEnum
 
-import numpy as np
-from numba import njit
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.market.symbols import DEFAULT_SYMBOLS, SymbolSpec
-
-RELATIVE_TOLERANCE = 1e-9
 
 
 class SizingMode(IntEnum):
@@ -59,54 +58,11 @@ class SizingConfig(BaseModel):
         return self
 
 
-@njit(cache=True)
 def floor_to_step(raw: float, step: float, volume_min: float, volume_max: float) -> float:
     """`raw` rounded down to a whole number of steps and capped at the maximum; 0.0 below the minimum."""
-    if not raw > 0.0:
-        return 0.0
-    # Write the step as an integer over a power of ten (0.01 = 1/100); k steps are then k*units/scale, one
-    # correctly rounded division giving the float nearest the decimal multiple, as Decimal -> float does.
-    scale = 1.0
-    while abs(step * scale - round(step * scale)) > 1e-9 and scale < 1e12:
-        scale *= 10.0
-    units = float(round(step * scale))
-    n = math.floor(raw * scale / units)
-    if (n + 1) * units / scale <= raw:
-        n += 1
-    elif n > 0 and n * units / scale > raw:
-        n -= 1
-    volume = n * units / scale
-    if volume < volume_min:
-        return 0.0
-    return min(volume, volume_max)
+    from shared.trading.sizing_kernels import floor_to_step as compiled
 
-
-@njit(cache=True)
-def raw_position_size(
-    mode: int,
-    value: float,
-    equity: float,
-    price: float,
-    sl: float,
-    value_per_price: float,
-    leverage: float,
-    cost_per_lot: float,
-) -> float:
-    """Unrounded volume for `mode`. `value_per_price` is money per 1.0 price move per lot; `cost_per_lot` the
-    money one lot costs to open (notional at the fill price plus entry commission), used by all_in only."""
-    if mode == 0:
-        return value
-    # Prices like 1.1 - 1.095 are inexact in binary, which would make 0.2 lots come out as 0.19999…; a
-    # relative allowance of 1e-9 (a millionth of a cent on $1,000 at risk) absorbs that noise.
-    if mode == 1:
-        return equity * value / (price * value_per_price) * (1.0 + RELATIVE_TOLERANCE)
-    if mode == 2:
-        distance = abs(price - sl)
-        if np.isnan(sl) or distance == 0.0:
-            return 0.0
-        return equity * value / 100.0 / (distance * value_per_price) * (1.0 + RELATIVE_TOLERANCE)
-    # all_in: whole lots by floor division, as backtesting.py sizes its default order.
-    return (equity * leverage * value) // cost_per_lot
+    return compiled(raw, step, volume_min, volume_max)
 
 
 def position_size(
@@ -121,6 +77,8 @@ def position_size(
     commission_per_lot: float = 0.0,
 ) -> float:
     """Tradable volume for a live order: the raw size normalised with exact decimal steps (0.0 = no trade)."""
+    from shared.trading.sizing_kernels import raw_position_size
+
     vpp = spec.contract_size if value_per_price is None else value_per_price
     raw = raw_position_size(
         int(sizing.mode),
@@ -137,7 +95,7 @@ def position_size(
 
 def compile_sizing() -> None:
     """Compile the jitted sizing now (or load it from numba's cache): a first call takes about half a
-    second, which a live service must spend at start-up, not on its first order."""
+    second, which a live service should spend warming up, not on its first order."""
     position_size(
         SizingConfig(mode=SizingMode.RISK_PERCENT, value=1.0),
         spec=DEFAULT_SYMBOLS[0],

@@ -6,18 +6,23 @@ candle; a signal at bar i may only use bars 0..i, so both give the same answer f
 
 from __future__ import annotations
 
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeAlias, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeAlias, TypeVar, cast
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BAR_COLUMNS: tuple[str, ...] = ("time", "open", "high", "low", "close", "tick_volume", "spread")
 
-Bars: TypeAlias = Mapping[str, np.ndarray] | pd.DataFrame
+# Quoted so that pandas (~0.3 s with the pyarrow it loads) is imported only by code that uses DataFrames, not
+# by every service that imports the trading library.
+Bars: TypeAlias = "Mapping[str, np.ndarray] | pd.DataFrame"
 
 
 class ParamRuleError(ValueError):
@@ -62,7 +67,10 @@ class Signals:
 def column(bars: Bars, name: str) -> np.ndarray:
     """One bar column as a contiguous float64 array, whether `bars` is a dict of arrays or a DataFrame."""
     values = bars[name]
-    if isinstance(values, pd.Series):
+    # Only a caller that imported pandas can pass a Series, so pandas is not imported just to check (getattr:
+    # another thread may be importing it, as the strategy service's warm-up does).
+    series = getattr(sys.modules.get("pandas"), "Series", None)
+    if series is not None and isinstance(values, series):
         values = values.to_numpy()
     return np.ascontiguousarray(values, dtype=np.float64)
 

@@ -28,7 +28,7 @@ import math
 import numpy as np
 from numba import njit
 
-from shared.trading.sizing import floor_to_step, raw_position_size
+from shared.trading.sizing_kernels import floor_to_step, raw_position_size
 
 # Columns of the trade record array the loop returns.
 T_ENTRY_BAR, T_EXIT_BAR, T_SIZE, T_ENTRY_PRICE, T_EXIT_PRICE, T_SL, T_TP = range(7)

@@ -20,7 +20,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import numpy as np
-import talib
 
 from services.strategy.core.coalesce import SingleFlight
 from services.strategy.core.decisions import BarSignal, Decision, decide
@@ -337,6 +336,10 @@ class StrategyRunner:
         return sorted((p for p in found if p.magic == self.instance.magic), key=lambda p: p.ticket)
 
     def _atr(self, cols: dict[str, np.ndarray]) -> float:
+        # Imported on first use: TA-Lib pulls in pandas, ~0.3 s of the service's start-up. The service's
+        # warm-up (main.py) imports it in the background before a candle is likely to need it.
+        import talib
+
         high, low, close = (np.ascontiguousarray(cols[n], dtype=np.float64) for n in ("high", "low", "close"))
         return float(talib.ATR(high, low, close, timeperiod=self.risk.risk.atr_period)[-1])
 

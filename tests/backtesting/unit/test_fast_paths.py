@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.backtesting.core import fills
-from shared.trading.builtins import _crossings
+from shared.trading.crossings import crossings
 from shared.trading.strategy import crossed_above, crossed_below
 
 EMPTY = np.empty(0, dtype=np.float64)
@@ -22,7 +22,7 @@ LEVELS = st.sampled_from([1.0, 2.0, 3.0, float("nan")])
 def test_crossings_any_series_equal_crossed_above_and_below(pairs: list[tuple[float, float]]) -> None:
     a = np.array([p[0] for p in pairs], dtype=np.float64)
     b = np.array([p[1] for p in pairs], dtype=np.float64)
-    up, down = _crossings(a, b)
+    up, down = crossings(a, b)
     assert np.array_equal(up, crossed_above(a, b))
     assert np.array_equal(down, crossed_below(a, b))
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from shared.market.symbols import DEFAULT_SYMBOLS, SymbolSpec, is_multiple
 from shared.trading import SizingConfig, SizingMode, floor_to_step, position_size
-from shared.trading.sizing import RELATIVE_TOLERANCE
+from shared.trading.sizing_kernels import RELATIVE_TOLERANCE
 
 steps = st.sampled_from([0.01, 0.1, 1.0, 0.25, 0.001, 5.0])
 symbols = st.sampled_from(DEFAULT_SYMBOLS)
