@@ -1,5 +1,6 @@
-"""The one-pass metric kernels (services/backtesting/core/metrics.py) against the plain numpy definitions
-they replace (backtesting.py 0.6.6's), on random equity curves with plateaus, ruin, NaN and odd clocks."""
+"""The one-pass metric kernels (services/backtesting/core/metric_kernels.py) against the plain numpy
+definitions they replace (backtesting.py 0.6.6's), on random equity curves with plateaus, ruin, NaN and odd
+clocks."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.backtesting.core import metrics
+from services.backtesting.core import metric_kernels, metrics
 
 DAY_S = metrics.DAY_S
 
@@ -51,7 +52,9 @@ def assert_same(actual: float, expected: float) -> None:
 @given(st.integers(0, 2**32 - 1), st.integers(1, 300))
 def test_scan_equity_random_curves_match_numpy_definitions(seed: int, n: int) -> None:
     time, equity, _ = random_curve(seed, n)
-    ends, peak, max_dd, n_spells, s_sum, s_max, depth_sum = metrics._scan_equity(time, equity, time, 0, DAY_S)
+    ends, peak, max_dd, n_spells, s_sum, s_max, depth_sum = metric_kernels.scan_equity(
+        time, equity, time, 0, DAY_S
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         dd = 1.0 - equity / np.maximum.accumulate(equity)
     durations, depths = reference_spells(time, dd)
@@ -68,7 +71,7 @@ def test_scan_equity_random_curves_match_numpy_definitions(seed: int, n: int) ->
 def test_scan_equity_weekly_key_groups_monday_to_sunday() -> None:
     monday = 4 * DAY_S  # 1970-01-05
     time = monday + DAY_S * np.array([0, 6, 7, 13, 14], dtype=np.int64)
-    ends = metrics._scan_equity(time, np.ones(5), time, 3 * DAY_S, 7 * DAY_S)[0]
+    ends = metric_kernels.scan_equity(time, np.ones(5), time, 3 * DAY_S, 7 * DAY_S)[0]
     assert ends.tolist() == [1, 3, 4]
 
 
@@ -109,7 +112,7 @@ def test_trade_sums_random_trades_match_masked_numpy(seed: int, k: int) -> None:
         exit_bar[j] = entry_bar[j] + held
     pnl = np.round(rng.normal(0, 10, k))  # some exactly 0: neither a win nor a loss
     returns, durations = pnl / 1000, (exit_bar - entry_bar) * 60.0
-    t = metrics._trade_sums(entry_bar, exit_bar, pnl, returns, durations)
+    t = metric_kernels.trade_sums(entry_bar, exit_bar, pnl, returns, durations)
     wins, losses = pnl > 0, pnl < 0
     covered = np.zeros(int(exit_bar.max(initial=0)) + 1, dtype=bool)
     for a, b in zip(entry_bar, exit_bar, strict=True):
