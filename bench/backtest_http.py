@@ -21,8 +21,9 @@ from services.backtesting.main import create_app
 from services.backtesting.settings import BacktestingSettings
 from shared.config import load_config, resolve_internal_token
 from shared.market.records import RATES_DTYPE
-from tests.backtesting.integration.standin_data import serve, standin_app
+from tests.backtesting.integration.standin_data import standin_app
 from tests.support.platform import write_config
+from tests.support.served_app import ServedApp
 
 
 def _rates(bars: dict[str, np.ndarray]) -> np.ndarray:
@@ -80,8 +81,8 @@ def bench_http(bars: dict[str, np.ndarray], params: dict[str, Any], balance: flo
         headers = {"X-Internal-Token": resolve_internal_token(settings)}
         data_app = standin_app({"EURUSD": _rates(bars)}, {})
         with (
-            serve(data_app, settings.service("data").port),
-            serve(create_app(settings), settings.service("backtesting").port),
+            ServedApp("data stand-in", data_app, settings.service("data").port),
+            ServedApp("backtesting", create_app(settings), settings.service("backtesting").port),
             httpx.Client(
                 base_url=settings.service("backtesting").base_url, headers=headers, timeout=120
             ) as client,
