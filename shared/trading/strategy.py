@@ -6,7 +6,6 @@ candle; a signal at bar i may only use bars 0..i, so both give the same answer f
 
 from __future__ import annotations
 
-import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -66,13 +65,7 @@ class Signals:
 
 def column(bars: Bars, name: str) -> np.ndarray:
     """One bar column as a contiguous float64 array, whether `bars` is a dict of arrays or a DataFrame."""
-    values = bars[name]
-    # Only a caller that imported pandas can pass a Series, so pandas is not imported just to check (getattr:
-    # another thread may be importing it, as the strategy service's warm-up does).
-    series = getattr(sys.modules.get("pandas"), "Series", None)
-    if series is not None and isinstance(values, series):
-        values = values.to_numpy()
-    return np.ascontiguousarray(values, dtype=np.float64)
+    return np.ascontiguousarray(bars[name], dtype=np.float64)  # a pandas Series converts itself
 
 
 def crossed_above(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:

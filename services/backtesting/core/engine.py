@@ -7,7 +7,6 @@ processes).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,10 +40,7 @@ def check_cancel(cancel: CancelFn | None) -> None:
 
 def bar_columns(bars: Bars) -> dict[str, np.ndarray]:
     """Bars as contiguous numpy columns (times as epoch seconds), refusing missing or ragged columns."""
-    # Only a caller that imported pandas can pass a DataFrame, so pandas is not imported just to check
-    # (getattr: another thread may be importing it).
-    frame = getattr(sys.modules.get("pandas"), "DataFrame", None)
-    if frame is not None and isinstance(bars, frame):
+    if not isinstance(bars, Mapping):  # a DataFrame, told apart without importing pandas
         bars = {name: bars[name].to_numpy() for name in bars.columns}
     missing = [name for name in REQUIRED_COLUMNS if name not in bars]
     if missing:
