@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, PositiveFloat, field_validator, model_validator
 
 from shared.config import PlatformSettings, Section
+from shared.market.timeframes import get_timeframe
 
 
 class StrategySection(Section):
@@ -45,6 +46,22 @@ class StrategySection(Section):
     data_timeout_s: float = Field(default=10.0, gt=0)
     reconnect_initial_s: float = Field(default=0.2, gt=0)
     reconnect_max_s: float = Field(default=5.0, gt=0)
+    candle_max_age_bars: float = Field(
+        default=0.5,
+        gt=0,
+        le=100,
+        description="a live instance acts on a closed candle only while the market's clock is at most this "
+        "many of its bars past its close (trading hours); older candles are recorded as skipped",
+    )
+    candle_max_age_s: dict[str, PositiveFloat] = Field(
+        default_factory=dict,
+        description='per timeframe, the bound in seconds instead of candle_max_age_bars, e.g. {"H1": 300}',
+    )
+
+    @field_validator("candle_max_age_s")
+    @classmethod
+    def _timeframe_names(cls, value: dict[str, float]) -> dict[str, float]:
+        return {get_timeframe(name).name: seconds for name, seconds in value.items()}
 
     @model_validator(mode="after")
     def _range_fits(self) -> StrategySection:

@@ -41,6 +41,9 @@ ORCHESTRATOR = {
     "restart_budget": 1000,
     "restart_window_s": 60,
 }
+BACKFILL_S = 1800
+# Two M1 bars: at 120x a reaction of the loaded machine (a second of wall time) is two minutes of market.
+CANDLE_MAX_AGE_BARS = 2
 INSTANCES = (
     {"strategy": "sma_crossover", "params": {"fast": 2, "slow": 5}, "symbol": "EURUSD", "timeframe": "M1"},
     {"strategy": "sma_crossover", "params": {"fast": 2, "slow": 5}, "symbol": "USDJPY", "timeframe": "M1"},
@@ -71,8 +74,9 @@ def write_chaos_config(directory: Path, *, speed: float, start_s: int = MONDAY_J
             "orchestrator": ORCHESTRATOR,
             "trading": {"symbols": list(SYMBOLS), "timeframes": ["M1", "M5"]},
             "mt5": {"simulated": {"clock": "replay", "replay_start": start_s, "replay_speed": speed}},
-            "data": {"collection": {"backfill_max_s": 0, "symbols": list(SYMBOLS)}},
-            "strategy": {"history_bars": 60},
+            # Collection starts with a backfill while the instances already run: none of it may trade.
+            "data": {"collection": {"backfill_max_s": BACKFILL_S, "symbols": list(SYMBOLS)}},
+            "strategy": {"history_bars": 60, "candle_max_age_bars": CANDLE_MAX_AGE_BARS},
         },
     )
 
@@ -133,13 +137,14 @@ def ok(response: Any, status: int = 200) -> Any:
 
 
 def start_trading(platform: Platform) -> list[dict[str, Any]]:
-    """Collection of SYMBOLS started and the two instances created and running; returns the instances."""
-    ok(platform.http.post("/api/data/collection/start", json={"symbols": list(SYMBOLS)}))
+    """The two instances created and running, then collection of SYMBOLS started (with its backfill);
+    returns the instances."""
     instances = []
     for body in INSTANCES:
         instance = ok(platform.http.post("/api/strategy/strategies", json=body), 201)
         ok(platform.http.post(f"/api/strategy/strategies/{instance['id']}/start"))
         instances.append(instance)
+    ok(platform.http.post("/api/data/collection/start", json={"symbols": list(SYMBOLS)}))
     return instances
 
 
@@ -248,6 +253,22 @@ def duplicate_orders(deals: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
     return {key: n for key, n in counts.items() if n > 1}
 
 
+def stale_orders(deals: list[dict[str, Any]], trading_from_s: int, speed: float) -> list[str]:
+    """Orders sent for a candle that closed before trading began (the backfill), or long after its close.
+
+    "Long" allows what chaos itself adds: an order decided on a fresh candle waits while the mt5 service is
+    frozen or restarting, a few seconds of wall time (x speed in market time); an order for a backfilled
+    candle, or one traded after a data-service restart's catch-up, is minutes to half an hour late."""
+    late_s = CANDLE_MAX_AGE_BARS * 60 + 10 * speed
+    found = []
+    for deal in deals:
+        close_s = int(deal["comment"].split(":")[0]) + 60  # the instances trade M1
+        age_s = deal["time_msc"] / 1000 - close_s
+        if close_s <= trading_from_s or age_s > late_s:
+            found.append(f"{deal['comment']} (magic {deal['magic']}) filled {age_s:.0f} s after its candle")
+    return found
+
+
 def not_running(platform: Platform, instances: list[dict[str, Any]]) -> dict[str, str]:
     """Instances that are not `running`, with their state."""
     states = {
@@ -285,6 +306,7 @@ class ChaosRun:
     hub: list[str] = field(default_factory=list)
     ticks: dict[str, str] = field(default_factory=dict)
     duplicates: dict[tuple[int, str], int] = field(default_factory=dict)
+    stale: list[str] = field(default_factory=list)
     stopped_instances: dict[str, str] = field(default_factory=dict)
     deals: int = 0
     clock: str | None = None  # the market clock went back or stalled
@@ -302,6 +324,7 @@ class ChaosRun:
             "instances still running": self.stopped_instances,
             "instances traded": self.deals == 0,
             f"no order sent twice ({self.deals} deals)": self.duplicates,
+            "no order for a backfilled or stale candle": self.stale,
         }
 
 
@@ -335,6 +358,7 @@ def soak(
 ) -> ChaosRun:
     """Trade and collect, inject failures for `seconds`, wait for recovery, and run every check."""
     rng = random.Random(seed)
+    trading_from_s = market_time_s(platform)
     instances = start_trading(platform)
     wall0, market0 = time.monotonic(), market_time_s(platform)
     with StatusRecorder(platform) as recorder:
@@ -365,4 +389,5 @@ def soak(
     deals = strategy_deals(platform, {i["magic"] for i in instances})
     run.deals = len(deals)
     run.duplicates = duplicate_orders(deals)
+    run.stale = stale_orders(deals, trading_from_s, speed)
     return run

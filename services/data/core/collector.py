@@ -119,6 +119,7 @@ class SymbolCollector:
         self._next_close_s: int | None = None
         self._last_tick_event = float("-inf")
         self._polled = False
+        self._catch_up_ms = 0  # the terminal's now when last asked: bars closing by then are a backfill
 
     # ----- lifecycle --------------------------------------------------------------------------------
 
@@ -145,12 +146,14 @@ class SymbolCollector:
     async def _prepare(self) -> None:
         """Rebuild the builder and the read position from what is stored."""
         point = await self._source.symbol_point(self.symbol)
+        latest = await self._source.latest_tick_ms(self.symbol)
+        # Every bar closing up to the terminal's newest tick is history by the time it is built.
+        self._catch_up_ms = latest or 0
         start_ms = None
         if await asyncio.to_thread(self._stores.ticks.last_cursor, self.symbol) is None:
-            latest = await self._source.latest_tick_ms(self.symbol)
             start_ms = self._first_start_ms(latest if latest is not None else self._wall_ms())
         closed = await asyncio.to_thread(self._restore, point, start_ms)
-        self._publish_closed(closed)
+        self._publish_closed(closed, backfill=True)  # rebuilt from stored ticks: the past, whatever its age
         self._buffer, self._buffered = [], 0
         self.status.error = None
 
@@ -218,6 +221,8 @@ class SymbolCollector:
         got = await self._source.ticks_from(self.symbol, tail_ms, self._config.poll_max_ticks)
         self._polled = True
         full = len(got) >= self._config.poll_max_ticks
+        if full:  # behind the market: the bars this catch-up closes are history, up to the terminal's now
+            self._catch_up_ms = max(self._catch_up_ms, await self._source.latest_tick_ms(self.symbol) or 0)
         times = got["time_msc"]
         # The answer starts at the beginning of tail_ms: skip the ticks of that ms already received.
         lo, hi = np.searchsorted(times, [tail_ms, tail_ms + 1])
@@ -324,10 +329,15 @@ class SymbolCollector:
         ends = [tf.next_open(int(partial[tf.name]["time"])) for tf in self._timeframes if tf.name in partial]
         return min(ends, default=None)
 
-    def _publish_closed(self, closed: dict[str, np.ndarray]) -> None:
+    def _publish_closed(self, closed: dict[str, np.ndarray], *, backfill: bool = False) -> None:
+        """`candle.closed` for each bar, flagged as a backfill when it closed before collection caught up
+        with the market, and stamped with the market's time as far as the collector knows it."""
+        market_ms = max(self._horizon.observed_ms, self._catch_up_ms)
         for tf in self._timeframes:
             for bar in closed.get(tf.name, ()):
-                self._publish("candle.closed", candle_closed(self.symbol, tf.name, bar))
+                late = backfill or tf.next_open(int(bar["time"])) * 1000 <= self._catch_up_ms
+                payload = candle_closed(self.symbol, tf.name, bar, market_ms=market_ms, backfill=late)
+                self._publish("candle.closed", payload)
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

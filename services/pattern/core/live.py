@@ -20,7 +20,7 @@ from services.pattern.core.candlesticks import detect_patterns
 from services.pattern.core.compute import max_lookback
 from services.pattern.core.spec import Spec
 from shared.errors import PlatformError
-from shared.market.candle_events import bar_from_candle
+from shared.market.candle_events import read_candle
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +55,14 @@ class LiveDetector:
         if event.get("type") != "candle.closed":
             return
         data = event.get("data") or {}
-        bar = bar_from_candle(data)
-        if bar is None:
+        candle = read_candle(data)
+        if candle is None:
             log.warning("ignoring malformed candle.closed event: %s", data)
             return
-        key = (str(data.get("symbol", "")).upper(), str(data.get("timeframe", "")).upper())
+        key = (candle.symbol, candle.timeframe)
         if key not in self._pairs:
             return
-        window = await self._advance(key, bar)
+        window = await self._advance(key, candle.bar)
         if window is None:
             return
         # A few dozen bars through the patterns takes well under a millisecond: no need to leave the loop.
@@ -78,6 +78,8 @@ class LiveDetector:
                     "pattern": found["pattern"],
                     "direction": found["direction"],
                     "strength": found["strength"],
+                    # A pattern on a backfilled candle is history: recorded and shown, never acted on.
+                    "backfill": candle.backfill,
                 },
             )
 

@@ -14,12 +14,13 @@ from typing import Any
 
 from services.strategy.core.coalesce import SingleFlight
 from services.strategy.core.config import RiskConfig, live_sizing
+from services.strategy.core.freshness import FreshnessRule, MarketClock
 from services.strategy.core.ports import BarSource, Broker, Position
 from services.strategy.core.runner import StrategyRunner
 from services.strategy.core.store import InstanceRecord, InstanceState, InstanceStore, OrderStatus
 from services.strategy.settings import StrategySection
 from shared.errors import ConflictError, InvalidInputError, PlatformError
-from shared.market.candle_events import bar_from_candle
+from shared.market.candle_events import read_candle
 from shared.market.timeframes import UnknownTimeframeError, get_timeframe
 from shared.trading.registry import StrategyRegistry
 from shared.trading.sizing import SizingConfig
@@ -61,6 +62,8 @@ class InstanceService:
         self._symbols = [s.upper() for s in symbols]
         self._section = section
         self._now_ms = now_ms
+        self.market_clock = MarketClock()
+        self._freshness = FreshnessRule(section.candle_max_age_bars, section.candle_max_age_s)
         self._runners: dict[str, StrategyRunner] = {}
         self._position_reads: SingleFlight[list[Position]] = SingleFlight()
         self._lock = asyncio.Lock()  # one lifecycle change at a time
@@ -235,20 +238,14 @@ class InstanceService:
         if event.get("type") != "candle.closed":
             return
         data = event.get("data") or {}
-        symbol, timeframe = str(data.get("symbol", "")).upper(), str(data.get("timeframe", "")).upper()
-        runners = [
-            r
-            for r in self._runners.values()
-            if r.instance.symbol == symbol and r.instance.timeframe == timeframe
-        ]
-        if not runners:
-            return
-        bar = bar_from_candle(data)
-        if bar is None:
+        candle = read_candle(data)
+        if candle is None:
             log.warning("ignoring malformed candle.closed event: %s", data)
             return
-        for runner in runners:
-            runner.submit(bar)
+        self.market_clock.observe(candle.market_ms)
+        for runner in self._runners.values():
+            if runner.instance.symbol == candle.symbol and runner.instance.timeframe == candle.timeframe:
+                runner.submit(candle)
 
     async def on_connect(self) -> None:
         """The event stream (re)connected: candles may have been missed, so every window is fetched again."""
@@ -273,6 +270,8 @@ class InstanceService:
             publish=self._publish,
             on_stop=self._stopped_by_runner,
             now_ms=self._now_ms,
+            market_now_ms=self.market_clock.now_ms,
+            freshness=self._freshness,
             history_bars=section.history_bars,
             warmup_factor=section.warmup_factor,
             deviation_points=section.deviation_points,

@@ -23,10 +23,12 @@ import numpy as np
 
 from services.strategy.core.coalesce import SingleFlight
 from services.strategy.core.decisions import BarSignal, Decision, decide
+from services.strategy.core.freshness import FreshnessRule
 from services.strategy.core.ports import BarSource, Broker, Position, Quote
 from services.strategy.core.risk import RiskManager, day_start
 from services.strategy.core.store import InstanceRecord, InstanceStore, OrderRecord, OrderStatus
 from shared.errors import PlatformError
+from shared.market.candle_events import ClosedCandle
 from shared.market.timeframes import get_timeframe
 from shared.trading.sizing import SizingMode
 from shared.trading.strategy import Strategy
@@ -63,6 +65,8 @@ class StrategyRunner:
         publish: Publish,
         on_stop: StopHandler,
         now_ms: Callable[[], int],
+        market_now_ms: Callable[[], int | None],
+        freshness: FreshnessRule,
         history_bars: int = 500,
         warmup_factor: int = 5,
         deviation_points: int = 20,
@@ -77,6 +81,8 @@ class StrategyRunner:
         self._publish = publish
         self._on_stop = on_stop
         self._now_ms = now_ms
+        self._market_now_ms = market_now_ms
+        self._freshness = freshness
         self._timeframe = get_timeframe(instance.timeframe)
         self._deviation = deviation_points
         # Shared by the instances of one service, so a candle costs one positions read per symbol.
@@ -88,7 +94,7 @@ class StrategyRunner:
         self.window_size = max(history_bars, strategy.warmup * warmup_factor, atr_need) + 1
         self._window: np.ndarray | None = None
         self.last_bar_time = instance.last_bar_time
-        self._queue: asyncio.Queue[np.ndarray | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[ClosedCandle | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.halted = False
 
@@ -99,9 +105,9 @@ class StrategyRunner:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name=f"strategy {self.instance.id}")
 
-    def submit(self, bar: np.ndarray) -> None:
-        """Queue a closed candle (a one-row RATES_DTYPE array)."""
-        self._queue.put_nowait(bar)
+    def submit(self, candle: ClosedCandle) -> None:
+        """Queue a closed candle of the instance's symbol and timeframe."""
+        self._queue.put_nowait(candle)
 
     async def aclose(self, timeout_s: float = 10.0) -> None:
         """Finish the queued candles (up to `timeout_s`), then stop."""
@@ -123,16 +129,28 @@ class StrategyRunner:
     async def _run(self) -> None:
         await self._load_facts()
         while not self.halted:
-            bar = await self._queue.get()
-            if bar is None:
+            candle = await self._queue.get()
+            if candle is None:
                 return
             try:
-                await self.on_candle(bar)
+                await self.handle(candle)
             except Exception as exc:  # one bad candle must not end the instance
                 log.exception("instance %s failed on a candle", self.instance.id)
                 self._alert("candle_failed", f"{type(exc).__name__}: {exc}")
 
     # ---- one candle -----------------------------------------------------------------------------------
+
+    async def handle(self, candle: ClosedCandle) -> None:
+        """Act on a candle that is still news; record a backfilled or stale one as skipped, untraded.
+        Its age is read now, when its turn comes, not when it arrived."""
+        skipped = self._freshness.skip_reason(candle, self._timeframe, self._market_now_ms())
+        if skipped is None:
+            await self.on_candle(candle.bar)
+        elif self.last_bar_time is None or candle.time > self.last_bar_time:
+            # Its bar is not appended to the cached window, so the next fresh candle fetches the window
+            # again, with this bar in it: positions held across a gap are managed on complete history.
+            log.debug("instance %s skips the candle of %d: %s", self.instance.id, candle.time, skipped)
+            await self._record(candle.time, {"bar_time": candle.time, **skipped})
 
     async def on_candle(self, bar: np.ndarray) -> None:
         """Act on the closed bar `bar` (a one-row RATES_DTYPE array); repeats and older bars are ignored."""

@@ -25,8 +25,15 @@ def _bar(row: np.void) -> dict[str, Any]:
     return {name: row[name].item() for name in row.dtype.names or ()}
 
 
-def _candle(symbol: str, row: np.void) -> dict[str, Any]:
-    return {"symbol": symbol, "timeframe": "M1", "bar": _bar(row)}
+def _candle(symbol: str, row: np.void, *, backfill: bool = False) -> dict[str, Any]:
+    market_ms = (int(row["time"]) + 61) * 1000
+    return {
+        "symbol": symbol,
+        "timeframe": "M1",
+        "bar": _bar(row),
+        "market_ms": market_ms,
+        "backfill": backfill,
+    }
 
 
 def _wait_until(predicate: Any, timeout_s: float, what: str) -> None:
@@ -45,7 +52,7 @@ def test_live_engulfing_pushed_as_candles_emits_pattern_detected(
     _wait_until(lambda: client.get("/health").json()["checks"]["live"]["following_data_events"], 10, "live")
 
     with client.websocket_connect("/ws/events?types=pattern.detected", headers=token) as ws:
-        data.emit("candle.closed", _candle("GBPUSD", bars[-2]))
+        data.emit("candle.closed", _candle("GBPUSD", bars[-2], backfill=True))
         data.emit("candle.closed", _candle("GBPUSD", bars[-1]))
         deadline = time.monotonic() + 20
         found = None
@@ -63,6 +70,7 @@ def test_live_engulfing_pushed_as_candles_emits_pattern_detected(
         "pattern": "CDLENGULFING",
         "direction": "bullish",
         "strength": 100,
+        "backfill": False,
     }
 
 

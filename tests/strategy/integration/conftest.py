@@ -44,8 +44,14 @@ def replay_symbol(speed: float) -> SymbolSpec:
     )
 
 
-def start_platform(directory: Path, *, speed: float, start_s: int = MONDAY_JAN_8 + 3600) -> Platform:
-    """Write the config and start the platform; returns once mt5, data and strategy are ONLINE."""
+def start_platform(
+    directory: Path, *, speed: float, start_s: int = MONDAY_JAN_8 + 3600, backfill_max_s: int = 0
+) -> Platform:
+    """Write the config and start the platform; returns once mt5, data and strategy are ONLINE.
+
+    Candles may be two bars old when acted on: at speed s a reaction time is s times longer in market time
+    (100 ms of a loaded machine are two minutes at 1200x), and these tests are about what is traded, not
+    about how late. Backfilled candles are never traded, whatever the bound."""
     symbol = replay_symbol(speed)
     path = write_config(
         directory,
@@ -63,14 +69,14 @@ def start_platform(directory: Path, *, speed: float, start_s: int = MONDAY_JAN_8
             },
             "data": {
                 "collection": {
-                    "backfill_max_s": 0,
+                    "backfill_max_s": backfill_max_s,
                     "symbols": [SYMBOL],
                     "poll_interval_ms": 20,
                     "batch_max_s": 0.05,
                     "tick_event_interval_ms": 0,
                 }
             },
-            "strategy": {"history_bars": 60},
+            "strategy": {"history_bars": 60, "candle_max_age_bars": 2},
         },
     )
     config = json.loads(path.read_text())

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from services.strategy.core.config import RiskConfig
@@ -81,6 +82,16 @@ def build_world(path: Path, broker: FakeBroker | None = None, clock: Clock | Non
         now_ms=clock,
     )
     return World(store, service, broker, bars, events, clock)
+
+
+def candle_event(
+    bars: np.ndarray, i: int, *, symbol: str = "EURUSD", backfill: bool = False, age_s: float = 1.0
+) -> dict[str, Any]:
+    """The data service's `candle.closed` for M15 bar `i`, published `age_s` after its close."""
+    bar = {name: bars[name][i].item() for name in bars.dtype.names or ()}
+    market_ms = int((int(bars["time"][i]) + 900 + age_s) * 1000)
+    data = {"symbol": symbol, "timeframe": "M15", "bar": bar, "market_ms": market_ms, "backfill": backfill}
+    return {"type": "candle.closed", "data": data}
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from services.strategy.core.config import RiskConfig
 from services.strategy.core.store import InstanceState
 from shared.errors import ConflictError, InvalidInputError, NotFoundError, ServiceUnavailableError
 from shared.trading.sizing import SizingConfig, SizingMode
-from tests.strategy.unit.conftest import MAGIC_BASE, World, build_world
+from tests.strategy.unit.conftest import MAGIC_BASE, World, build_world, candle_event
 from tests.strategy.unit.test_runner import ENTRY_LONG, feed
 
 
@@ -179,13 +179,8 @@ def test_instances_candle_event_routed_to_matching_runner(world: World) -> None:
         await world.service.start(instance["id"])
         bars = world.bars.stored
         for i in range(18, ENTRY_LONG + 1):
-            bar = {name: bars[name][i].item() for name in bars.dtype.names or ()}
-            await world.service.on_event(
-                {"type": "candle.closed", "data": {"symbol": "EURUSD", "timeframe": "M15", "bar": bar}}
-            )
-            await world.service.on_event(
-                {"type": "candle.closed", "data": {"symbol": "GBPUSD", "timeframe": "M15", "bar": bar}}
-            )
+            await world.service.on_event(candle_event(bars, i))
+            await world.service.on_event(candle_event(bars, i, symbol="GBPUSD"))
         async with asyncio.timeout(5):
             while not world.broker.executed:
                 await asyncio.sleep(0.01)
