@@ -105,6 +105,26 @@ class MonitoringSection(Section):
     heartbeat_interval_s: float = Field(default=15.0, gt=0)
 
 
+BodyFamily = Literal["default", "bars", "import"]
+
+
+class BodyLimitsSection(Section):
+    """The largest request body each family of routes accepts."""
+
+    default_bytes: int = Field(default=1 << 20, ge=1024, description="ordinary JSON requests")
+    bars_bytes: int = Field(
+        default=128 << 20,
+        ge=1024,
+        description="routes taking bars in the body (pattern, backtesting, ai): 1,000,000 bars of JSON fit",
+    )
+    import_bytes: int = Field(
+        default=1 << 30, ge=1024, description="data's CSV import (spooled to disk as it arrives)"
+    )
+
+    def limit(self, family: BodyFamily) -> int:
+        return {"default": self.default_bytes, "bars": self.bars_bytes, "import": self.import_bytes}[family]
+
+
 class Secrets(BaseSettings):
     """Secrets and per-machine overrides, from the environment or `.env` only."""
 
@@ -135,6 +155,7 @@ class PlatformSettings(BaseSettings):
     database: DatabaseSection = DatabaseSection()
     trading: TradingSection = TradingSection()
     monitoring: MonitoringSection = MonitoringSection()
+    body_limits: BodyLimitsSection = BodyLimitsSection()
 
     config_file: Path = Field(default=Path("config.json"), exclude=True)
     secrets: Secrets = Field(default_factory=Secrets, exclude=True)

@@ -66,6 +66,11 @@ class ForbiddenError(PlatformError):
     code = "forbidden"
 
 
+class BodyTooLargeError(PlatformError):
+    status_code = 413
+    code = "body_too_large"
+
+
 class ServiceUnavailableError(PlatformError):
     status_code = 503
     code = "service_unavailable"

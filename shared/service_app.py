@@ -1,9 +1,9 @@
 """The one FastAPI app factory every service uses.
 
 It gives each service `/health`, `/metrics` (Prometheus text), `/ws/events` (its own event stream),
-the one JSON error shape for every error, request logging and metrics, the internal-token check, and
-graceful shutdown (including when the supervising process disappears). Services add their routers and
-a lifespan that builds their core objects into `app.state`.
+the one JSON error shape for every error, request logging and metrics, the internal-token check, request
+body limits, and graceful shutdown (including when the supervising process disappears). Services add their
+routers and a lifespan that builds their core objects into `app.state`.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from shared.body_limits import BodyLimitMiddleware
 from shared.config import PlatformSettings, resolve_internal_token
 from shared.errors import PlatformError
 from shared.event_stream import serve_event_stream
@@ -321,6 +322,8 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
 
+    # Inside the metrics, so a refused body is counted and logged as its 413.
+    app.add_middleware(BodyLimitMiddleware, service=name, limits=settings.body_limits)
     app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     if require_internal_token:
         app.add_middleware(InternalTokenMiddleware, token=resolve_internal_token(settings))

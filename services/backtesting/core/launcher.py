@@ -79,12 +79,16 @@ def inline_columns(bars: InlineBars) -> dict[str, np.ndarray]:
     return cols
 
 
-def _range_size(r: ParamRange) -> int:
-    """How many values a range expands to, without expanding it (a huge range must not eat memory)."""
+def _range_size(r: ParamRange, cap: int) -> int:
+    """How many values a range expands to, counted only up to `cap + 1`: a huge range must not eat memory
+    by expanding, nor (1e-300 steps, 1e308 spans) give a count too large for JSON or no count at all."""
     if r.values is not None:
-        return len(r.values)
+        return min(len(r.values), cap + 1)
     assert r.start is not None and r.stop is not None and r.step is not None
-    return max(math.floor((r.stop - r.start) / r.step + 1e-9) + 1, 0)
+    steps = (r.stop - r.start) / r.step + 1e-9
+    if not steps < cap:  # also an infinite quotient
+        return cap + 1
+    return max(math.floor(steps) + 1, 0)
 
 
 def _timeframe(name: str | None) -> str:
@@ -174,13 +178,22 @@ class RunLauncher:
         self._registry.get(req.strategy)
         metric_field(req.metric)
         space = {name: spec.to_range() for name, spec in req.space.items()}
-        size = math.prod(_range_size(r) for r in space.values())
-        if size > self._section.max_combinations:
+        cap = self._section.max_combinations
+        sizes = {name: _range_size(r, cap) for name, r in space.items()}
+        size = 1
+        for count in sizes.values():
+            size = min(size * count, cap + 1)
+        if size > cap:
+            too_large = [name for name, count in sizes.items() if count > cap]
             raise InvalidInputError(
-                f"the space holds {size:,} combinations; at most {self._section.max_combinations:,} "
-                "are allowed (backtesting.max_combinations)",
+                f"the space holds more than {cap:,} combinations, the most allowed "
+                "(backtesting.max_combinations)",
                 code="too_many_combinations",
-                details={"field": "space", "combinations": size},
+                details={
+                    "field": f"space.{too_large[0]}" if too_large else "space",
+                    "combinations": f"more than {cap}",
+                    "max_combinations": cap,
+                },
             )
         return space
 

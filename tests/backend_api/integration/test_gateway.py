@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
+import pytest
 
 from tests.support.platform import API_KEY, Platform
 
@@ -75,3 +78,39 @@ def test_gateway_lets_the_child_answer_options_naming_its_methods(platform: Plat
 
     assert response.status_code == 405 and _error(response)["code"] == "method_not_allowed"
     assert response.headers["allow"] == "GET, POST"
+
+
+def _emit_requests(platform: Platform) -> dict[str, float]:
+    """The emitter child's request counts on `/emit`, by status."""
+    metrics = httpx.get(
+        f"{platform.url('ai')}/metrics", headers={"X-Internal-Token": platform.internal_token()}
+    ).text
+    return {
+        line.split('status="')[1].split('"')[0]: float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("http_requests_total") and 'route="/emit"' in line
+    }
+
+
+def _chunks(total: int, size: int = 64 * 1024) -> Iterator[bytes]:
+    for _ in range(total // size):
+        yield b" " * size
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
+def test_gateway_refuses_a_body_over_its_target_routes_limit_with_413(
+    platform: Platform, declared: bool
+) -> None:
+    before = _emit_requests(platform)
+    size = 4 * 1024 * 1024  # 4x the default family's limit (1 MiB), which `/emit` belongs to
+    headers = {"content-type": "application/json"} | ({"content-length": str(size)} if declared else {})
+
+    response = platform.http.post("/api/ai/emit", content=_chunks(size), headers=headers)
+
+    assert response.status_code == 413
+    error = _error(response)
+    assert error["code"] == "body_too_large" and error["details"]["limit_bytes"] == 1024 * 1024
+    # Refused at the gateway, which streams: the child got no body (declared) or one cut off at the limit,
+    # which it cannot have acted on (no 2xx) nor choked on (no 5xx).
+    answered = {s for s, n in _emit_requests(platform).items() if n != before.get(s)}
+    assert answered == set() if declared else answered <= {"400"}
