@@ -151,6 +151,7 @@ def build_components(settings: Mt5Settings, publish: Publish, *, clock: Clock | 
         real_terminal=not simulated,
         publish=publish,
         publish_results=not simulated,
+        max_price_distance_fraction=section.max_price_distance_fraction,
     )
     return Mt5Components(
         gateway=gateway,
