@@ -37,6 +37,7 @@ def create_app(settings: Mt5Settings, *, clock: Clock | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         mt5 = build_components(settings, publish=app.state.bus.publish_threadsafe, clock=clock)
         await mt5.gateway.start()
+        await mt5.settle_claims()
         app.state.mt5 = mt5
         try:
             yield

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from services.mt5.core.adapters.metatrader5 import Mt5ModuleTerminal
 from services.mt5.core.adapters.mt5linux import Mt5LinuxTerminal
+from services.mt5.core.claim_recovery import Settlement, settle_claims
 from services.mt5.core.gateway import Publish, TerminalGateway
 from services.mt5.core.idempotency import ClientOrderIds
 from services.mt5.core.kill_switch import KillSwitch
@@ -40,6 +41,16 @@ class Mt5Components:
     desk: TradingDesk
     kill_switch: KillSwitch
     engine: Engine
+    client_ids: ClientOrderIds
+    claim_slack_ms: int
+
+    async def settle_claims(self) -> Settlement | None:
+        """Settle the client order ids a dead process left claimed (at start, once the terminal answers)."""
+        if not self.gateway.connected:
+            return None
+        return await self.gateway.run(
+            settle_claims, self.client_ids, self.gateway.terminal, slack_ms=self.claim_slack_ms
+        )
 
     def trading_status(self) -> dict[str, Any]:
         """Mode, live gate, backend, kill switch and risk limits (GET /trading/status and /health)."""
@@ -123,7 +134,11 @@ def build_components(settings: Mt5Settings, publish: Publish, *, clock: Clock | 
     # One SQLite file for the paper account and the client order ids: its own file, so its table names
     # never meet another service's in a shared database.
     engine = sqlite_engine(settings.data_dir / DATABASE_FILE)
+    if clock is None and section.adapter == "simulated":
+        clock = simulated_clock(settings)
     terminal, connect = build_terminal(settings, engine, clock)
+    # Claims are stamped on the market's clock, the one the terminal stamps its orders with.
+    client_ids = ClientOrderIds(engine, now_ms=clock.now_ms if clock is not None else get_timestamp_ms)
     gateway = TerminalGateway(
         terminal,
         backend=section.adapter,
@@ -147,10 +162,11 @@ def build_components(settings: Mt5Settings, publish: Publish, *, clock: Clock | 
         gateway,
         guard=guard,
         gate=LiveTradingGate(settings.trading.mode, settings.secrets.mt5_live_trading_confirm),
-        client_ids=ClientOrderIds(engine, now_ms=get_timestamp_ms),
+        client_ids=client_ids,
         real_terminal=not simulated,
         publish=publish,
         publish_results=not simulated,
+        max_price_distance_fraction=section.max_price_distance_fraction,
     )
     return Mt5Components(
         gateway=gateway,
@@ -158,4 +174,6 @@ def build_components(settings: Mt5Settings, publish: Publish, *, clock: Clock | 
         desk=desk,
         kill_switch=KillSwitch(settings.data_dir / KILL_SWITCH_FILE, guard, now_ms=get_timestamp_ms),
         engine=engine,
+        client_ids=client_ids,
+        claim_slack_ms=round(section.client_id_recovery_slack_s * 1000),
     )

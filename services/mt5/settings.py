@@ -105,6 +105,22 @@ class Mt5Section(Section):
         default=None, description="symbols whose ticks are published; None: trading.symbols"
     )
 
+    max_price_distance_fraction: float = Field(
+        default=1.0,
+        gt=0,
+        le=1000,
+        description="farthest a request's price, stop-limit, SL or TP may be from the market, as a fraction "
+        "of the market price (1.0: a whole price away); farther is refused (10015/10016)",
+    )
+
+    client_id_recovery_slack_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="at start, an order stamped up to this much before a dead process's client id claim "
+        "still counts as that claim's order (a real terminal's clock is not the service's)",
+    )
+
     max_ticks_per_request: int = Field(default=2_000_000, ge=1)
     max_bars_per_request: int = Field(default=100_000, ge=1)
     max_tick_range_days: float = Field(default=31.0, gt=0, description="longest from..to span of GET /ticks")

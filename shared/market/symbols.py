@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+import math
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, localcontext
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -56,6 +57,12 @@ class SymbolSpec(BaseModel):
         """Price rounded to the symbol's digits (half-even, as exchanges and MT5 do)."""
         return round_to_step(price, self.point, ROUND_HALF_EVEN)
 
+    def price_error(self, price: float) -> str | None:
+        """Why `price` is not on this symbol's price grid (a whole number of ticks), or None when it is."""
+        if not is_multiple(price, self.trade_tick_size):
+            return f"{price} is not a multiple of the tick size {self.trade_tick_size}"
+        return None
+
     def normalize_volume(self, volume: float) -> float:
         """Volume rounded down to the step and clamped to [min, max]; 0.0 when below the minimum."""
         stepped = round_to_step(volume, self.volume_step, ROUND_DOWN)
@@ -84,9 +91,18 @@ def round_to_step(value: float, step: float, rounding: str) -> float:
     return float(steps * d_step)
 
 
+# Digits enough for the exact remainder of any finite float by any other (1.8e308 / 5e-324 has 632 digits
+# before the point): with the default 28, a huge value over a small step raises InvalidOperation.
+_EXACT_PRECISION = 700
+
+
 def is_multiple(value: float, step: float) -> bool:
     """True when `value` is a whole number of `step`s (decimal arithmetic, no float residue)."""
-    return (_dec(value) % _dec(step)) == 0
+    if not math.isfinite(value):
+        return False
+    with localcontext() as exact:
+        exact.prec = _EXACT_PRECISION
+        return (_dec(value) % _dec(step)) == 0
 
 
 DEFAULT_SYMBOLS: tuple[SymbolSpec, ...] = (

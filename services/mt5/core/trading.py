@@ -17,6 +17,7 @@ HTTP status of a refusal by the terminal (the retcode is always in the error's d
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,11 +25,20 @@ from typing import Any
 
 from shared.errors import NotFoundError, PlatformError
 from shared.market import mt5_constants as mt5
-from shared.market.records import OrderCheckResult, OrderSendResult, TradeOrder, TradePosition
+from shared.market.records import (
+    OrderCheckResult,
+    OrderSendResult,
+    TradeOrder,
+    TradePosition,
+    trade_request_from_dict,
+)
 
 from .gateway import Publish, TerminalGateway, terminal_failure
 from .idempotency import ClientOrderIds
+from .price_bounds import distance_refusal, priced_fields
 from .risk_guard import LiveTradingGate, RiskGuard, RiskRuleViolation, adds_risk
+
+log = logging.getLogger(__name__)
 
 R = mt5.TradeRetcode
 SUCCESS_RETCODES = frozenset({R.DONE, R.PLACED, R.DONE_PARTIAL})
@@ -137,6 +147,7 @@ class TradingDesk:
         real_terminal: bool,
         publish: Publish,
         publish_results: bool,
+        max_price_distance_fraction: float,
     ) -> None:
         self._gateway = gateway
         self._terminal = gateway.terminal
@@ -147,6 +158,7 @@ class TradingDesk:
         self._publish = publish
         # The simulated terminal's broker emits order/position events itself; a real terminal does not.
         self._publish_results = publish_results
+        self._max_price_distance_fraction = max_price_distance_fraction
 
     async def send(self, request: Mapping[str, Any], client_order_id: str | None = None) -> OrderSendResult:
         """Send one request; an accepted result is returned, a refusal raised (OrderRefused, 403, 409)."""
@@ -205,6 +217,15 @@ class TradingDesk:
                     )
             except PlatformError as refused:
                 outcomes.append(refused)
+            except Exception:
+                # A bug must not cost the items around it their answers (those before may have traded):
+                # it is logged with its traceback and answered in its own place.
+                log.exception("unexpected error on item %d of an order batch", len(outcomes))
+                outcomes.append(
+                    PlatformError(
+                        "internal error; see the service log", code="internal_error", status_code=500
+                    )
+                )
         return outcomes
 
     def _send(self, request: dict[str, Any], client_order_id: str | None) -> OrderSendResult:
@@ -231,6 +252,9 @@ class TradingDesk:
         return result
 
     def _check(self, request: dict[str, Any]) -> tuple[OrderCheckResult, dict[str, Any] | None]:
+        refusal = self._price_refusal(request)
+        if refusal is not None:
+            return self._check_refused(request, *refusal), None
         violation = None
         try:
             self._check_risk(request)
@@ -291,8 +315,33 @@ class TradingDesk:
         return self._send(request, client_order_id)
 
     def _guarded_send(self, request: Mapping[str, Any]) -> OrderSendResult | None:
+        refusal = self._price_refusal(request)
+        if refusal is not None:
+            retcode, comment = refusal
+            return OrderSendResult(
+                retcode, 0, 0, 0.0, 0.0, 0.0, 0.0, comment, 0, 0, trade_request_from_dict(dict(request))
+            )
         self._check_risk(request)
         return self._terminal.order_send(dict(request))
+
+    def _price_refusal(self, request: Mapping[str, Any]) -> tuple[int, str] | None:
+        """(retcode, comment) when a price field is beyond the platform's distance bound (price_bounds)."""
+        symbol = request.get("symbol")
+        if not isinstance(symbol, str) or not symbol or not priced_fields(request):
+            return None
+        tick = self._terminal.symbol_info_tick(symbol)
+        if tick is None:  # unknown symbol or no quote: the terminal answers that itself
+            return None
+        return distance_refusal(request, tick, self._max_price_distance_fraction)
+
+    def _check_refused(self, request: Mapping[str, Any], retcode: int, comment: str) -> OrderCheckResult:
+        """order_check's answer to a request refused before the terminal: the account as it stands."""
+        account = self._terminal.account_info()
+        money = (0.0,) * 6
+        if account is not None:
+            a = account
+            money = (a.balance, a.equity, a.profit, a.margin, a.margin_free, a.margin_level)
+        return OrderCheckResult(retcode, *money, comment, trade_request_from_dict(dict(request)))
 
     def _check_risk(self, request: Mapping[str, Any]) -> None:
         if not adds_risk(request):

@@ -16,13 +16,23 @@ def live_sizing(sizing: SizingConfig) -> SizingConfig:
     return sizing
 
 
+# A sanity bound on the input, as `le=100` is for ATR multiples: a million points is 10.0 on a 5-digit FX
+# pair and 10,000 on a 2-digit index, past any real stop; 1e308 would overflow the price arithmetic. How
+# far a stop may really be from the market is the mt5 service's `mt5.max_price_distance_fraction`.
+MAX_DISTANCE_POINTS = 1_000_000
+
+
 class RiskConfig(BaseModel):
     """Per-instance risk rules. Distances are in points or in ATR multiples; None disables a rule."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    sl_points: float | None = Field(default=None, gt=0, description="stop-loss distance, points")
-    tp_points: float | None = Field(default=None, gt=0, description="take-profit distance, points")
+    sl_points: float | None = Field(
+        default=None, gt=0, le=MAX_DISTANCE_POINTS, description="stop-loss distance, points"
+    )
+    tp_points: float | None = Field(
+        default=None, gt=0, le=MAX_DISTANCE_POINTS, description="take-profit distance, points"
+    )
     sl_atr: float | None = Field(default=None, gt=0, le=100, description="stop-loss distance, ATRs")
     tp_atr: float | None = Field(default=None, gt=0, le=100, description="take-profit distance, ATRs")
     atr_period: int = Field(default=14, ge=1, le=500)

@@ -129,3 +129,19 @@ def test_result_json_round_trip(broker: PaperBroker) -> None:
     result = broker.order_send(BUY)
 
     assert result_from_json(result_to_json(result)) == result
+
+
+def test_a_file_from_before_claims_kept_their_request_still_opens_and_its_old_claim_stays_unknown(
+    tmp_path: Path, market: Market
+) -> None:
+    engine = sqlite_engine(tmp_path / "old.db")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE client_order_ids (client_id VARCHAR(64) PRIMARY KEY, fingerprint VARCHAR(64) "
+            "NOT NULL, created_ms BIGINT NOT NULL, result_json TEXT)"
+        )
+        conn.exec_driver_sql("INSERT INTO client_order_ids VALUES ('old', 'f', 1, NULL)")
+    ids = ClientOrderIds(engine, now_ms=market.now_ms)
+    assert ids.claim("new", BUY)
+    claims = {c.client_id: c.request for c in ids.unsettled()}
+    assert claims == {"old": None, "new": dict(BUY)}

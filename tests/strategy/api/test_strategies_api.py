@@ -60,6 +60,18 @@ def test_strategies_validation_error_names_field(client: TestClient) -> None:
     assert "risk.max_open_positions" in error["message"]
 
 
+def test_strategies_absurd_stop_distance_is_422_naming_the_field(client: TestClient) -> None:
+    for field in ("sl_points", "tp_points"):
+        response = client.post("/strategies", json={**NEW, "risk": {field: 1e308}})
+        assert (response.status_code, error_of(response)["code"]) == (422, "validation_error"), response.text
+        assert f"risk.{field}" in error_of(response)["message"]
+    assert client.get("/strategies").json()["instances"] == []
+    assert (
+        client.post("/strategies", json={**NEW, "risk": {"sl_points": 500, "tp_points": 1000}}).status_code
+        == 201
+    )
+
+
 def test_strategies_unknown_instance_is_404(client: TestClient) -> None:
     for method, path in [("GET", "/strategies/abcdef12"), ("POST", "/strategies/abcdef12/start")]:
         response = client.request(method, path)

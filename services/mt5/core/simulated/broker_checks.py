@@ -4,6 +4,8 @@ Choices where MT5 depends on the server's configuration:
 
 - Execution is "instant": a request carrying a `price` is refused with 10004 REQUOTE when the market price
   is more than `deviation` points away from it; without a price it fills at the ask (buy) or bid (sell).
+- Prices, SL and TP are never moved: one off the symbol's grid (not a whole number of ticks) is refused,
+  10015 for a price and 10016 for a stop, as MT5 refuses an unnormalised price.
 - SL/TP and pending prices must be at least max(stops_level, 1) points from the reference price (MT5 allows
   equality when stops_level is 0, which would trigger at once on the next tick). The reference of a
   position's stops is its closing price (bid for a long, ask for a short), of a pending order's its price.
@@ -11,6 +13,7 @@ Choices where MT5 depends on the server's configuration:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -106,18 +109,30 @@ def check_volume(spec: SymbolSpec, volume: float) -> None:
         raise TradeRefused(R.INVALID_VOLUME, f"field 'volume': {error}")
 
 
+def check_price(spec: SymbolSpec, name: str, value: float) -> None:
+    """Refuse a negative price, SL or TP, or one off the symbol's grid (10015 for prices, 10016 for stops)."""
+    retcode = R.INVALID_STOPS if name in ("sl", "tp") else R.INVALID_PRICE
+    if value < 0:
+        raise TradeRefused(retcode, f"field '{name}' must not be negative")
+    error = spec.price_error(value)
+    if error:
+        raise TradeRefused(retcode, f"field '{name}': {error}")
+
+
 def check_deviation(spec: SymbolSpec, req: TradeRequest, price: float) -> None:
-    if req.price > 0 and round(abs(price - req.price) / spec.point) > req.deviation:
+    check_price(spec, "price", req.price)
+    if req.price > 0 and _points(spec, abs(price - req.price)) > req.deviation:
         raise TradeRefused(R.REQUOTE, f"price {price} is more than {req.deviation} points from {req.price}")
 
 
 def check_stops(
     spec: SymbolSpec, buying: bool, reference: float, sl: float, tp: float
 ) -> tuple[float, float]:
-    """SL/TP rounded to digits; refused (10016) when on the wrong side of `reference` or too close to it."""
-    if sl < 0 or tp < 0:
-        raise TradeRefused(R.INVALID_STOPS, "sl and tp must not be negative")
-    sl, tp = (spec.round_price(sl) if sl else 0.0), (spec.round_price(tp) if tp else 0.0)
+    """SL/TP as given (0.0 for -0.0); refused (10016) when negative, off the grid, on the wrong side of
+    `reference` or too close to it."""
+    check_price(spec, "sl", sl)
+    check_price(spec, "tp", tp)
+    sl, tp = sl or 0.0, tp or 0.0
     minimum = max(spec.stops_level, 1)
     if sl and _points(spec, reference - sl if buying else sl - reference) < minimum:
         side = "below" if buying else "above"
@@ -145,8 +160,10 @@ def check_pending_price(spec: SymbolSpec, order_type: int, price: float, tick: T
         )
 
 
-def _points(spec: SymbolSpec, distance: float) -> int:
-    return round(distance / spec.point)
+def _points(spec: SymbolSpec, distance: float) -> float:
+    """`distance` in whole points; a distance too large for an int (1e308 / 1e-5) stays an infinite float."""
+    points = distance / spec.point
+    return round(points) if math.isfinite(points) else points
 
 
 def expiration_of(now_ms: int, req: TradeRequest) -> int:

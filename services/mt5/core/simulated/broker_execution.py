@@ -32,6 +32,7 @@ from .broker_checks import (
     TradeRefused,
     check_deviation,
     check_pending_price,
+    check_price,
     check_stops,
     check_trade_mode,
     check_volume,
@@ -188,9 +189,10 @@ class OrderExecutor:
         spec = self._spec(req.symbol)
         buying = is_buy(req.type)
         self._check_opening(tx, spec, buying, req.volume)
-        if req.price <= 0:
+        check_price(spec, "price", req.price)
+        if req.price == 0:
             raise TradeRefused(R.INVALID_PRICE, "field 'price' is required for a pending order")
-        price = spec.round_price(req.price)
+        price = req.price
         tick = self._tick(tx, spec.name)
         check_pending_price(spec, req.type, price, tick)
         sl, tp = check_stops(spec, buying, price, req.sl, req.tp)
@@ -253,7 +255,8 @@ class OrderExecutor:
         order = self._open_order(tx, req.order)
         spec = self.symbols[order.symbol]
         self._require_open(tx, spec.name)
-        price = spec.round_price(req.price) if req.price > 0 else order.price_open
+        check_price(spec, "price", req.price)
+        price = req.price or order.price_open
         tick = self._tick(tx, spec.name)
         check_pending_price(spec, order.type, price, tick)
         sl, tp = check_stops(spec, is_buy(order.type), price, req.sl, req.tp)
