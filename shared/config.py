@@ -46,6 +46,8 @@ class SystemSection(Section):
     log_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     log_backup_count: int = Field(default=5, ge=0, le=100)
     allow_remote_bind: bool = False
+    request_head_timeout_s: float = Field(default=5.0, gt=0, description="a request head must arrive within")
+    max_concurrency: int = Field(default=2048, ge=16, description="connections or requests; then 503")
 
 
 class ServiceSection(Section):
@@ -78,6 +80,12 @@ class OrchestratorSection(Section):
     restart_window_s: float = Field(default=300.0, gt=0)
     stop_timeout_s: float = Field(default=10.0, gt=0)
     proxy_timeout_s: float = Field(default=30.0, gt=0)
+    proxy_connect_timeout_s: float = Field(default=10.0, gt=0)
+    proxy_pool_timeout_s: float = Field(default=30.0, gt=0, description="wait for a free pooled connection")
+    proxy_max_connections: int = Field(default=512, ge=1, description="gateway connections to all children")
+    proxy_max_keepalive: int = Field(default=128, ge=0)
+    auth_max_failures: int = Field(default=20, ge=1, description="per client address within the window")
+    auth_failure_window_s: float = Field(default=60.0, gt=0)
 
 
 class DatabaseSection(Section):

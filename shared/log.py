@@ -14,10 +14,23 @@ _SECRET_KEYS = r"(password|passwd|api[_-]?key|token|secret|authorization|x-api-k
 _KEY_VALUE = re.compile(
     _SECRET_KEYS + r"""(["']?\s*[:=]\s*["']?|\s+)(Bearer\s+)?([^\s"'&,;}]+)""", re.IGNORECASE
 )
+# Control characters (tab aside) and Unicode line breaks, as escapes: a client's CR/LF in a path must not
+# start a line of its own in the log, forging a record.
+_CONTROLS = {
+    c: repr(chr(c))[1:-1] if chr(c).isascii() else f"\\u{c:04x}"
+    for c in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]
+    if c != 0x09
+}
+
+
+def escape_controls(text: str) -> str:
+    r"""`text` on one line: `\r`, `\n`, `\x1b` ... instead of the characters themselves."""
+    return text.translate(_CONTROLS)
 
 
 class RedactingFilter(logging.Filter):
-    """Masks known secret values and `key=value` pairs whose key names a secret."""
+    """Masks known secret values and `key=value` pairs whose key names a secret, and keeps each record's
+    message on one line (a traceback, added by the formatter, keeps its lines)."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
@@ -32,7 +45,7 @@ class RedactingFilter(logging.Filter):
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.msg, record.args = self.redact(message), None
+        record.msg, record.args = escape_controls(self.redact(message)), None
         if record.exc_text:
             record.exc_text = self.redact(record.exc_text)
         return True

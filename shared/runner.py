@@ -13,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from shared.config import ConfigError, PlatformSettings, load_config, resolve_api_key, resolve_internal_token
+from shared.http_protocol import with_head_timeout
 from shared.log import setup_logging
 from shared.memory import keep_freed_memory
 
@@ -85,5 +86,7 @@ def run_service(
         access_log=False,
         timeout_graceful_shutdown=5,
         ws_ping_interval=None,  # the event stream sends its own heartbeats
+        http=with_head_timeout(settings.system.request_head_timeout_s),
+        limit_concurrency=settings.system.max_concurrency,
     )
     logging.shutdown()

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from services.backend_api.api import gateway, services
 from services.backend_api.api.auth import ApiKeyMiddleware
+from services.backend_api.core.auth_throttle import AuthThrottle
 from services.backend_api.core.gateway import Proxy
 from services.backend_api.core.hub import ChildEventRelay
 from services.backend_api.core.processes import PidFile
@@ -64,7 +65,15 @@ def create_app(settings: PlatformSettings) -> FastAPI:
         relay = ChildEventRelay(
             bus, [(n, s.section.base_url) for n, s in supervisor.services.items()], internal_token=token
         )
-        proxy = Proxy(token, settings.orchestrator.proxy_timeout_s)
+        orch = settings.orchestrator
+        proxy = Proxy(
+            token,
+            timeout_s=orch.proxy_timeout_s,
+            connect_timeout_s=orch.proxy_connect_timeout_s,
+            pool_timeout_s=orch.proxy_pool_timeout_s,
+            max_connections=orch.proxy_max_connections,
+            max_keepalive=orch.proxy_max_keepalive,
+        )
         app.state.supervisor, app.state.relay, app.state.proxy = supervisor, relay, proxy
         await supervisor.start_all()
         relay.start()
@@ -96,6 +105,12 @@ def create_app(settings: PlatformSettings) -> FastAPI:
         return FileResponse(STATIC_DIR / "index.html", headers={"Content-Security-Policy": DASHBOARD_CSP})
 
     app.add_middleware(
-        ApiKeyMiddleware, api_key=api_key, open_paths=frozenset({"/"}), open_prefixes=("/static/",)
+        ApiKeyMiddleware,
+        api_key=api_key,
+        throttle=AuthThrottle(
+            settings.orchestrator.auth_max_failures, settings.orchestrator.auth_failure_window_s
+        ),
+        open_paths=frozenset({"/"}),
+        open_prefixes=("/static/",),
     )
     return app

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, Field
 
 from shared.config import PlatformSettings
@@ -32,6 +32,20 @@ async def emit(body: EmitRequest, request: Request) -> dict[str, int]:
     for i in range(body.count):
         bus.publish(body.type, {"i": i, "symbol": body.symbol, "pad": pad, "t_ns": time.time_ns()})
     return {"published": body.count}
+
+
+@router.get("/headers")
+async def headers(request: Request, response: Response) -> dict[str, list[str]]:
+    """The request headers as received, answered with headers a proxy must keep apart: two cookies, and
+    one named in `Connection` (hop-by-hop)."""
+    response.headers.append("set-cookie", "a=1")
+    response.headers.append("set-cookie", "b=2")
+    response.headers["connection"] = "x-hop"
+    response.headers["x-hop"] = "for the next hop only"
+    received: dict[str, list[str]] = {}
+    for name, value in request.headers.items():
+        received.setdefault(name, []).append(value)
+    return received
 
 
 def create_app(settings: PlatformSettings) -> FastAPI:

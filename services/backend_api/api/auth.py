@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.backend_api.core.auth_throttle import AuthThrottle
 from shared.service_app import error_response
 
 OPEN_PATHS = frozenset({"/health"})
@@ -35,11 +36,13 @@ class ApiKeyMiddleware:
         self,
         app: ASGIApp,
         api_key: str,
+        throttle: AuthThrottle,
         open_paths: frozenset[str] = frozenset(),
         open_prefixes: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.key = api_key.encode()
+        self.throttle = throttle
         self.open_paths = OPEN_PATHS | open_paths
         self.open_prefixes = open_prefixes
 
@@ -50,9 +53,14 @@ class ApiKeyMiddleware:
         if scope["type"] not in ("http", "websocket") or self._is_open(scope["path"]):
             await self.app(scope, receive, send)
             return
+        client = scope["client"][0] if scope.get("client") else "unknown"
+        if (retry_after_s := self.throttle.retry_after_s(client)) is not None:
+            await self._refuse(scope, receive, send, retry_after_s)
+            return
         if hmac.compare_digest(supplied_key(scope).encode(), self.key):
             await self.app(scope, receive, send)
             return
+        self.throttle.failed(client, scope.get("method", "WEBSOCKET"), scope["path"])
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
@@ -60,4 +68,19 @@ class ApiKeyMiddleware:
             401, "unauthorized", "missing or wrong API key: send 'Authorization: Bearer <key>' or 'X-API-Key'"
         )
         response.headers["www-authenticate"] = "Bearer"
+        await response(scope, receive, send)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, retry_after_s: int) -> None:
+        """Too many failed authentications from this address: refused until its window has passed."""
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1013})  # "try again later"
+            return
+        response = error_response(
+            429,
+            "too_many_requests",
+            f"too many failed authentications from this address; retry after {retry_after_s} s",
+            {"retry_after_s": retry_after_s},
+        )
+        response.headers["retry-after"] = str(retry_after_s)
         await response(scope, receive, send)

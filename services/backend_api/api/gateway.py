@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote_from_bytes
+from urllib.parse import quote_from_bytes, unquote
 
 from fastapi import APIRouter, Request
 from starlette.background import BackgroundTask
@@ -19,16 +19,18 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 _PATH_SAFE = "/%!$&'()*+,;=:@-._~"
 
 
-def raw_subpath(request: Request) -> str:
-    """The path after `/api/{service}/` as the client encoded it: the decoded one would turn `%3F` into a
-    query and `%0B` into a URL the HTTP client refuses."""
-    rest = request.scope["raw_path"].split(b"/", 3)[3]
-    return quote_from_bytes(rest, safe=_PATH_SAFE)
+def raw_target(request: Request) -> tuple[str, str]:
+    """The service and the path after `/api/{service}/` as the client encoded them: the decoded path would
+    turn `%3F` into a query, `%0B` into a URL the HTTP client refuses, and `mt5%2Fhealth` into a service
+    followed by a path (it is one segment, naming no service)."""
+    _, _, service, *rest = request.scope["raw_path"].split(b"/", 3)
+    return unquote(service.decode("latin-1")), quote_from_bytes(rest[0] if rest else b"", safe=_PATH_SAFE)
 
 
 async def proxy(
     service: str, path: str, request: Request, supervisor: SupervisorDep, proxy: ProxyDep
 ) -> StreamingResponse:
+    service, path = raw_target(request)  # the route's decoded parameters only document the operation
     status = supervisor.status(service)  # 404 unknown_service
     if status.state in (ServiceState.STOPPED, ServiceState.ERROR):
         raise ServiceUnavailableError(
@@ -39,17 +41,17 @@ async def proxy(
         service=service,
         base_url=status.url,
         method=request.method,
-        path=raw_subpath(request),
+        path=path,
         query=request.scope.get("query_string", b""),
         headers=request.scope["headers"],
         body=request.stream(),
     )
-    return StreamingResponse(
-        upstream.body,
-        status_code=upstream.status_code,
-        headers=dict(upstream.headers),
-        background=BackgroundTask(upstream.close.aclose),
+    response = StreamingResponse(
+        upstream.body, status_code=upstream.status_code, background=BackgroundTask(upstream.close.aclose)
     )
+    # As a list: a mapping would keep one of several headers of the same name (two cookies, one lost).
+    response.raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in upstream.headers]
+    return response
 
 
 # One route per method, so that each OpenAPI operation has an id of its own.
