@@ -36,6 +36,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.config import PlatformSettings, resolve_internal_token
+from shared.disk_full import DiskFullError, StorageState, is_disk_full
 from shared.errors import PlatformError
 from shared.event_stream import serve_event_stream
 from shared.events import EventBus
@@ -197,7 +198,9 @@ def install_error_handlers(app: FastAPI) -> None:
     """Map every error to `{"error": {"code", "message", "details"}}`; never a traceback."""
 
     @app.exception_handler(PlatformError)
-    async def _platform(_: Request, exc: PlatformError) -> FastJSONResponse:
+    async def _platform(request: Request, exc: PlatformError) -> FastJSONResponse:
+        if isinstance(exc, DiskFullError):
+            _storage(request).report_full(f"{request.method} {request.url.path}", exc)
         return FastJSONResponse(exc.to_body(), status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
@@ -221,8 +224,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> FastJSONResponse:
+        if is_disk_full(exc):
+            # A write no store translated: still the named state, reported once, not a traceback per call.
+            where = f"{request.method} {request.url.path}"
+            _storage(request).report_full(where, exc)
+            return error_response(507, DiskFullError.code, f"disk full: {where} could not write")
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(500, "internal_error", "internal error; see the service log")
+
+
+def _storage(request: Request) -> StorageState:
+    storage: StorageState = request.app.state.storage
+    return storage
 
 
 async def _watch_supervisor(supervisor_pid: int) -> None:
@@ -283,12 +296,15 @@ def create_service_app(
     app.state.settings = settings
     app.state.bus = bus
     app.state.metrics = metrics
+    # Stores report a full disk here (and the next successful write clears it); /health shows it.
+    app.state.storage = storage = StorageState(bus.publish_threadsafe)
 
     install_error_handlers(app)
 
     @app.get("/health", tags=["platform"])
     async def health() -> dict[str, Any]:
         checks = await health_checks(app) if health_checks is not None else {}
+        checks["storage"] = storage.check()
         ok = all(c.get("ok", True) for c in checks.values() if isinstance(c, dict))
         return {
             "status": "ok" if ok else "degraded",

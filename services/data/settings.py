@@ -22,7 +22,9 @@ class CollectionSection(Section):
     batch_max_s: float = Field(default=1.0, gt=0)
     tick_event_interval_ms: int = Field(default=250, ge=0, description="throttle of `tick` events per symbol")
     backfill_max_s: int = Field(
-        default=3_600, ge=0, description="how far back a first start reaches (rounded down to the day)"
+        default=3_600,
+        ge=0,
+        description="how far back collection reaches, whatever is stored (rounded down to the day)",
     )
     retry_max_s: float = Field(default=5.0, gt=0, description="backoff cap while the mt5 service is down")
 

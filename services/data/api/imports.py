@@ -13,7 +13,14 @@ from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from services.data.api.deps import BusDep, SettingsDep, StoresDep, check_symbol, check_timeframe
+from services.data.api.deps import (
+    BusDep,
+    SettingsDep,
+    StorageDep,
+    StoresDep,
+    check_symbol,
+    check_timeframe,
+)
 from services.data.core.importer import import_mt5_csv, import_window
 from services.data.core.mt5_csv import TimeWindow
 from services.data.core.stores import DataStores
@@ -33,6 +40,7 @@ async def import_csv(
     settings: SettingsDep,
     stores: StoresDep,
     bus: BusDep,
+    storage: StorageDep,
     symbol: Annotated[str, Query()],
     timeframe: Annotated[str | None, Query(description="required for a bar file")] = None,
 ) -> dict[str, Any]:
@@ -49,7 +57,8 @@ async def import_csv(
             )
         spool.seek(0)
         window = import_window(settings.data.imports, get_timestamp_ms())
-        result = await asyncio.to_thread(_run_import, stores, bus, symbol, tf, window, spool, size)
+        with storage.writing(f"import of {symbol}"):
+            result = await asyncio.to_thread(_run_import, stores, bus, symbol, tf, window, spool, size)
     return {"symbol": symbol, "timeframe": tf, **result}
 
 
