@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import signal
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -32,6 +33,7 @@ from prometheus_client import (
     generate_latest,
 )
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -222,13 +224,20 @@ def install_error_handlers(app: FastAPI) -> None:
             response.headers["Allow"] = ", ".join(allowed)
         return response
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> FastJSONResponse:
+    async def _storage_error(request: Request, exc: Exception) -> FastJSONResponse:
+        # Registered per class so Starlette answers here and does not re-raise to the server (a traceback
+        # per call): a full disk no store translated is still the named state, reported once.
         if is_disk_full(exc):
-            # A write no store translated: still the named state, reported once, not a traceback per call.
             where = f"{request.method} {request.url.path}"
             _storage(request).report_full(where, exc)
             return error_response(507, DiskFullError.code, f"disk full: {where} could not write")
+        return await _unexpected(request, exc)
+
+    for storage_error in (OSError, sqlite3.Error, SQLAlchemyError):
+        app.add_exception_handler(storage_error, _storage_error)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> FastJSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(500, "internal_error", "internal error; see the service log")
 
