@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import signal
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -32,11 +33,13 @@ from prometheus_client import (
     generate_latest,
 )
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.body_limits import BodyLimitMiddleware
 from shared.config import PlatformSettings, resolve_internal_token
+from shared.disk_full import DiskFullError, StorageState, is_disk_full
 from shared.errors import PlatformError
 from shared.event_stream import serve_event_stream
 from shared.events import EventBus
@@ -198,7 +201,9 @@ def install_error_handlers(app: FastAPI) -> None:
     """Map every error to `{"error": {"code", "message", "details"}}`; never a traceback."""
 
     @app.exception_handler(PlatformError)
-    async def _platform(_: Request, exc: PlatformError) -> FastJSONResponse:
+    async def _platform(request: Request, exc: PlatformError) -> FastJSONResponse:
+        if isinstance(exc, DiskFullError):
+            _storage(request).report_full(f"{request.method} {request.url.path}", exc)
         return FastJSONResponse(exc.to_body(), status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
@@ -220,10 +225,27 @@ def install_error_handlers(app: FastAPI) -> None:
             response.headers["Allow"] = ", ".join(allowed)
         return response
 
+    async def _storage_error(request: Request, exc: Exception) -> FastJSONResponse:
+        # Registered per class so Starlette answers here and does not re-raise to the server (a traceback
+        # per call): a full disk no store translated is still the named state, reported once.
+        if is_disk_full(exc):
+            where = f"{request.method} {request.url.path}"
+            _storage(request).report_full(where, exc)
+            return error_response(507, DiskFullError.code, f"disk full: {where} could not write")
+        return await _unexpected(request, exc)
+
+    for storage_error in (OSError, sqlite3.Error, SQLAlchemyError):
+        app.add_exception_handler(storage_error, _storage_error)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> FastJSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(500, "internal_error", "internal error; see the service log")
+
+
+def _storage(request: Request) -> StorageState:
+    storage: StorageState = request.app.state.storage
+    return storage
 
 
 async def _watch_supervisor(supervisor_pid: int) -> None:
@@ -284,12 +306,15 @@ def create_service_app(
     app.state.settings = settings
     app.state.bus = bus
     app.state.metrics = metrics
+    # Stores report a full disk here (and the next successful write clears it); /health shows it.
+    app.state.storage = storage = StorageState(bus.publish_threadsafe)
 
     install_error_handlers(app)
 
     @app.get("/health", tags=["platform"])
     async def health() -> dict[str, Any]:
         checks = await health_checks(app) if health_checks is not None else {}
+        checks["storage"] = storage.check()
         ok = all(c.get("ok", True) for c in checks.values() if isinstance(c, dict))
         return {
             "status": "ok" if ok else "degraded",

@@ -68,6 +68,7 @@ def create_app(settings: DataSettings) -> FastAPI:
             settings.data.collection,
             bus.publish,
             CollectionIntent(root / "collection.json"),
+            app.state.storage,
         )
         jobs = JobManager(root / "jobs.sqlite", bus, workers=settings.data.gap_fill.workers)
         jobs.start()

@@ -22,7 +22,9 @@ class CollectionSection(Section):
     batch_max_s: float = Field(default=1.0, gt=0)
     tick_event_interval_ms: int = Field(default=250, ge=0, description="throttle of `tick` events per symbol")
     backfill_max_s: int = Field(
-        default=3_600, ge=0, description="how far back a first start reaches (rounded down to the day)"
+        default=3_600,
+        ge=0,
+        description="how far back collection reaches, whatever is stored (rounded down to the day)",
     )
     retry_max_s: float = Field(default=5.0, gt=0, description="backoff cap while the mt5 service is down")
 
@@ -44,9 +46,20 @@ class GapFillSection(Section):
     workers: int = Field(default=2, ge=1, le=16)
 
 
+class ImportSection(Section):
+    """The times `POST /import` accepts: a line outside them is refused (a stray date would otherwise
+    become the store's newest or oldest tick)."""
+
+    earliest_year: int = Field(default=1970, ge=1970, le=9998, description="lines before Jan 1 of it")
+    future_margin_s: int = Field(
+        default=86_400, ge=0, description="how far past the service's clock (UTC now) a line may be"
+    )
+
+
 class DataSection(Section):
     collection: CollectionSection = CollectionSection()
     limits: LimitsSection = LimitsSection()
+    imports: ImportSection = ImportSection()
     gap_fill: GapFillSection = GapFillSection()
     storage_dir: Path = Field(default=Path("data"), description="under system.data_dir")
 

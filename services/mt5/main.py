@@ -35,7 +35,9 @@ def create_app(settings: Mt5Settings, *, clock: Clock | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        mt5 = build_components(settings, publish=app.state.bus.publish_threadsafe, clock=clock)
+        mt5 = build_components(
+            settings, publish=app.state.bus.publish_threadsafe, clock=clock, storage=app.state.storage
+        )
         await mt5.gateway.start()
         await mt5.settle_claims()
         app.state.mt5 = mt5

@@ -24,6 +24,7 @@ from services.mt5.core.terminal import Terminal
 from services.mt5.core.trading import TradingDesk
 from services.mt5.settings import Mt5Settings
 from shared.db import sqlite_engine
+from shared.disk_full import StorageState
 from shared.service_app import SUPERVISOR_PID_ENV
 from shared.utils import get_timestamp_ms
 
@@ -79,11 +80,15 @@ def simulated_clock(settings: Mt5Settings) -> Clock:
 
 
 def build_terminal(
-    settings: Mt5Settings, engine: Engine, clock: Clock | None = None
+    settings: Mt5Settings,
+    engine: Engine,
+    clock: Clock | None = None,
+    storage: StorageState | None = None,
 ) -> tuple[Terminal, Callable[[Terminal], bool] | None]:
     """The configured terminal and the function that connects it (credentials from the environment).
 
-    `clock` replaces the simulated terminal's configured clock (tests drive time by hand).
+    `clock` replaces the simulated terminal's configured clock (tests drive time by hand); `storage` is
+    told when the paper account's database cannot be written (disk full) and when it can again.
     """
     section = settings.mt5
     if section.adapter == "simulated":
@@ -91,7 +96,7 @@ def build_terminal(
         terminal = build_simulated_terminal(
             sim.symbols,
             clock=clock or simulated_clock(settings),
-            store=BrokerStore(engine),
+            store=BrokerStore(engine, storage),
             seed=sim.seed,
             settings=sim.account,
         )
@@ -128,7 +133,13 @@ def build_terminal(
     return real, connect
 
 
-def build_components(settings: Mt5Settings, publish: Publish, *, clock: Clock | None = None) -> Mt5Components:
+def build_components(
+    settings: Mt5Settings,
+    publish: Publish,
+    *,
+    clock: Clock | None = None,
+    storage: StorageState | None = None,
+) -> Mt5Components:
     """Terminal, gateway, market data, trading desk and kill switch, persisted under data_dir."""
     section = settings.mt5
     # One SQLite file for the paper account and the client order ids: its own file, so its table names
@@ -136,7 +147,7 @@ def build_components(settings: Mt5Settings, publish: Publish, *, clock: Clock | 
     engine = sqlite_engine(settings.data_dir / DATABASE_FILE)
     if clock is None and section.adapter == "simulated":
         clock = simulated_clock(settings)
-    terminal, connect = build_terminal(settings, engine, clock)
+    terminal, connect = build_terminal(settings, engine, clock, storage)
     # Claims are stamped on the market's clock, the one the terminal stamps its orders with.
     client_ids = ClientOrderIds(engine, now_ms=clock.now_ms if clock is not None else get_timestamp_ms)
     gateway = TerminalGateway(

@@ -10,6 +10,7 @@ from services.data.core.collection import Collector
 from services.data.core.gap_fill import GapFillRuntime
 from services.data.core.stores import DataStores
 from services.data.settings import DataSettings
+from shared.disk_full import StorageState
 from shared.errors import InvalidInputError, NotFoundError
 from shared.events import EventBus
 from shared.jobs import JobManager
@@ -36,6 +37,10 @@ async def get_bus(request: Request) -> EventBus:
     return request.app.state.bus
 
 
+async def get_storage(request: Request) -> StorageState:
+    return request.app.state.storage
+
+
 async def get_gap_fill_runtime(request: Request) -> GapFillRuntime:
     return request.app.state.gap_fill_runtime
 
@@ -45,6 +50,7 @@ StoresDep = Annotated[DataStores, Depends(get_stores)]
 CollectorDep = Annotated[Collector, Depends(get_collector)]
 JobsDep = Annotated[JobManager, Depends(get_jobs)]
 BusDep = Annotated[EventBus, Depends(get_bus)]
+StorageDep = Annotated[StorageState, Depends(get_storage)]
 GapFillRuntimeDep = Annotated[GapFillRuntime, Depends(get_gap_fill_runtime)]
 
 

@@ -13,12 +13,21 @@ from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from services.data.api.deps import BusDep, SettingsDep, StoresDep, check_symbol, check_timeframe
-from services.data.core.importer import import_mt5_csv
+from services.data.api.deps import (
+    BusDep,
+    SettingsDep,
+    StorageDep,
+    StoresDep,
+    check_symbol,
+    check_timeframe,
+)
+from services.data.core.importer import import_mt5_csv, import_window
+from services.data.core.mt5_csv import TimeWindow
 from services.data.core.stores import DataStores
 from services.data.schemas import ImportRead
 from shared.errors import InvalidInputError
 from shared.events import EventBus
+from shared.utils import get_timestamp_ms
 
 router = APIRouter(tags=["import"])
 _SPOOL_MEMORY_BYTES = 8 << 20
@@ -31,6 +40,7 @@ async def import_csv(
     settings: SettingsDep,
     stores: StoresDep,
     bus: BusDep,
+    storage: StorageDep,
     symbol: Annotated[str, Query()],
     timeframe: Annotated[str | None, Query(description="required for a bar file")] = None,
 ) -> dict[str, Any]:
@@ -46,12 +56,20 @@ async def import_csv(
                 "the request body is empty; send the CSV file as the body", code="invalid_csv"
             )
         spool.seek(0)
-        result = await asyncio.to_thread(_run_import, stores, bus, symbol, tf, spool, size)
+        window = import_window(settings.data.imports, get_timestamp_ms())
+        with storage.writing(f"import of {symbol}"):
+            result = await asyncio.to_thread(_run_import, stores, bus, symbol, tf, window, spool, size)
     return {"symbol": symbol, "timeframe": tf, **result}
 
 
 def _run_import(
-    stores: DataStores, bus: EventBus, symbol: str, timeframe: str | None, stream: IO[bytes], size: int
+    stores: DataStores,
+    bus: EventBus,
+    symbol: str,
+    timeframe: str | None,
+    window: TimeWindow,
+    stream: IO[bytes],
+    size: int,
 ) -> dict[str, Any]:
     last = [0.0]
 
@@ -65,7 +83,7 @@ def _run_import(
                 {"symbol": symbol, "bytes_read": bytes_read, "total_bytes": size, "percent": percent},
             )
 
-    result = import_mt5_csv(stores, symbol, stream, timeframe=timeframe, progress=progress)
+    result = import_mt5_csv(stores, symbol, stream, timeframe=timeframe, window=window, progress=progress)
     return {
         "kind": result.kind,
         "rows": result.rows,

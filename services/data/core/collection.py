@@ -15,6 +15,7 @@ from services.data.core.collector import Publish, SymbolCollector, TerminalHoriz
 from services.data.core.mt5_source import TickSource
 from services.data.core.stores import DataStores
 from services.data.settings import CollectionSection
+from shared.disk_full import StorageState
 from shared.utils import get_timestamp_ms
 
 
@@ -53,6 +54,7 @@ class Collector:
         config: CollectionSection,
         publish: Publish,
         intent: CollectionIntent,
+        storage: StorageState,
         *,
         wall_ms: Callable[[], int] = get_timestamp_ms,
     ) -> None:
@@ -61,6 +63,7 @@ class Collector:
         self._config = config
         self._publish = publish
         self._intent = intent
+        self._storage = storage
         self._wall_ms = wall_ms
         self._horizon = TerminalHorizon()
         self._collectors: dict[str, SymbolCollector] = {}
@@ -85,6 +88,7 @@ class Collector:
                 self._config,
                 self._publish,
                 self._horizon,
+                self._storage,
                 wall_ms=self._wall_ms,
             )
             self._collectors[symbol] = collector

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from services.data.core.mt5_source import TickSource
 from services.data.core.stores import DataStores
 from services.data.core.tick_store import TickCursor
 from services.data.settings import CollectionSection
+from shared.disk_full import DiskFullError, StorageState
 from shared.errors import PlatformError
 from shared.market.candle_events import candle_closed
 from shared.market.records import RATES_DTYPE, TICKS_DTYPE
@@ -95,6 +97,7 @@ class SymbolCollector:
         config: CollectionSection,
         publish: Publish,
         horizon: TerminalHorizon,
+        storage: StorageState,
         *,
         monotonic: Callable[[], float] = time.monotonic,
         wall_ms: Callable[[], int] = get_timestamp_ms,
@@ -106,6 +109,8 @@ class SymbolCollector:
         self._config = config
         self._publish = publish
         self._horizon = horizon
+        self._storage = storage
+        self._writing = f"collection of {symbol}"
         self._monotonic = monotonic
         self._wall_ms = wall_ms
         self._timeframes = [get_timeframe(tf) for tf in stores.bars.stored_timeframes]
@@ -133,7 +138,14 @@ class SymbolCollector:
                 try:
                     await self._prepare()
                     await self._collect(stop)
-                except (PlatformError, OSError, SQLAlchemyError, ValueError) as exc:
+                except DiskFullError as exc:
+                    # Reported once by the storage state; polling works while writing does not, so the
+                    # backoff grows across attempts and collection resumes with the first write that fits.
+                    self.status.error = f"disk_full: {exc.message}"
+                    log.debug("collection of %s: disk full; retrying in %.1f s", self.symbol, delay)
+                    await _wait(stop, delay)
+                    delay = min(delay * 2, self._config.retry_max_s)
+                except (PlatformError, OSError, SQLAlchemyError, sqlite3.Error, ValueError) as exc:
                     if self._polled:  # it worked for a while: this is a new outage, back off afresh
                         delay = initial
                     self.status.error = f"{type(exc).__name__}: {exc}"
@@ -149,29 +161,27 @@ class SymbolCollector:
         latest = await self._source.latest_tick_ms(self.symbol)
         # Every bar closing up to the terminal's newest tick is history by the time it is built.
         self._catch_up_ms = latest or 0
-        start_ms = None
-        if await asyncio.to_thread(self._stores.ticks.last_cursor, self.symbol) is None:
-            start_ms = self._first_start_ms(latest if latest is not None else self._wall_ms())
+        start_ms = self._first_start_ms(latest if latest is not None else self._wall_ms())
         closed = await asyncio.to_thread(self._restore, point, start_ms)
         self._publish_closed(closed, backfill=True)  # rebuilt from stored ticks: the past, whatever its age
         self._buffer, self._buffered = [], 0
         self.status.error = None
 
     def _first_start_ms(self, latest_ms: int) -> int:
-        """Where a symbol with nothing stored starts: back `backfill_max_s`, at the open of the largest
-        stored timeframe up to D1, so the first bar of every timeframe is complete."""
+        """The earliest collection reads from: back `backfill_max_s`, at the open of the largest stored
+        timeframe up to D1, so the first bar of every timeframe is complete."""
         align = max((tf.seconds for tf in self._timeframes if 0 < tf.seconds <= _DAY_S), default=60)
         start_s = latest_ms // 1000 - self._config.backfill_max_s
         return (start_s - start_s % align) * 1000
 
-    def _restore(self, point: float, start_ms: int | None) -> dict[str, np.ndarray]:
-        """Seed a builder from the saved open bars and replay the stored ticks after the bar cursor."""
+    def _restore(self, point: float, start_ms: int) -> dict[str, np.ndarray]:
+        """Seed a builder from the saved open bars and replay the stored ticks after the bar cursor; read
+        from the last stored tick, or from `start_ms` when that is later."""
         ticks, bars = self._stores.ticks, self._stores.bars
         self._builder = IncrementalBarBuilder(self._timeframes, point)
         last = ticks.last_cursor(self.symbol)
         cursor = bars.cursor(self.symbol)
         if last is None:
-            assert start_ms is not None  # _prepare asks the terminal when nothing is stored
             self._tail = self._written_tail = (start_ms, 0)
             self._complete_ms = start_ms - 1
             return {}
@@ -183,9 +193,21 @@ class SymbolCollector:
             partial = self._stored_partial(cursor)
         closed, position = resume_builder(self._builder, self.symbol, cursor, partial, ticks)
         if position is not None and position != cursor:
-            bars.save(self.symbol, self._bars_to_save(closed, self._builder.partial), "ticks", position)
+            with self._storage.writing(self._writing):
+                bars.save(self.symbol, self._bars_to_save(closed, self._builder.partial), "ticks", position)
         self._tail = self._written_tail = (last.time_msc, last.seq + 1)
         self._complete_ms = last.time_msc - 1
+        if last.time_msc < start_ms:
+            # The newest stored tick is older than backfill_max_s (an imported one, a long stop): reading
+            # from it could fetch years of ticks; the span before start_ms stays a gap for gap fill.
+            log.info(
+                "collection of %s starts at %d ms, after a gap from %d ms",
+                self.symbol,
+                start_ms,
+                last.time_msc,
+            )
+            self._tail = self._written_tail = (start_ms, 0)
+            self._complete_ms = start_ms - 1
         self._next_close_s = self._earliest_close(self._builder.partial)
         return closed
 
@@ -293,23 +315,25 @@ class SymbolCollector:
         """Store ticks, then the bars they close or update with the cursor of the last one (a thread)."""
         assert self._builder is not None
         cursor = None
-        if len(batch):
-            written_ms, written_count = self._written_tail
-            first_ms = int(batch["time_msc"][0])
-            first_seq = written_count if first_ms == written_ms else 0
-            self._stores.ticks.insert_batch(self.symbol, batch, first_seq)
-            last_ms = int(batch["time_msc"][-1])
-            at_last = len(batch) - int(np.searchsorted(batch["time_msc"], last_ms))
-            total_at_last = at_last + (first_seq if first_ms == last_ms else 0)
-            self._written_tail = (last_ms, total_at_last)
-            cursor = TickCursor(last_ms, total_at_last - 1)
-        closed, _ = self._builder.feed(batch)
-        for name, bars in self._builder.close_due(close_s).items():
-            closed[name] = np.concatenate([closed.get(name, bars[:0]), bars])
-        partial = self._builder.partial
-        to_save = self._bars_to_save(closed, partial)
-        if any(len(b) for b in to_save.values()) or cursor is not None:
-            self._stores.bars.save(self.symbol, to_save, "ticks", cursor)
+        # On a full disk nothing half-written counts: the retry restarts from what the store holds.
+        with self._storage.writing(self._writing):
+            if len(batch):
+                written_ms, written_count = self._written_tail
+                first_ms = int(batch["time_msc"][0])
+                first_seq = written_count if first_ms == written_ms else 0
+                self._stores.ticks.insert_batch(self.symbol, batch, first_seq)
+                last_ms = int(batch["time_msc"][-1])
+                at_last = len(batch) - int(np.searchsorted(batch["time_msc"], last_ms))
+                total_at_last = at_last + (first_seq if first_ms == last_ms else 0)
+                self._written_tail = (last_ms, total_at_last)
+                cursor = TickCursor(last_ms, total_at_last - 1)
+            closed, _ = self._builder.feed(batch)
+            for name, bars in self._builder.close_due(close_s).items():
+                closed[name] = np.concatenate([closed.get(name, bars[:0]), bars])
+            partial = self._builder.partial
+            to_save = self._bars_to_save(closed, partial)
+            if any(len(b) for b in to_save.values()) or cursor is not None:
+                self._stores.bars.save(self.symbol, to_save, "ticks", cursor)
         self._next_close_s = self._earliest_close(partial)
         return closed
 

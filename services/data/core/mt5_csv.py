@@ -4,7 +4,9 @@ Bars: `<DATE> <TIME> <OPEN> <HIGH> <LOW> <CLOSE> <TICKVOL> <VOL> <SPREAD>`; tick
 <ASK> <LAST> <VOLUME> <FLAGS>`; tab- or comma-separated (taken from the header line), dates `2024.01.02`,
 times `00:00`, `00:00:00` or `00:00:00.123`, UTF-8 or UTF-16 (by BOM). Blank BID/ASK/LAST cells in a tick
 export mean "unchanged", as MT5 writes them. Parsing reads the whole file before returning, so a caller
-writes only a fully validated file: the first bad line raises InvalidInputError naming it and its reason.
+writes only a fully validated file: the first bad line raises InvalidInputError naming it, the column
+and the reason. Besides the format, a line must make sense: positive prices, bid <= ask, a time inside the
+caller's window (an import from year 1 would pull collection back to it) and counts the stored columns hold.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import codecs
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import IO, BinaryIO, Literal
 
 import numpy as np
@@ -27,6 +29,25 @@ BAR_HEADER = ("<DATE>", "<TIME>", "<OPEN>", "<HIGH>", "<LOW>", "<CLOSE>", "<TICK
 TICK_HEADER = ("<DATE>", "<TIME>", "<BID>", "<ASK>", "<LAST>", "<VOLUME>", "<FLAGS>")
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _ROWS_PER_BLOCK = 100_000
+# The largest count each column holds in every supported database (BIGINT and INTEGER are signed there,
+# though the MT5 record types are unsigned), so a value passing the parser is stored as it is.
+_INT64_MAX = 2**63 - 1
+_INT32_MAX = 2**31 - 1
+COUNT_LIMITS = {
+    "<TICKVOL>": _INT64_MAX,
+    "<VOL>": _INT64_MAX,
+    "<SPREAD>": _INT32_MAX,
+    "<VOLUME>": _INT64_MAX,
+    "<FLAGS>": _INT32_MAX,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """The times a line may carry, [from_ms, to_ms], in epoch milliseconds."""
+
+    from_ms: int
+    to_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +61,21 @@ class ParsedCsv:
 
 
 class _BadLine(Exception):
-    """A reason why one line is invalid; turned into InvalidInputError with the line number."""
+    """A reason why one line is invalid (and the column, when one is to blame); turned into
+    InvalidInputError with the line number."""
+
+    def __init__(self, reason: str, column: str | None = None) -> None:
+        super().__init__(reason)
+        self.column = column
 
 
-def _fail(line: int, reason: str) -> InvalidInputError:
-    return InvalidInputError(
-        f"line {line}: {reason}", code="invalid_csv", details={"line": line, "reason": reason}
-    )
+def _fail(line: int, reason: str, column: str | None = None) -> InvalidInputError:
+    details: dict[str, object] = {"line": line, "reason": reason}
+    where = f"line {line}"
+    if column is not None:
+        details["column"] = column
+        where += f", {column}"
+    return InvalidInputError(f"{where}: {reason}", code="invalid_csv", details=details)
 
 
 class _LineReader:
@@ -91,21 +120,31 @@ class _LineReader:
 class _Clock:
     """Parses MT5 date and time cells into epoch milliseconds, caching dates (files repeat them a lot)."""
 
-    def __init__(self) -> None:
+    def __init__(self, window: TimeWindow | None) -> None:
         self._days: dict[str, int] = {}
+        self._window = window
+
+    def check(self, time_ms: int) -> None:
+        """Refuse a time outside the window."""
+        w = self._window
+        if w is not None and not w.from_ms <= time_ms <= w.to_ms:
+            raise _BadLine(
+                f"time {_iso(time_ms)} is outside the accepted window {_iso(w.from_ms)} .. {_iso(w.to_ms)}",
+                "<DATE>",
+            )
 
     def date_ms(self, cell: str) -> int:
         cached = self._days.get(cell)
         if cached is None:
             parts = cell.replace("-", ".").split(".")
             if len(parts) != 3 or len(parts[0]) != 4:
-                raise _BadLine(f"bad date {cell!r}, expected YYYY.MM.DD")
+                raise _BadLine(f"bad date {cell!r}, expected YYYY.MM.DD", "<DATE>")
             try:
                 cached = (
                     date(int(parts[0]), int(parts[1]), int(parts[2])).toordinal() - _EPOCH_ORDINAL
                 ) * 86_400_000
             except ValueError as exc:
-                raise _BadLine(f"bad date {cell!r}: {exc}") from exc
+                raise _BadLine(f"bad date {cell!r}: {exc}", "<DATE>") from exc
             self._days[cell] = cached
         return cached
 
@@ -114,28 +153,48 @@ class _Clock:
         hms, _, fraction = cell.partition(".")
         parts = hms.split(":")
         if len(parts) not in (2, 3) or not all(p.isdigit() and len(p) == 2 for p in parts):
-            raise _BadLine(f"bad time {cell!r}, expected HH:MM[:SS[.mmm]]")
+            raise _BadLine(f"bad time {cell!r}, expected HH:MM[:SS[.mmm]]", "<TIME>")
         h, m, s = int(parts[0]), int(parts[1]), int(parts[2]) if len(parts) == 3 else 0
         if h > 23 or m > 59 or s > 59 or (fraction and not (fraction.isdigit() and len(fraction) <= 3)):
-            raise _BadLine(f"bad time {cell!r}")
+            raise _BadLine(f"bad time {cell!r}", "<TIME>")
         return ((h * 60 + m) * 60 + s) * 1000 + (int(fraction.ljust(3, "0")) if fraction else 0)
+
+
+def _iso(time_ms: int) -> str:
+    return datetime.fromtimestamp(time_ms / 1000, UTC).strftime("%Y.%m.%d %H:%M:%S")
 
 
 def _number(cell: str, name: str) -> float:
     try:
         value = float(cell)
     except ValueError:
-        raise _BadLine(f"{name} is not a number: {cell!r}") from None
+        raise _BadLine(f"{name} is not a number: {cell!r}", name) from None
     if not math.isfinite(value):
-        raise _BadLine(f"{name} is not finite: {cell!r}")
+        raise _BadLine(f"{name} is not finite: {cell!r}", name)
+    return value
+
+
+def _price(cell: str, name: str) -> float:
+    value = _number(cell, name)
+    if value <= 0:
+        raise _BadLine(f"{name} must be positive: {cell!r}", name)
     return value
 
 
 def _count(cell: str, name: str) -> int:
-    value = _number(cell, name)
-    if value < 0 or value != int(value):
-        raise _BadLine(f"{name} must be a non-negative integer: {cell!r}")
-    return int(value)
+    # int() first: a float would round a large count (2**63 - 1 reads as 2**63).
+    try:
+        value = int(cell)
+    except ValueError:
+        number = _number(cell, name)
+        if number != int(number):
+            raise _BadLine(f"{name} must be a non-negative integer: {cell!r}", name) from None
+        value = int(number)
+    if value < 0:
+        raise _BadLine(f"{name} must be a non-negative integer: {cell!r}", name)
+    if value > COUNT_LIMITS[name]:
+        raise _BadLine(f"{name} {cell.strip()} is larger than the column holds ({COUNT_LIMITS[name]})", name)
+    return value
 
 
 class _BarRows:
@@ -143,10 +202,12 @@ class _BarRows:
 
     header = BAR_HEADER
 
-    def __init__(self, columns: dict[str, int], timeframe: Timeframe | None) -> None:
+    def __init__(
+        self, columns: dict[str, int], timeframe: Timeframe | None, window: TimeWindow | None
+    ) -> None:
         self._col = columns
         self._timeframe = timeframe
-        self._clock = _Clock()
+        self._clock = _Clock(window)
         self._last_time: int | None = None
         self.blocks: list[np.ndarray] = []
         self._rows: list[tuple[int, float, float, float, float, int, int, int]] = []
@@ -157,13 +218,14 @@ class _BarRows:
         if "<TIME>" in c:
             time_ms += self._clock.time_ms(cells[c["<TIME>"]])
         if time_ms % 1000:
-            raise _BadLine("a bar time has no milliseconds")
+            raise _BadLine("a bar time has no milliseconds", "<TIME>")
+        self._clock.check(time_ms)
         t = time_ms // 1000
         if self._last_time is not None and t <= self._last_time:
-            raise _BadLine("bar times must increase strictly")
+            raise _BadLine("bar times must increase strictly", "<TIME>")
         if self._timeframe is not None and self._timeframe.floor(t) != t:
-            raise _BadLine(f"time is not a {self._timeframe.name} bar open")
-        o, h, low, close = (_number(cells[c[k]], k) for k in ("<OPEN>", "<HIGH>", "<LOW>", "<CLOSE>"))
+            raise _BadLine(f"time is not a {self._timeframe.name} bar open", "<TIME>")
+        o, h, low, close = (_price(cells[c[k]], k) for k in ("<OPEN>", "<HIGH>", "<LOW>", "<CLOSE>"))
         if not (low <= min(o, close) and h >= max(o, close)):
             raise _BadLine("high/low do not contain open and close")
         tick_volume, real_volume, spread = (
@@ -188,9 +250,11 @@ class _TickRows:
         [(n, TICKS_DTYPE[n]) for n in ("time_msc", "bid", "ask", "last", "volume", "flags", "volume_real")]
     )
 
-    def __init__(self, columns: dict[str, int], _timeframe: Timeframe | None) -> None:
+    def __init__(
+        self, columns: dict[str, int], _timeframe: Timeframe | None, window: TimeWindow | None
+    ) -> None:
         self._col = columns
-        self._clock = _Clock()
+        self._clock = _Clock(window)
         self._last_time: int | None = None
         self._prices: dict[str, float | None] = {"<BID>": None, "<ASK>": None, "<LAST>": 0.0}
         self.blocks: list[np.ndarray] = []
@@ -199,21 +263,31 @@ class _TickRows:
     def add(self, cells: list[str]) -> None:
         c = self._col
         time_ms = self._clock.date_ms(cells[c["<DATE>"]]) + self._clock.time_ms(cells[c["<TIME>"]])
+        self._clock.check(time_ms)
         if self._last_time is not None and time_ms < self._last_time:
-            raise _BadLine("tick times must not decrease")
+            raise _BadLine("tick times must not decrease", "<TIME>")
+        given = {}
         for key in self._prices:
             cell = cells[c[key]].strip()
             if cell:
-                value = _number(cell, key)
-                if key != "<LAST>" and value <= 0:
-                    raise _BadLine(f"{key} must be positive")
-                self._prices[key] = value
+                # LAST is 0 on symbols without trades (FX), as MT5 exports it; BID and ASK never are.
+                value = _number(cell, key) if key == "<LAST>" else _price(cell, key)
+                if value < 0:
+                    raise _BadLine(f"{key} must not be negative: {cell!r}", key)
+                self._prices[key] = given[key] = value
             elif self._prices[key] is None:
-                raise _BadLine(f"{key} is blank and no earlier line gives it")
+                raise _BadLine(f"{key} is blank and no earlier line gives it", key)
+        if "<BID>" in given and "<ASK>" in given and given["<BID>"] > given["<ASK>"]:
+            raise _BadLine(f"<BID> {given['<BID>']} is above <ASK> {given['<ASK>']}", "<BID>")
         volume_cell, flags_cell = cells[c["<VOLUME>"]].strip(), cells[c["<FLAGS>"]].strip()
         volume = _number(volume_cell, "<VOLUME>") if volume_cell else 0.0
         if volume < 0:
-            raise _BadLine("<VOLUME> must not be negative")
+            raise _BadLine("<VOLUME> must not be negative", "<VOLUME>")
+        if volume > COUNT_LIMITS["<VOLUME>"]:
+            raise _BadLine(
+                f"<VOLUME> {volume_cell} is larger than the column holds ({COUNT_LIMITS['<VOLUME>']})",
+                "<VOLUME>",
+            )
         flags = _count(flags_cell, "<FLAGS>") if flags_cell else 0
         self._last_time = time_ms
         bid, ask, last = self._prices["<BID>"], self._prices["<ASK>"], self._prices["<LAST>"]
@@ -236,10 +310,13 @@ def parse_mt5_csv(
     stream: IO[bytes],
     *,
     timeframe: Timeframe | None = None,
+    window: TimeWindow | None = None,
     chunk_bytes: int = 1 << 22,
     progress: Callable[[int], None] | None = None,
 ) -> ParsedCsv:
-    """Parse and validate a whole MT5 export (kind from its header); raises on the first bad line."""
+    """Parse and validate a whole MT5 export (kind from its header); raises on the first bad line.
+
+    `window` bounds the times of the lines (None: any time a date cell can hold)."""
     reader = _LineReader(stream, chunk_bytes, progress)
     lines = iter(reader)
     header_line = next(lines, "").strip().lstrip("\ufeff")
@@ -256,7 +333,7 @@ def parse_mt5_csv(
     unknown = [n for n in names if n not in rows_type.header]
     if unknown or not required <= set(names) or len(set(names)) != len(names):
         raise _fail(1, f"header must hold {' '.join(rows_type.header)}; got {' '.join(names)}")
-    rows = rows_type({name: i for i, name in enumerate(names)}, timeframe)
+    rows = rows_type({name: i for i, name in enumerate(names)}, timeframe, window)
     number = 1
     for number, line in enumerate(lines, start=2):
         text = line.rstrip("\r")
@@ -268,7 +345,7 @@ def parse_mt5_csv(
         try:
             rows.add(cells)
         except _BadLine as exc:
-            raise _fail(number, str(exc)) from None
+            raise _fail(number, str(exc), exc.column) from None
     rows.flush()
     dtype = RATES_DTYPE if rows_type is _BarRows else TICKS_DTYPE
     data = np.concatenate(rows.blocks) if rows.blocks else np.empty(0, dtype)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from shared.disk_full import DiskFullError
 from shared.errors import InvalidInputError, NotFoundError, PlatformError, ServiceUnavailableError
 from shared.market import mt5_constants as mt5
 
@@ -196,6 +197,8 @@ class TerminalGateway:
                 continue
             try:
                 events = await self._in_worker(sync)
+            except DiskFullError:
+                continue  # reported once by the broker's storage state; the next sync retries the write
             except Exception:
                 log.exception("paper broker sync failed")
                 continue

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 
 from shared.columnar import decode_arrow
 from shared.market.records import RATES_DTYPE, TICKS_DTYPE
-from tests.data.api.conftest import MONDAY, m1_bars, stores_of
+from tests.data.api.conftest import MONDAY, m1_bars, make_settings, open_client, stores_of
 from tests.data.unit.factories import make_ticks
 
 BARS_CSV = (
@@ -92,3 +94,80 @@ def test_import_export_round_trip_ticks_is_identical(client: TestClient) -> None
     assert response.json()["kind"] == "ticks"
     back = client.get("/ticks/USDJPY", params={"from": MONDAY, "format": "arrow"}).content
     np.testing.assert_array_equal(decode_arrow(back, TICKS_DTYPE), ticks)
+
+
+BAR_HEAD = "<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>\r\n"
+TICK_HEAD = "<DATE>\t<TIME>\t<BID>\t<ASK>\t<LAST>\t<VOLUME>\t<FLAGS>\r\n"
+GOOD_TICK = "2024.01.02\t00:00:00.100\t1.10000\t1.10010\t\t1\t6\r\n"
+
+
+@pytest.mark.parametrize(
+    ("kind", "bad_line", "column"),
+    [
+        ("bars", "2024.01.02\t00:02:00\t1.1\t1.2\t1.0\t1.1\t99999999999999999999\t0\t7", "<TICKVOL>"),
+        ("bars", "2024.01.02\t00:02:00\t1.1\t1.2\t1.0\t1.1\t5\t1e30\t7", "<VOL>"),
+        ("bars", "2024.01.02\t00:02:00\t1.1\t1.2\t1.0\t1.1\t5\t0\t4294967296", "<SPREAD>"),
+        ("ticks", "2024.01.02\t00:00:01\t1.1\t1.2\t\t1e300\t6", "<VOLUME>"),
+        ("ticks", "2024.01.02\t00:00:01\t1.1\t1.2\t\t1\t99999999999", "<FLAGS>"),
+    ],
+)
+def test_import_value_too_big_for_its_column_is_refused_naming_line_and_column(
+    client: TestClient, kind: str, bad_line: str, column: str
+) -> None:
+    body = (BARS_CSV if kind == "bars" else TICK_HEAD + GOOD_TICK) + bad_line + "\r\n"
+    params = {"symbol": "EURUSD", "timeframe": "M1"} if kind == "bars" else {"symbol": "EURUSD"}
+
+    response = client.post("/import", params=params, content=body)
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_csv"
+    assert error["details"]["line"] == (4 if kind == "bars" else 3)
+    assert error["details"]["column"] == column
+    assert column in error["message"]
+    assert len(stores_of(client).bars.read("EURUSD", "M1", count=10)) == 0
+    assert stores_of(client).ticks.last_cursor("EURUSD") is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "bad_line", "column"),
+    [
+        ("bars", "2024.01.02\t00:02:00\t0\t0\t0\t0\t5\t0\t7", "<OPEN>"),
+        ("bars", "0001.01.01\t00:00:00\t1.1\t1.2\t1.0\t1.1\t5\t0\t7", "<DATE>"),
+        ("bars", "9999.12.31\t00:00:00\t1.1\t1.2\t1.0\t1.1\t5\t0\t7", "<DATE>"),
+        ("ticks", "2024.01.02\t00:00:01\t1.2\t1.1\t\t1\t6", "<BID>"),
+        ("ticks", "2024.01.02\t00:00:01\t1.1\t1.2\t-1\t1\t6", "<LAST>"),
+        ("ticks", "2099.01.02\t00:00:01\t1.1\t1.2\t\t1\t6", "<DATE>"),
+    ],
+)
+def test_import_insane_price_or_date_is_refused_naming_the_line(
+    client: TestClient, kind: str, bad_line: str, column: str
+) -> None:
+    head = BARS_CSV if kind == "bars" else TICK_HEAD + GOOD_TICK
+    if bad_line.startswith("0001"):
+        head = BAR_HEAD  # the first data line, so "times must increase" cannot answer first
+    body = head + bad_line + "\r\n"
+    params = {"symbol": "EURUSD", "timeframe": "M1"} if kind == "bars" else {"symbol": "EURUSD"}
+
+    response = client.post("/import", params=params, content=body)
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["details"]["line"] == body.count("\n")
+    assert error["details"]["column"] == column
+    assert len(stores_of(client).bars.read("EURUSD", "M1", count=10)) == 0
+    assert stores_of(client).ticks.last_cursor("EURUSD") is None
+
+
+def test_import_date_window_is_configurable(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, {"imports": {"earliest_year": 2025}})
+    with open_client(settings) as client:
+        response = client.post("/import", params={"symbol": "EURUSD", "timeframe": "M1"}, content=BARS_CSV)
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"] == {
+        "line": 2,
+        "column": "<DATE>",
+        "reason": response.json()["error"]["details"]["reason"],
+    }
+    assert "2025" in response.json()["error"]["message"]

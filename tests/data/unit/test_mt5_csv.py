@@ -86,7 +86,11 @@ def test_parse_unknown_header_rejected_on_line_one() -> None:
 def test_parse_tick_blank_bid_on_first_line_rejected() -> None:
     with pytest.raises(InvalidInputError) as raised:
         _parse("<DATE>,<TIME>,<BID>,<ASK>,<LAST>,<VOLUME>,<FLAGS>\n2024.01.02,00:00:00,,1.1,,,4\n")
-    assert raised.value.details == {"line": 2, "reason": "<BID> is blank and no earlier line gives it"}
+    assert raised.value.details == {
+        "line": 2,
+        "column": "<BID>",
+        "reason": "<BID> is blank and no earlier line gives it",
+    }
 
 
 def test_import_bad_file_writes_nothing(tmp_path: Path) -> None:

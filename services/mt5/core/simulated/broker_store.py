@@ -8,6 +8,7 @@ database at the previous or the next consistent state, never in between.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar, get_type_hints
@@ -31,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.dml import Insert, Update
 
 from shared.db import sqlite_engine
+from shared.disk_full import StorageState
 from shared.errors import ConflictError
 from shared.market import mt5_constants as mt5
 from shared.market.records import TradeDeal, TradeOrder, TradePosition
@@ -98,8 +100,9 @@ class BrokerState:
 class BrokerStore:
     """The paper account's tables on one engine; the schema is created (or checked) on open."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, storage: StorageState | None = None) -> None:
         self._engine = engine
+        self._storage = storage
         _metadata.create_all(engine)
         with engine.begin() as conn:
             row = conn.execute(select(_meta.c.value).where(_meta.c.key == "schema_version")).first()
@@ -149,7 +152,9 @@ class BrokerStore:
     ) -> None:
         """Persist the difference between two states plus new history rows, in one transaction."""
         old = before or BrokerState(balance=float("nan"), next_order=-1, next_deal=-1)
-        with self._engine.begin() as conn:
+        # A full disk raises DiskFullError (507) and is reported once; the broker keeps its saved state.
+        guard = self._storage.writing("paper broker") if self._storage is not None else nullcontext()
+        with guard, self._engine.begin() as conn:
             if before is None or old.balance != after.balance:
                 _ACCOUNT.write(conn, {"id": 1, "balance": after.balance})
             for name, value, was in (
