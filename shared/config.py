@@ -102,6 +102,11 @@ class MonitoringSection(Section):
     metrics_enabled: bool = True
     event_queue_size: int = Field(default=10_000, ge=10, description="per WebSocket client")
     ws_send_timeout_s: float = Field(default=5.0, gt=0)
+    ws_send_batch: int = Field(default=64, ge=1, description="events sent to one client per turn")
+    ws_max_lost_events: int = Field(
+        default=50_000, ge=0, description="events a client may lose without catching up before it is cut"
+    )
+    ws_compression: bool = Field(default=False, description="permessage-deflate: costs CPU per client")
     heartbeat_interval_s: float = Field(default=15.0, gt=0)
 
 

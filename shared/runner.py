@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from shared.config import ConfigError, PlatformSettings, load_config, resolve_api_key, resolve_internal_token
 from shared.log import setup_logging
 from shared.memory import keep_freed_memory
+from shared.ws_protocol import ResettingWebSocketProtocol
 
 PORT_ENV = "MT5P_PORT"
 HOST_ENV = "MT5P_HOST"
@@ -84,6 +85,9 @@ def run_service(
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=5,
+        ws=ResettingWebSocketProtocol,
         ws_ping_interval=None,  # the event stream sends its own heartbeats
+        # Compression would deflate every event once per client, the hub's dominant cost in a flood.
+        ws_per_message_deflate=settings.monitoring.ws_compression,
     )
     logging.shutdown()
