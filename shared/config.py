@@ -69,6 +69,12 @@ class OrchestratorSection(Section):
     health_interval_s: float = Field(default=5.0, gt=0)
     health_timeout_s: float = Field(default=2.0, gt=0)
     health_failures: int = Field(default=3, ge=1)
+    health_lag_tolerance_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="a failed check while backend-api's loop lagged this much is not counted",
+    )
+    loop_lag_sample_s: float = Field(default=0.1, gt=0)
     startup_grace_s: float = Field(default=30.0, gt=0)
     startup_poll_s: float = Field(default=0.1, gt=0)
     backoff_initial_s: float = Field(default=1.0, gt=0)
