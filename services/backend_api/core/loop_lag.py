@@ -14,9 +14,10 @@ class LoopLagMonitor:
     """Samples the loop's scheduling delay every `interval_s`, keeping the last `window_s` of samples."""
 
     def __init__(
-        self, interval_s: float, *, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic
+        self, interval_s: float, *, window_s: float = 10.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._interval_s = interval_s
+        self.window_s = window_s
         self._clock = clock
         self._samples: deque[tuple[float, float]] = deque(maxlen=max(1, int(window_s / interval_s)))
         self._task: asyncio.Task[None] | None = None
@@ -52,5 +53,5 @@ class LoopLagMonitor:
 
     def percentile(self, fraction: float) -> float:
         """A percentile of the lag over the window, e.g. 0.99."""
-        lags = sorted(lag for _, lag in self._samples)
+        lags = sorted(lag for at, lag in self._samples if at >= self._clock() - self.window_s)
         return lags[min(len(lags) - 1, int(len(lags) * fraction))] if lags else 0.0
