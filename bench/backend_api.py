@@ -1,6 +1,6 @@
-"""Platform benchmark: cold start, restart after kill -9, hub fan-out, gateway overhead.
+"""Platform benchmark: cold start, restart after kill -9, hub fan-out, an event flood, gateway overhead.
 
-Run: .venv/bin/python bench/backend_api.py [--kills 10] [--clients 50] [--seconds 3]
+Run: .venv/bin/python bench/backend_api.py [--kills 10] [--clients 50] [--seconds 3] [--flood-clients 200]
 Prints each figure with its target; the gateway figure is a ratio against the same request sent
 straight to the child in the same run. Uses a temp config on free ports; the `ai` slot runs the test
 event emitter so the hub has a child that publishes on demand.
@@ -115,6 +115,66 @@ async def hub_fanout(
     }
 
 
+async def event_flood(platform: Platform, clients: int, seconds: float) -> dict[str, float]:
+    """`clients` hub clients subscribed to ticks while a child floods ticks for four symbols and candles
+    (as a collection backfill does): backend-api's loop lag, the gateway's slowest answer, false restarts."""
+    port = platform.data["services"]["backend-api"]["port"]
+    uri = f"ws://127.0.0.1:{port}/ws/events?token={API_KEY}&types=tick"
+    restarts_before = sum(s["restarts"] for s in platform.statuses().values())
+    sockets = [await websockets.connect(uri, max_size=None) for _ in range(clients)]
+    received = 0
+
+    async def reader(ws: websockets.ClientConnection) -> None:
+        nonlocal received
+        async for _ in ws:
+            received += 1
+
+    readers = [asyncio.create_task(reader(ws)) for ws in sockets]
+    child = httpx.AsyncClient(
+        base_url=platform.url("ai"), headers={"X-Internal-Token": platform.internal_token()}, timeout=60
+    )
+    gateway = httpx.AsyncClient(base_url=platform.url(), headers={"X-API-Key": API_KEY}, timeout=120)
+    published, slowest = 0, 0.0
+    started = time.perf_counter()
+
+    async def flood() -> None:
+        nonlocal published
+        n = 0
+        while time.perf_counter() - started < seconds:
+            symbol = ("EURUSD", "GBPUSD", "USDJPY", "XAUUSD")[n % 4]
+            await child.post("/emit", json={"count": 1000, "type": "tick", "symbol": symbol})
+            await child.post("/emit", json={"count": 200, "type": "candle.closed", "symbol": symbol})
+            published, n = published + 1200, n + 1
+
+    async def probe() -> dict[str, object]:
+        nonlocal slowest
+        status: dict[str, object] = {}
+        while time.perf_counter() - started < seconds:
+            asked = time.perf_counter()
+            status = (await gateway.get("/api/status")).json()
+            slowest = max(slowest, time.perf_counter() - asked)
+            await asyncio.sleep(0.25)
+        return status
+
+    _, status = await asyncio.gather(flood(), probe())
+    for ws in sockets:
+        await ws.close()
+    await asyncio.gather(*readers, return_exceptions=True)
+    await child.aclose()
+    await gateway.aclose()
+    lag = status["loop_lag_ms"]
+    assert isinstance(lag, dict)
+    return {
+        "published": published,
+        "delivered": received,
+        "lag_p99_ms": lag["p99"],
+        "lag_max_ms": lag["max"],
+        "lag_window_s": lag["window_s"],
+        "gateway_slowest_ms": slowest * 1000,
+        "false_restarts": sum(s["restarts"] for s in platform.statuses().values()) - restarts_before,
+    }
+
+
 async def requests_per_s(url: str, headers: dict[str, str], seconds: float, concurrency: int = 16) -> float:
     done = 0
     async with httpx.AsyncClient(headers=headers, limits=httpx.Limits(max_connections=concurrency)) as http:
@@ -139,6 +199,8 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=10)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--flood-clients", type=int, default=200)
+    parser.add_argument("--flood-seconds", type=float, default=10.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         platform, cold = cold_start(Path(tmp))
@@ -159,6 +221,14 @@ def main() -> None:
             print(
                 f"hub fan-out saturated: {flood['deliveries_per_s']:,.0f} deliveries/s "
                 f"({flood['delivered']:,}/{flood['expected']:,} delivered; latency then is queueing: p99 {flood['p99_ms']:.0f} ms)"
+            )
+            fl = asyncio.run(event_flood(platform, args.flood_clients, args.flood_seconds))
+            print(
+                f"event flood to {args.flood_clients} tick clients ({fl['published']:,} events in "
+                f"{args.flood_seconds:g} s, {fl['delivered']:,} deliveries after per-client tick coalescing): "
+                f"backend-api loop lag p99 {fl['lag_p99_ms']:.0f} ms, max {fl['lag_max_ms']:.0f} ms over the last "
+                f"{fl['lag_window_s']:g} s; slowest gateway answer {fl['gateway_slowest_ms']:.0f} ms; "
+                f"false restarts {fl['false_restarts']} (target 0)"
             )
             token = platform.internal_token()
             direct = asyncio.run(

@@ -71,6 +71,12 @@ class OrchestratorSection(Section):
     health_interval_s: float = Field(default=5.0, gt=0)
     health_timeout_s: float = Field(default=2.0, gt=0)
     health_failures: int = Field(default=3, ge=1)
+    health_lag_tolerance_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="a failed check while backend-api's loop lagged this much is not counted",
+    )
+    loop_lag_sample_s: float = Field(default=0.1, gt=0)
     startup_grace_s: float = Field(default=30.0, gt=0)
     startup_poll_s: float = Field(default=0.1, gt=0)
     backoff_initial_s: float = Field(default=1.0, gt=0)
@@ -110,6 +116,11 @@ class MonitoringSection(Section):
     metrics_enabled: bool = True
     event_queue_size: int = Field(default=10_000, ge=10, description="per WebSocket client")
     ws_send_timeout_s: float = Field(default=5.0, gt=0)
+    ws_send_batch: int = Field(default=64, ge=1, description="events sent to one client per turn")
+    ws_max_lost_events: int = Field(
+        default=50_000, ge=0, description="events a client may lose without catching up before it is cut"
+    )
+    ws_compression: bool = Field(default=False, description="permessage-deflate: costs CPU per client")
     heartbeat_interval_s: float = Field(default=15.0, gt=0)
 
 

@@ -45,26 +45,55 @@ def _split(value: str | Iterable[str] | None) -> list[str]:
     return [item.strip() for item in items if item and item.strip()]
 
 
+# Ticks are samples of a price: a client that has not yet been sent one for a symbol only needs the latest.
+COALESCED_TYPE = "tick"
+
+
+@dataclass(slots=True)
+class _Entry:
+    raw: str
+    tick_key: tuple[str, str] | None
+
+
 @dataclass(eq=False)
 class Subscription:
-    """One subscriber's bounded queue of serialised events."""
+    """One subscriber's bounded queue of serialised events.
+
+    A queued tick is overwritten in place by a newer tick of the same source and symbol: a lagging client
+    gets the latest price at the older one's place in the stream, and a tick flood cannot push its other
+    events out of the queue.
+    """
 
     filter: EventFilter
     maxsize: int
-    queue: deque[str] = field(init=False)
+    queue: deque[_Entry] = field(init=False)
     dropped: int = 0
+    _pending_ticks: dict[tuple[str, str], _Entry] = field(default_factory=dict)
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
-        self.queue = deque(maxlen=self.maxsize)
+        self.queue = deque()
 
-    def offer(self, event_type: str, symbol: str | None, raw: str) -> None:
+    def offer(self, event_type: str, symbol: str | None, raw: str, source: str = "") -> None:
         if not self.filter.matches(event_type, symbol):
             return
-        if len(self.queue) == self.maxsize:
-            self.dropped += 1  # deque(maxlen) drops the oldest on append
-        self.queue.append(raw)
+        key = (source, symbol) if event_type == COALESCED_TYPE and symbol is not None else None
+        if key is not None and (queued := self._pending_ticks.get(key)) is not None:
+            queued.raw = raw
+            return
+        if len(self.queue) >= self.maxsize:
+            self._forget(self.queue.popleft())
+            self.dropped += 1
+        entry = _Entry(raw, key)
+        self.queue.append(entry)
+        if key is not None:
+            self._pending_ticks[key] = entry
         self._ready.set()
+
+    def _forget(self, entry: _Entry) -> None:
+        """Stop coalescing into an entry that has left the queue."""
+        if entry.tick_key is not None and self._pending_ticks.get(entry.tick_key) is entry:
+            del self._pending_ticks[entry.tick_key]
 
     async def wait(self, timeout: float | None = None) -> bool:
         """Wait until something is queued; False on timeout."""
@@ -78,12 +107,15 @@ class Subscription:
             return False
         return True
 
-    def drain(self) -> tuple[list[str], int]:
-        """Everything queued, and how many were dropped since the last drain."""
-        items = list(self.queue)
-        self.queue.clear()
+    def drain(self, limit: int | None = None) -> tuple[list[str], int]:
+        """Up to `limit` of the oldest queued events (all by default), and how many were dropped since
+        the last drain."""
+        count = len(self.queue) if limit is None else min(limit, len(self.queue))
+        taken = [self.queue.popleft() for _ in range(count)]
+        for entry in taken:
+            self._forget(entry)
         dropped, self.dropped = self.dropped, 0
-        return items, dropped
+        return [entry.raw for entry in taken], dropped
 
 
 class EventBus:
@@ -125,8 +157,9 @@ class EventBus:
         text = raw if raw is not None else orjson.dumps(event).decode()
         data = event.get("data")
         symbol = data.get("symbol") if isinstance(data, dict) else None
+        source = event.get("source", "")
         for sub in self._subscriptions:
-            sub.offer(event["type"], symbol, text)
+            sub.offer(event["type"], symbol, text, source)
         for listener in self._listeners:
             listener(event)
 

@@ -16,6 +16,7 @@ from shared.config import ConfigError, PlatformSettings, load_config, resolve_ap
 from shared.http_protocol import with_head_timeout
 from shared.log import setup_logging
 from shared.memory import keep_freed_memory
+from shared.ws_protocol import ResettingWebSocketProtocol
 
 PORT_ENV = "MT5P_PORT"
 HOST_ENV = "MT5P_HOST"
@@ -85,8 +86,11 @@ def run_service(
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=5,
+        ws=ResettingWebSocketProtocol,
         ws_ping_interval=None,  # the event stream sends its own heartbeats
         http=with_head_timeout(settings.system.request_head_timeout_s),
         limit_concurrency=settings.system.max_concurrency,
+        # Compression would deflate every event once per client, the hub's dominant cost in a flood.
+        ws_per_message_deflate=settings.monitoring.ws_compression,
     )
     logging.shutdown()

@@ -340,6 +340,8 @@ def create_service_app(
             queue_size=mon.event_queue_size,
             send_timeout_s=mon.ws_send_timeout_s,
             heartbeat_interval_s=mon.heartbeat_interval_s,
+            send_batch=mon.ws_send_batch,
+            max_lost_events=mon.ws_max_lost_events,
             snapshot=event_snapshot(app) if event_snapshot is not None else (),
             lag_event_type=lag_event_type,
         )

@@ -9,11 +9,20 @@ from pydantic import BaseModel
 from shared.models import ServiceStatus
 
 
+class LoopLag(BaseModel):
+    """How late backend-api's event loop ran over the last seconds (supervision and gateway share it)."""
+
+    window_s: float
+    p99: float
+    max: float
+
+
 class PlatformStatus(BaseModel):
     status: Literal["ok", "degraded"]
     mode: Literal["spawn", "external"]
     services: list[ServiceStatus]
     hub: dict[str, object]
+    loop_lag_ms: LoopLag
 
 
 class LogTail(BaseModel):

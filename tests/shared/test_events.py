@@ -46,3 +46,38 @@ def test_event_bus_subscription_wait_wakes_on_publish() -> None:
         return await waiter and len(sub.drain()[0]) == 1
 
     assert asyncio.run(scenario())
+
+
+def test_subscription_lagging_client_gets_latest_tick_per_symbol_in_place() -> None:
+    bus = EventBus("mt5")
+    sub = bus.subscribe(EventFilter(), maxsize=5)
+    bus.publish("tick", {"symbol": "EURUSD", "bid": 1})
+    bus.publish("alert", {"n": 1})
+    for bid in range(2, 1000):  # a tick flood for two symbols
+        bus.publish("tick", {"symbol": "EURUSD", "bid": bid})
+        bus.publish("tick", {"symbol": "GBPUSD", "bid": bid})
+    bus.publish("alert", {"n": 2})
+    items, dropped = sub.drain()
+    events = [orjson.loads(x) for x in items]
+    # The flood neither pushed the alerts out nor queued stale prices: one tick per symbol, the latest.
+    assert dropped == 0
+    assert [
+        (e["type"], e["data"].get("symbol"), e["data"].get("bid", e["data"].get("n"))) for e in events
+    ] == [
+        ("tick", "EURUSD", 999),
+        ("alert", None, 1),
+        ("tick", "GBPUSD", 999),
+        ("alert", None, 2),
+    ]
+    bus.publish("tick", {"symbol": "EURUSD", "bid": 1000})  # sent ticks are not overwritten: queued anew
+    assert [orjson.loads(x)["data"]["bid"] for x in sub.drain()[0]] == [1000]
+
+
+def test_subscription_drain_with_limit_takes_the_oldest_first() -> None:
+    bus = EventBus("x")
+    sub = bus.subscribe(EventFilter(), maxsize=100)
+    for i in range(10):
+        bus.publish("alert", {"i": i})
+    first, _ = sub.drain(4)
+    rest, _ = sub.drain()
+    assert [orjson.loads(x)["data"]["i"] for x in first + rest] == list(range(10))

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 
 from services.backend_api.api.deps import RelayDep, SupervisorDep
 from services.backend_api.core.processes import tail_lines
-from services.backend_api.schemas import LogTail, PlatformStatus
+from services.backend_api.schemas import LogTail, LoopLag, PlatformStatus
 from shared.log import RedactingFilter
 from shared.models import ServiceState, ServiceStatus
 
@@ -35,12 +35,18 @@ def self_status(request: Request) -> ServiceStatus:
 @router.get("/status", response_model=PlatformStatus)
 async def platform_status(request: Request, supervisor: SupervisorDep, relay: RelayDep) -> PlatformStatus:
     services = [self_status(request), *supervisor.statuses()]
+    lag = supervisor.loop_lag
     healthy = all(s.state == ServiceState.ONLINE for s in services)
     return PlatformStatus(
         status="ok" if healthy else "degraded",
         mode=supervisor.orch.mode,
         services=services,
         hub={"clients": request.app.state.bus.subscriber_count, "upstreams": dict(relay.connected)},
+        loop_lag_ms=LoopLag(
+            window_s=lag.window_s,
+            p99=round(lag.percentile(0.99) * 1000, 1),
+            max=round(lag.percentile(1.0) * 1000, 1),
+        ),
     )
 
 

@@ -73,6 +73,9 @@ class ChildEventRelay:
                     log.info("hub: following %s events", name)
                     async for message in ws:
                         self._relay(message)
+                        # Receiving does not suspend while messages are buffered, and each one is offered
+                        # to every hub client: yield, so a child's burst never holds the loop.
+                        await asyncio.sleep(0)
             except (OSError, TimeoutError, websockets.WebSocketException) as exc:
                 log.debug("hub: %s stream unavailable: %s", name, exc)
             finally:

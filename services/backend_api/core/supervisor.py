@@ -22,6 +22,7 @@ import httpx
 from services.backend_api.core import processes
 from services.backend_api.core.backoff import RestartPolicy
 from services.backend_api.core.lifecycle import Trigger, next_state
+from services.backend_api.core.loop_lag import LoopLagMonitor
 from shared.config import CONFIG_ENV, INTERNAL_TOKEN_ENV, PlatformSettings, ServiceSection
 from shared.errors import ConflictError, NotFoundError
 from shared.models import ServiceState, ServiceStatus
@@ -74,6 +75,7 @@ class Supervisor:
         self._clock = clock
         self._sleep = sleep
         self._http = httpx.AsyncClient(timeout=self.orch.health_timeout_s)
+        self.loop_lag = LoopLagMonitor(self.orch.loop_lag_sample_s)
         children = names or [n for n in settings.services if n != "backend-api"]
         self.services: dict[str, ManagedService] = {
             name: ManagedService(name, settings.service(name), self._new_policy()) for name in children
@@ -97,6 +99,7 @@ class Supervisor:
         return self.orch.mode == "external"
 
     async def start_all(self) -> None:
+        self.loop_lag.start()
         for svc in self.services.values():
             if self.external or svc.section.auto_start:
                 self._launch_task(svc)
@@ -104,6 +107,7 @@ class Supervisor:
     async def aclose(self) -> None:
         """Stop every child (concurrently) and release resources."""
         await asyncio.gather(*(self._stop(svc, "backend-api stopping") for svc in self.services.values()))
+        await self.loop_lag.aclose()
         await self._http.aclose()
 
     async def start(self, name: str) -> ServiceStatus:
@@ -312,8 +316,24 @@ class Supervisor:
         failures = 0
         while failures < o.health_failures:
             await asyncio.sleep(o.health_interval_s)
-            failures = 0 if await self._healthy(svc) else failures + 1
+            healthy = await self._check(svc)
+            if healthy is not None:
+                failures = 0 if healthy else failures + 1
         return f"{failures} health checks failed in a row"
+
+    async def _check(self, svc: ManagedService) -> bool | None:
+        """A health check that counts: None when it failed while backend-api's own loop was too late to
+        tell (its timeout may have expired on our side, not the child's)."""
+        started = self.loop_lag.now()
+        if await self._healthy(svc):
+            return True
+        lag = max(self.loop_lag.max_since(started), await self.loop_lag.current())
+        if lag >= self.orch.health_lag_tolerance_s:
+            log.warning(
+                "%s: health check failed while the event loop lagged %.2f s; not counted", svc.name, lag
+            )
+            return None
+        return False
 
     async def _healthy(self, svc: ManagedService) -> bool:
         try:
@@ -329,12 +349,13 @@ class Supervisor:
             self._transition(svc, Trigger.START, "external service; waiting for health")
         failures = 0
         while True:
-            if await self._healthy(svc):
+            healthy = await self._check(svc)
+            if healthy:
                 failures = 0
                 if svc.state != ServiceState.ONLINE:
                     svc.started_monotonic = self._clock()
                     self._transition(svc, Trigger.HEALTHY, "health check passed")
-            else:
+            elif healthy is False:
                 failures += 1
                 if svc.state == ServiceState.ONLINE and failures >= o.health_failures:
                     self._transition(svc, Trigger.HUNG, f"{failures} health checks failed in a row")

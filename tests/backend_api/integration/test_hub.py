@@ -33,6 +33,22 @@ def _stuck_client(port: int) -> socket.socket:
     return sock
 
 
+def _server_sockets_towards(server_port: int, client_port: int) -> list[tuple[str, int]]:
+    """(TCP state, bytes unsent) of every socket on `server_port` connected to `client_port` on loopback."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                local, remote, state = fields[1], fields[2], fields[3]
+                if (
+                    int(local.rsplit(":", 1)[1], 16) == server_port
+                    and int(remote.rsplit(":", 1)[1], 16) == client_port
+                ):
+                    found.append((state, int(fields[4].split(":")[0], 16)))
+    return found
+
+
 def test_hub_fans_out_in_order_while_a_stuck_client_is_dropped(platform: Platform) -> None:
     port = platform.data["services"]["backend-api"]["port"]
     uri = f"ws://127.0.0.1:{port}/ws/events?token={API_KEY}&types=alert"
@@ -68,6 +84,11 @@ def test_hub_fans_out_in_order_while_a_stuck_client_is_dropped(platform: Platfor
             platform.http.post("/api/ai/emit", json={"count": 500, "type": "alert", "payload_bytes": 4000})
         wait_until(
             lambda: platform.http.get("/api/status").json()["hub"]["clients"] == 0, 15, "stuck client dropped"
+        )
+        # Dropped means gone: no server socket left holding megabytes for a peer that still does not read.
+        client_port = stuck.getsockname()[1]
+        wait_until(
+            lambda: not _server_sockets_towards(port, client_port), 15, "the stuck client's connection freed"
         )
     finally:
         stuck.close()
