@@ -265,8 +265,6 @@ def run_backtest(
     report(0.8)
     # backtesting.py measures buy & hold from the first bar where every indicator has a value.
     warnings = tuple(run_warnings(signals, skipped, config, start, len(records)))
-    result = result_from_run(
-        cols["time"], cols["close"], equity, records, strategy.first_valid_bar, warnings
-    )
+    result = result_from_run(cols["time"], cols["close"], equity, records, strategy.first_valid_bar, warnings)
     report(1.0)
     return result

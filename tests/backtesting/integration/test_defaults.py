@@ -84,7 +84,9 @@ def test_backtest_minimal_request_trades_with_the_account_leverage(client: TestC
     assert result["warnings"] == []
 
 
-def test_backtest_defaults_endpoint_names_the_account_leverage_and_the_symbol_facts(client: TestClient) -> None:
+def test_backtest_defaults_endpoint_names_the_account_leverage_and_the_symbol_facts(
+    client: TestClient,
+) -> None:
     defaults = client.get("/backtest/defaults", params={"symbol": "EURUSD"}).json()
 
     assert defaults["leverage"] == ACCOUNT_LEVERAGE and defaults["leverage_source"] == "account"
@@ -92,10 +94,14 @@ def test_backtest_defaults_endpoint_names_the_account_leverage_and_the_symbol_fa
     assert defaults["symbol_facts"]["volume_min"] == EURUSD.volume_min
 
 
-def test_backtest_risk_percent_on_a_strategy_without_stop_is_422_and_stores_nothing(client: TestClient) -> None:
+def test_backtest_risk_percent_on_a_strategy_without_stop_is_422_and_stores_nothing(
+    client: TestClient,
+) -> None:
     before = client.get("/backtests").json()
 
-    response = client.post("/backtest/start", json={**MINIMAL, "sizing": {"mode": "risk_percent", "value": 1}})
+    response = client.post(
+        "/backtest/start", json={**MINIMAL, "sizing": {"mode": "risk_percent", "value": 1}}
+    )
 
     error = response.json()["error"]
     assert response.status_code == 422 and error["code"] == "invalid_sizing"
