@@ -81,9 +81,12 @@ def bench_engine(bars: dict[str, np.ndarray], repeat: int) -> tuple[float, np.nd
     cols = bar_columns(bars)
     start = first_signal_bar(strategy, len(cols["close"]))
     signals_s, signals = sample(lambda: strategy.signals(cols), repeat)
-    fill_s, (equity, records) = sample(lambda: simulate_signals(cols, signals, CONFIG, start), repeat)
+    fill_s, (equity, records, _skipped) = sample(
+        lambda: simulate_signals(cols, signals, CONFIG, start), repeat
+    )
     metrics_s, _ = sample(
-        lambda: result_from_run(cols["time"], cols["close"], equity, records, strategy.warmup - 1), repeat
+        lambda: result_from_run(cols["time"], cols["close"], equity, records, strategy.first_valid_bar),
+        repeat,
     )
     trades = np.c_[result.trades.entry_bar, result.trades.exit_bar, result.trades.size]
     print(f"bars: {len(cols['close']):,}, trades: {len(trades):,}, {repeat} runs of each")

@@ -50,12 +50,20 @@ class MarketInput(_Request):
 
 
 class RunInput(_Request):
-    """Account, costs, sizing and fill timing of every run in the job."""
+    """Account, costs, sizing and fill timing of every run in the job; GET /backtest/defaults shows what an
+    omitted leverage, sizing or costs becomes."""
 
     initial_balance: float = Field(default=10_000.0, gt=0)
-    leverage: float = Field(default=1.0, gt=0, le=1000)
+    leverage: float | None = Field(
+        default=None,
+        gt=0,
+        le=1000,
+        description="default: the mt5 service's account leverage, else backtesting.default_leverage",
+    )
     costs: CostConfig | None = Field(default=None, description="default: backtesting.default_costs")
-    sizing: Annotated[SizingConfig, refuse_coercion(SizingConfig)] = SizingConfig()
+    sizing: Annotated[SizingConfig | None, refuse_coercion(SizingConfig)] = Field(
+        default=None, description="default: backtesting.default_sizing"
+    )
     fill: FillTiming = FillTiming.NEXT_OPEN
     finalize_trades: bool = False
 
@@ -133,6 +141,17 @@ class BacktestListItem(JobRead):
 
 class JobWithResult(JobRead):
     result: dict[str, Any] | None = None
+
+
+class RunDefaults(BaseModel):
+    """What a run request's omitted account, sizing and costs fields become, and where each came from."""
+
+    initial_balance: float
+    leverage: float
+    leverage_source: Literal["account", "config"]
+    sizing: SizingConfig
+    costs: CostConfig
+    symbol_facts: SymbolFacts | None
 
 
 class StrategyInfo(BaseModel):

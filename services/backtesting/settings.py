@@ -9,6 +9,7 @@ from pydantic import Field
 
 from services.backtesting.core.config import CostConfig
 from shared.config import PlatformSettings, Section
+from shared.trading.sizing import SizingConfig, SizingMode
 
 
 def _cpu_count() -> int:
@@ -28,6 +29,16 @@ class BacktestingSection(Section):
     max_bars: int = Field(default=20_000_000, ge=100, description="largest series one job accepts")
     max_combinations: int = Field(default=100_000, ge=1, description="largest optimisation grid")
     default_costs: CostConfig = CostConfig()
+    default_leverage: float = Field(
+        default=100.0,
+        gt=0,
+        le=1000,
+        description="leverage of a request that gives none when the mt5 service's account cannot be read",
+    )
+    default_sizing: SizingConfig = Field(
+        default=SizingConfig(mode=SizingMode.EQUITY_FRACTION, value=1.0),
+        description="sizing of a request that gives none: a position worth the equity, in the symbol's steps",
+    )
     stored_equity_points: int = Field(
         default=10_000, ge=2, description="equity curve points kept with a result"
     )

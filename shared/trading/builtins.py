@@ -68,6 +68,10 @@ class _MovingAverageCrossover(Strategy[CrossoverParams]):
     def warmup(self) -> int:
         return self.params.slow
 
+    @property
+    def sets_stop_loss(self) -> bool:
+        return False
+
     def signals(self, bars: Bars) -> Signals:
         from shared.trading.crossings import crossings
 
@@ -128,6 +132,10 @@ class RsiMeanReversion(Strategy[RsiParams]):
     def warmup(self) -> int:
         return self.params.period + 1
 
+    @property
+    def sets_stop_loss(self) -> bool:
+        return False
+
     def signals(self, bars: Bars) -> Signals:
         import talib
 
@@ -157,6 +165,10 @@ class BollingerBreakout(Strategy[BollingerParams]):
     @property
     def warmup(self) -> int:
         return self.params.period
+
+    @property
+    def sets_stop_loss(self) -> bool:
+        return False
 
     def signals(self, bars: Bars) -> Signals:
         import talib
@@ -198,6 +210,10 @@ class MacdTrend(Strategy[MacdParams]):
     def warmup(self) -> int:
         return self.params.slow + self.params.signal - 1
 
+    @property
+    def sets_stop_loss(self) -> bool:
+        return False
+
     def signals(self, bars: Bars) -> Signals:
         import talib
 
@@ -213,7 +229,8 @@ class MacdTrend(Strategy[MacdParams]):
 
 class DonchianParams(DirectionalParams):
     entry_period: int = Field(default=20, ge=2, le=1000, description="breakout channel, bars")
-    exit_period: int = Field(default=10, ge=1, le=1000, description="exit channel, bars")
+    # TA-Lib's MAX and MIN refuse a period below 2 (TA_BAD_PARAM).
+    exit_period: int = Field(default=10, ge=2, le=1000, description="exit channel, bars")
     atr_period: int = Field(default=14, ge=1, le=500)
     stop_atr: float = Field(default=2.0, ge=0, le=50, description="stop-loss distance in ATRs; 0 = none")
 
@@ -244,8 +261,18 @@ class DonchianBreakout(Strategy[DonchianParams]):
 
     @property
     def warmup(self) -> int:
+        return self.first_valid_bar
+
+    @property
+    def first_valid_bar(self) -> int:
+        # The shifted channel's first value is at entry_period, ATR's at atr_period (it needs a previous
+        # close); a breakout needs no previous value, so signals count from that bar on.
         p = self.params
         return max(p.entry_period, p.atr_period if p.stop_atr > 0 else 0)
+
+    @property
+    def sets_stop_loss(self) -> bool:
+        return self.params.stop_atr > 0
 
     def signals(self, bars: Bars) -> Signals:
         import talib

@@ -82,6 +82,10 @@ class MlSignal(Strategy[MlSignalParams]):
     def warmup(self) -> int:
         return self.meta.lookback + 1
 
+    @property
+    def sets_stop_loss(self) -> bool:
+        return False
+
     def signals(self, bars: Bars) -> Signals:
         n = len(column(bars, "close"))
         if self._model is None:

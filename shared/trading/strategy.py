@@ -108,6 +108,20 @@ class Strategy(ABC, Generic[P]):
     def warmup(self) -> int:
         """Bars needed before the first meaningful signal; signals before this bar index are ignored."""
 
+    @property
+    def first_valid_bar(self) -> int:
+        """The first bar where every indicator has a value (buy & hold is measured from it, as
+        backtesting.py does). The default suits indicators whose first value is at `warmup - 1`, where a
+        crossing can first be seen one bar later; override it when that is not so."""
+        return max(self.warmup - 1, 0)
+
+    @property
+    def sets_stop_loss(self) -> bool:
+        """Whether entries may carry a stop-loss. Risk-percent sizing needs one, so a strategy that says
+        False is refused with it; the default True means "may": entries without a stop are then skipped
+        and counted in the run's warnings."""
+        return True
+
     @abstractmethod
     def signals(self, bars: Bars) -> Signals:
         """Entries and exits for every bar, using only data up to and including that bar."""

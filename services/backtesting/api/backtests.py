@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from services.backtesting.api.deps import CatalogDep, LauncherDep
 from services.backtesting.api.json_route import OrjsonRoute
-from services.backtesting.schemas import BacktestListItem, BacktestRequest, JobRead
+from services.backtesting.schemas import BacktestListItem, BacktestRequest, JobRead, RunDefaults
 from shared.service_app import FastJSONResponse
 
 KIND = "backtest"
@@ -21,6 +21,16 @@ router = APIRouter(tags=["backtests"], route_class=OrjsonRoute)
 async def start_backtest(request: BacktestRequest, launcher: LauncherDep) -> dict[str, Any]:
     """Validate the request, fetch its bars, and queue the backtest; returns the job at once."""
     return await launcher.start_backtest(request)
+
+
+@router.get("/backtest/defaults", response_model=RunDefaults)
+async def run_defaults(
+    launcher: LauncherDep,
+    symbol: Annotated[str | None, Query(min_length=1, max_length=32, description="add its facts")] = None,
+) -> dict[str, Any]:
+    """What a run request's omitted initial_balance, leverage, sizing and costs become (the dashboard's
+    form starts from these): leverage from the mt5 service's account when it can be read."""
+    return await launcher.run_defaults(symbol)
 
 
 @router.get("/backtest/{job_id}/status", response_model=JobRead)

@@ -15,6 +15,7 @@ import numpy as np
 
 from services.backtesting.core.config import BacktestConfig, FillTiming
 from services.backtesting.core.metrics import Metrics, compute_metrics, drawdown_pct
+from services.backtesting.core.run_warnings import RunWarning, run_warnings
 from shared.errors import InvalidInputError, PlatformError
 from shared.trading.strategy import Bars, Signals, Strategy
 
@@ -124,12 +125,13 @@ def thin_index(n: int, max_points: int | None) -> np.ndarray:
 
 @dataclass(frozen=True, slots=True)
 class BacktestResult:
-    """One run: metrics, trades, and per-bar equity (column-oriented); the drawdown curve on demand."""
+    """One run: metrics, trades, per-bar equity (column-oriented) and warnings; the drawdown curve on demand."""
 
     metrics: Metrics
     trades: Trades
     time: np.ndarray
     equity: np.ndarray
+    warnings: tuple[RunWarning, ...] = ()
 
     @property
     def drawdown_pct(self) -> np.ndarray:
@@ -141,6 +143,7 @@ class BacktestResult:
         index = thin_index(len(self.equity), max_points)
         return {
             "metrics": self.metrics.model_dump(mode="json"),
+            "warnings": [w.model_dump() for w in self.warnings],
             "trades": {name: _json_column(getattr(self.trades, name)) for name in Trades.__slots__},
             "equity": {
                 "time": self.time[index].tolist(),
@@ -170,8 +173,8 @@ def _spread(cols: Mapping[str, np.ndarray], config: BacktestConfig) -> np.ndarra
 
 def simulate_signals(
     cols: Mapping[str, np.ndarray], signals: Signals, config: BacktestConfig, start: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The fill loop over prepared columns; returns (equity per bar, trade records)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The fill loop over prepared columns; returns (equity per bar, trade records, skipped entry counts)."""
     from services.backtesting.core import fills
 
     costs, sym, sizing = config.costs, config.symbol, config.sizing
@@ -206,7 +209,12 @@ def simulate_signals(
 
 
 def result_from_run(
-    time: np.ndarray, close: np.ndarray, equity: np.ndarray, records: np.ndarray, first_trading_bar: int
+    time: np.ndarray,
+    close: np.ndarray,
+    equity: np.ndarray,
+    records: np.ndarray,
+    first_trading_bar: int,
+    warnings: tuple[RunWarning, ...] = (),
 ) -> BacktestResult:
     """Trades and metrics from one fill-loop run (the drawdown curve is derived from equity when asked for)."""
     trades = Trades.from_records(records, time)
@@ -222,7 +230,7 @@ def result_from_run(
         commissions=trades.commission,
         first_trading_bar=first_trading_bar,
     )
-    return BacktestResult(metrics=metrics, trades=trades, time=time, equity=equity)
+    return BacktestResult(metrics=metrics, trades=trades, time=time, equity=equity, warnings=warnings)
 
 
 def first_signal_bar(strategy: Strategy[Any], n_bars: int) -> int:
@@ -252,10 +260,11 @@ def run_backtest(
     signals = strategy.signals(cols)
     check_cancel(cancel)
     report(0.4)
-    equity, records = simulate_signals(cols, signals, config, start)
+    equity, records, skipped = simulate_signals(cols, signals, config, start)
     check_cancel(cancel)
     report(0.8)
     # backtesting.py measures buy & hold from the first bar where every indicator has a value.
-    result = result_from_run(cols["time"], cols["close"], equity, records, max(strategy.warmup - 1, 0))
+    warnings = tuple(run_warnings(signals, skipped, config, start, len(records)))
+    result = result_from_run(cols["time"], cols["close"], equity, records, strategy.first_valid_bar, warnings)
     report(1.0)
     return result

@@ -35,6 +35,11 @@ T_ENTRY_BAR, T_EXIT_BAR, T_SIZE, T_ENTRY_PRICE, T_EXIT_PRICE, T_SL, T_TP = range
 T_PNL, T_COMMISSION, T_RETURN, T_REASON = range(7, 11)
 TRADE_FIELDS = 11
 
+# Entry signals skipped, by cause: the index into the `skipped` counts the loop returns. Warm-up counts
+# entry signals before `start`; the others count entries whose order could not open.
+SKIP_WARMUP, SKIP_BELOW_MIN, SKIP_MARGIN, SKIP_NO_STOP = range(4)
+SKIP_KINDS = 4
+
 # Exit reasons.
 EXIT_SIGNAL, EXIT_REVERSE, EXIT_SL, EXIT_TP, EXIT_END, EXIT_BANKRUPT = range(6)
 EXIT_REASON_NAMES = ("signal", "reverse", "stop_loss", "take_profit", "end", "out_of_money")
@@ -106,8 +111,9 @@ def simulate(
     volume_step: float,
     volume_min: float,
     volume_max: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fill signals bar by bar; returns (equity per bar, trade records [n_trades, TRADE_FIELDS]).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fill signals bar by bar; returns (equity per bar, trade records [n_trades, TRADE_FIELDS], skipped
+    entry counts [SKIP_KINDS]).
 
     `spread` is in price units per bar (or one value for all); `sl`/`tp` per signal bar; empty = none."""
     n = close.shape[0]
@@ -117,6 +123,9 @@ def simulate(
     # keeps the loop free of the reference counting a reassigned array costs on every bar.
     entries = np.count_nonzero(entry_long[start:last]) + np.count_nonzero(entry_short[start:last])
     trades = np.empty((entries + 1, TRADE_FIELDS), dtype=np.float64)
+    skipped = np.zeros(SKIP_KINDS, dtype=np.int64)
+    warm = min(start, n)
+    skipped[SKIP_WARMUP] = np.count_nonzero(entry_long[:warm]) + np.count_nonzero(entry_short[:warm])
     n_trades = 0
     has_spread, has_sl, has_tp = spread.shape[0] > 0, sl.shape[0] > 0, tp.shape[0] > 0
     vpp, rate, per_lot = value_per_price, commission_fraction, commission_per_lot
@@ -187,6 +196,12 @@ def simulate(
                     pos, entry_price, entry_bar = side * size, adj, bar
                     pos_sl, pos_tp = pend_sl, pend_tp
                     has_levels = not (math.isnan(pos_sl) and math.isnan(pos_tp))
+                elif size > 0.0:
+                    skipped[SKIP_MARGIN] += 1
+                elif sizing_mode == 2 and (math.isnan(pend_sl) or pend_sl == adj):
+                    skipped[SKIP_NO_STOP] += 1
+                else:
+                    skipped[SKIP_BELOW_MIN] += 1
             pending = pend_close = False
             pend_dir = 0
 
@@ -221,7 +236,7 @@ def simulate(
                 )  # fmt: skip
                 n_trades += 1
             equity[i:] = 0.0
-            return equity, trades[:n_trades].copy()
+            return equity, trades[:n_trades].copy(), skipped
 
         # 4. this bar's signals become the next order
         if i >= start and i < last:
@@ -255,4 +270,4 @@ def simulate(
         )  # fmt: skip
         n_trades += 1
         equity[last] = cash + change
-    return equity, trades[:n_trades].copy()
+    return equity, trades[:n_trades].copy(), skipped

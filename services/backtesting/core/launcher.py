@@ -1,10 +1,15 @@
 """Starting backtest, optimisation and walk-forward jobs: everything a request can get wrong is checked
 before the job exists, so a refused request persists nothing.
 
-Checks, in order: the strategy and its parameters (or every combination of a search space), the metric
-and heat-map axes, the time range, the symbol, the bars themselves (fetched from the data service with a
-bounded timeout, or posted inline), the size limits, and the strategy's warm-up against the bar count.
-Only then are the bars written to the spool and the job submitted.
+Checks, in order: the strategy and its parameters (or every combination of a search space), sizing
+against the strategy (risk_percent needs a stop-loss), the metric and heat-map axes, the time range, the
+symbol, the bars themselves (fetched from the data service with a bounded timeout, or posted inline), the
+size limits, and the strategy's warm-up against the bar count. Only then are the bars written to the spool
+and the job submitted.
+
+Omitted account fields take one set of defaults (`defaults()`, also served to the dashboard): leverage from
+the mt5 service's account, else `backtesting.default_leverage`; sizing `backtesting.default_sizing`; costs
+`backtesting.default_costs`.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from shared.jobs import JobFunction, JobManager
 from shared.market.inline_bars import InlineBars
 from shared.market.timeframes import UnknownTimeframeError, get_timeframe
 from shared.trading.registry import StrategyRegistry
+from shared.trading.sizing import SizingConfig, SizingMode
 from shared.trading.strategy import Strategy
 from shared.utils import parse_time_s
 
@@ -91,6 +97,28 @@ def _range_size(r: ParamRange, cap: int) -> int:
     return max(math.floor(steps) + 1, 0)
 
 
+@dataclass(frozen=True, slots=True)
+class AccountDefaults:
+    """What an omitted leverage, sizing and costs become, and where the leverage came from."""
+
+    leverage: float
+    leverage_source: str  # "account" or "config"
+    sizing: SizingConfig
+
+
+def _needs_stop(sizing: SizingConfig, strategies: list[Strategy[Any]]) -> None:
+    """Refuse risk-percent sizing when no strategy of the run sets a stop-loss: every size would be 0."""
+    if sizing.mode != SizingMode.RISK_PERCENT or any(s.sets_stop_loss for s in strategies):
+        return
+    name = strategies[0].name
+    raise InvalidInputError(
+        f"sizing risk_percent sizes against the stop-loss, and {name} sets none with these parameters, so "
+        "every trade would be 0 lots; use fixed or equity_fraction sizing, or a strategy that sets a stop",
+        code="invalid_sizing",
+        details={"field": "sizing.mode", "strategy": name, "reason": "no_stop_loss"},
+    )
+
+
 def _timeframe(name: str | None) -> str:
     try:
         return get_timeframe(name or "").name
@@ -120,6 +148,7 @@ class RunLauncher:
 
     async def start_backtest(self, req: BacktestRequest) -> dict[str, Any]:
         strategy = self._registry.build(req.strategy, req.params)
+        _needs_stop(self._sizing(req), [strategy])
         market = await self._load_market(req)
         first_signal_bar(strategy, market.n_bars)
         stored = {"strategy": req.strategy, "params": dict(req.params)}
@@ -136,7 +165,8 @@ class RunLauncher:
         combos = plan_combinations(
             space, method=req.method, samples=req.samples, seed=req.seed, fixed_params=req.params
         )
-        deepest = await asyncio.to_thread(self._deepest_valid, req.strategy, combos)
+        deepest, any_stop = await asyncio.to_thread(self._deepest_valid, req.strategy, combos)
+        _needs_stop(self._sizing(req), [deepest, any_stop])
         market = await self._load_market(req)
         first_signal_bar(deepest, market.n_bars)
         stored = {
@@ -153,7 +183,8 @@ class RunLauncher:
     async def start_walk_forward(self, req: WalkForwardRequest) -> dict[str, Any]:
         space = self._space(req)
         combos = plan_combinations(space, fixed_params=req.params)
-        deepest = await asyncio.to_thread(self._deepest_valid, req.strategy, combos)
+        deepest, any_stop = await asyncio.to_thread(self._deepest_valid, req.strategy, combos)
+        _needs_stop(self._sizing(req), [deepest, any_stop])
         first_signal_bar(deepest, req.in_sample_bars)  # every in-sample search must be able to trade
         market = await self._load_market(req)
         windows = window_bounds(market.n_bars, req.in_sample_bars, req.out_of_sample_bars, req.anchored)
@@ -197,9 +228,11 @@ class RunLauncher:
             )
         return space
 
-    def _deepest_valid(self, name: str, combos: list[dict[str, Any]]) -> Strategy[Any]:
-        """The valid combination with the longest warm-up; refuses a space with no valid combination."""
+    def _deepest_valid(self, name: str, combos: list[dict[str, Any]]) -> tuple[Strategy[Any], Strategy[Any]]:
+        """The valid combination with the longest warm-up, and one that sets a stop-loss if any does (else the
+        deepest again); refuses a space with no valid combination."""
         deepest: Strategy[Any] | None = None
+        with_stop: Strategy[Any] | None = None
         first_error: InvalidInputError | None = None
         for params in combos:
             try:
@@ -209,6 +242,8 @@ class RunLauncher:
                 continue
             if deepest is None or strategy.warmup > deepest.warmup:
                 deepest = strategy
+            if with_stop is None and strategy.sets_stop_loss:
+                with_stop = strategy
         if deepest is None:
             assert first_error is not None  # combos is never empty: expand_space refuses empty ranges
             raise InvalidInputError(
@@ -216,7 +251,7 @@ class RunLauncher:
                 code="invalid_params",
                 details=first_error.details,
             )
-        return deepest
+        return deepest, with_stop or deepest
 
     @staticmethod
     def _search_fields(req: SearchInput, space: Mapping[str, ParamRange]) -> dict[str, Any]:
@@ -269,12 +304,36 @@ class RunLauncher:
             )
         return Market(columns=columns, facts=facts, source={**source, "bars": n_bars})
 
-    def _config(self, req: RunInput, facts: SymbolFacts) -> BacktestConfig:
+    def _sizing(self, req: RunInput) -> SizingConfig:
+        return req.sizing or self._section.default_sizing
+
+    async def defaults(self) -> AccountDefaults:
+        """What an omitted leverage and sizing become: the account's leverage when the mt5 service can tell."""
+        leverage = await self._market.account_leverage()
+        if leverage is None:
+            return AccountDefaults(self._section.default_leverage, "config", self._section.default_sizing)
+        return AccountDefaults(leverage, "account", self._section.default_sizing)
+
+    async def run_defaults(self, symbol: str | None) -> dict[str, Any]:
+        """Every default of a run request, with the symbol's facts when a symbol is named."""
+        defaults = await self.defaults()
+        facts = await self._market.symbol_facts(symbol) if symbol else None
+        return {
+            "initial_balance": RunInput.model_fields["initial_balance"].default,
+            "leverage": defaults.leverage,
+            "leverage_source": defaults.leverage_source,
+            "sizing": defaults.sizing,
+            "costs": self._section.default_costs,
+            "symbol_facts": facts,
+        }
+
+    async def _config(self, req: RunInput, facts: SymbolFacts) -> BacktestConfig:
+        leverage = req.leverage if req.leverage is not None else (await self.defaults()).leverage
         return BacktestConfig(
             initial_balance=req.initial_balance,
-            leverage=req.leverage,
+            leverage=leverage,
             costs=req.costs or self._section.default_costs,
-            sizing=req.sizing,
+            sizing=self._sizing(req),
             fill=req.fill,
             finalize_trades=req.finalize_trades,
             symbol=facts,
@@ -283,7 +342,7 @@ class RunLauncher:
     async def _submit(
         self, kind: str, fn: JobFunction, stored: dict[str, Any], req: RunInput, market: Market
     ) -> dict[str, Any]:
-        config = self._config(req, market.facts)
+        config = await self._config(req, market.facts)
         bars_file = await asyncio.to_thread(self._spool.write, market.columns)
         run = {
             "bars_file": bars_file,

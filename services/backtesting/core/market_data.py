@@ -4,7 +4,8 @@ Bars come from the data service (`/completeness` first, so incomplete history is
 ranges named, then `/ohlc` in the Arrow form); its `to` is inclusive, as ours. Symbol facts come from the
 mt5 service's `/symbols/{symbol}`; when the mt5 service is not reachable, the built-in specification of a
 configured symbol is used (its tick value then assumes the profit currency is the account currency), so
-backtests do not need a terminal.
+backtests do not need a terminal. The account's leverage (the default of a request that gives none) comes
+from the mt5 service's `/account`; when it cannot be read, the caller falls back to its configured default.
 """
 
 from __future__ import annotations
@@ -17,12 +18,19 @@ import numpy as np
 
 from services.backtesting.core.config import SymbolFacts
 from shared.clients import ServiceClient
-from shared.errors import InvalidInputError, NotFoundError, ServiceUnavailableError, UpstreamTimeoutError
+from shared.errors import (
+    InvalidInputError,
+    NotFoundError,
+    PlatformError,
+    ServiceUnavailableError,
+    UpstreamTimeoutError,
+)
 from shared.market.records import RATES_DTYPE
 from shared.market.symbols import DEFAULT_SYMBOLS
 
 BAR_FIELDS = ("time", "open", "high", "low", "close", "tick_volume", "spread")
 _DEFAULT_SPECS = {spec.name: spec for spec in DEFAULT_SYMBOLS}
+MAX_LEVERAGE = 1000.0  # the most a run accepts (schemas.RunInput.leverage)
 _MISSING_NAMED = 5  # missing ranges spelled out in the message; all of them are in the details
 
 
@@ -78,6 +86,18 @@ class MarketData:
                     details={"symbol": symbol},
                 ) from None
             return SymbolFacts.from_spec(spec)
+
+    async def account_leverage(self) -> float | None:
+        """The mt5 service's account leverage; None when it cannot be read (service down, no account) or is
+        outside what a run accepts (1..1000)."""
+        try:
+            account = await self._mt5.get_json("/account")
+        except PlatformError:
+            return None
+        leverage = account.get("leverage") if isinstance(account, dict) else None
+        if isinstance(leverage, bool) or not isinstance(leverage, int | float):
+            return None
+        return float(leverage) if 0 < leverage <= MAX_LEVERAGE else None
 
     async def bars(
         self, symbol: str, timeframe: str, from_s: int, to_s: int, *, allow_gaps: bool

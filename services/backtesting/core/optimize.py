@@ -27,6 +27,7 @@ from services.backtesting.core.engine import (
     simulate_signals,
 )
 from services.backtesting.core.metrics import Metrics
+from services.backtesting.core.run_warnings import RunWarning, skip_warnings, sum_skipped
 from shared.errors import InvalidInputError, PlatformError
 from shared.trading.registry import StrategyRegistry
 from shared.trading.strategy import Bars
@@ -95,15 +96,19 @@ def plan_combinations(
     return [{**(fixed_params or {}), **dict(zip(names, values, strict=True))} for values in grid]
 
 
+# One combination's outcome: its metrics (as a dict) and the fill loop's skipped-entry counts.
+Outcome = tuple[dict[str, Any], np.ndarray]
+
+
 def evaluate_chunk(
     cols: Mapping[str, np.ndarray],
     strategy_name: str,
     combos: Sequence[dict[str, Any]],
     config: BacktestConfig,
     registry: StrategyRegistry,
-) -> list[dict[str, Any] | None]:
-    """Metrics (as a dict) of each combination; None where the parameter model refuses it."""
-    out: list[dict[str, Any] | None] = []
+) -> list[Outcome | None]:
+    """The outcome of each combination; None where the parameter model refuses it."""
+    out: list[Outcome | None] = []
     for params in combos:
         try:
             strategy = registry.build(strategy_name, params)
@@ -111,10 +116,26 @@ def evaluate_chunk(
             out.append(None)
             continue
         start = first_signal_bar(strategy, len(cols["close"]))
-        equity, records = simulate_signals(cols, strategy.signals(cols), config, start)
-        result = result_from_run(cols["time"], cols["close"], equity, records, max(strategy.warmup - 1, 0))
-        out.append(result.metrics.model_dump())
+        equity, records, skipped = simulate_signals(cols, strategy.signals(cols), config, start)
+        result = result_from_run(cols["time"], cols["close"], equity, records, strategy.first_valid_bar)
+        out.append((result.metrics.model_dump(), skipped))
     return out
+
+
+def search_warnings(outcomes: Sequence[Outcome], config: BacktestConfig) -> list[RunWarning]:
+    """Skipped entries summed over the combinations, and how many combinations made no trade."""
+    warnings = skip_warnings(
+        sum_skipped(skipped for _, skipped in outcomes), config, scope="over all combinations"
+    )
+    idle = sum(1 for metrics, _ in outcomes if metrics["trades"] == 0)
+    if idle:
+        message = (
+            f"none of the {idle} combinations made a trade"
+            if idle == len(outcomes)
+            else f"{idle} of {len(outcomes)} combinations made no trades"
+        )
+        warnings.append(RunWarning(code="no_trades", message=message, count=idle))
+    return warnings
 
 
 class RankedParams(BaseModel):
@@ -134,6 +155,7 @@ class OptimizationResult(BaseModel):
     invalid: int
     top: list[RankedParams]
     heatmap: dict[str, Any] | None = None
+    warnings: list[RunWarning] = []
 
 
 def _score(metrics: dict[str, Any], field: str, maximize: bool) -> float:
@@ -200,7 +222,7 @@ def run_optimization(
     workers = getattr(executor, "_max_workers", 1) if executor is not None else 1
     size = max(1, math.ceil(len(combos) / (workers * chunks_per_worker)))
     chunks = [combos[k : k + size] for k in range(0, len(combos), size)]
-    results: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    results: list[tuple[dict[str, Any], Outcome | None]] = []
     report = progress or (lambda _fraction: None)
     if executor is None:
         for chunk in chunks:
@@ -210,7 +232,7 @@ def run_optimization(
             )
             report(len(results) / len(combos))
     else:
-        futures: dict[Future[list[dict[str, Any] | None]], list[dict[str, Any]]] = {
+        futures: dict[Future[list[Outcome | None]], list[dict[str, Any]]] = {
             executor.submit(evaluate_chunk, cols, strategy_name, chunk, config, registry): chunk
             for chunk in chunks
         }
@@ -223,7 +245,8 @@ def run_optimization(
             for future in futures:
                 future.cancel()
 
-    valid = [(params, metrics) for params, metrics in results if metrics is not None]
+    outcomes = [outcome for _, outcome in results if outcome is not None]
+    valid = [(params, outcome[0]) for params, outcome in results if outcome is not None]
     valid.sort(key=lambda row: _score(row[1], field, maximize), reverse=True)
     top = [
         RankedParams(
@@ -238,4 +261,5 @@ def run_optimization(
         invalid=len(results) - len(valid),
         top=top,
         heatmap=_heatmap(valid, *heatmap, field, maximize) if heatmap else None,
+        warnings=search_warnings(outcomes, config),
     )

@@ -28,13 +28,15 @@ from services.backtesting.core.engine import (
 )
 from services.backtesting.core.metrics import Metrics
 from services.backtesting.core.optimize import ParamRange, run_optimization
+from services.backtesting.core.run_warnings import RunWarning, run_warnings, skip_warnings, sum_skipped
 from shared.errors import InvalidInputError
 from shared.trading.registry import StrategyRegistry
 from shared.trading.strategy import Bars
 
 
 class WalkForwardWindow(BaseModel):
-    """One step: bar ranges (half-open), the chosen parameters, and the out-of-sample metrics."""
+    """One step: bar ranges (half-open), the chosen parameters, the out-of-sample metrics, and warnings (the
+    out-of-sample run's, and the in-sample search's when its combinations made no trades)."""
 
     model_config = ConfigDict(ser_json_inf_nan="null")
 
@@ -43,6 +45,7 @@ class WalkForwardWindow(BaseModel):
     params: dict[str, Any]
     in_sample_score: float | None
     out_of_sample_metrics: Metrics
+    warnings: list[RunWarning] = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +110,7 @@ def run_walk_forward(
     report = progress or (lambda _fraction: None)
     balance = config.initial_balance
     windows: list[WalkForwardWindow] = []
-    equity_parts, record_parts = [], []
+    equity_parts, record_parts, skipped_parts = [], [], []
     for k, ((is_start, is_end), (oos_start, oos_end)) in enumerate(bounds):
         check_cancel(cancel)
         best = run_optimization(
@@ -132,7 +135,15 @@ def run_walk_forward(
         lead = min(max(strategy.warmup, 1), oos_start)
         window_cols = _slice(cols, oos_start - lead, oos_end)
         window_config = config.model_copy(update={"initial_balance": balance})
-        equity, records = simulate_signals(window_cols, strategy.signals(window_cols), window_config, lead)
+        signals = strategy.signals(window_cols)
+        equity, records, skipped = simulate_signals(window_cols, signals, window_config, lead)
+        skipped[0] = 0  # the lead is history before the window, not the strategy's warm-up being lost
+        in_sample = [
+            RunWarning(code=w.code, message=f"in-sample: {w.message}", count=w.count)
+            for w in best.warnings
+            if w.code == "no_trades"
+        ]
+        window_warnings = in_sample + run_warnings(signals, skipped, window_config, lead, len(records))
         equity, records = equity[lead:], records.copy()
         records[:, :2] += oos_start - lead  # bar indices back to the whole series
         oos = result_from_run(
@@ -149,22 +160,35 @@ def run_walk_forward(
                 params=chosen.params,
                 in_sample_score=chosen.score,
                 out_of_sample_metrics=oos.metrics,
+                warnings=window_warnings,
             )
         )
         equity_parts.append(equity)
         record_parts.append(records)
+        skipped_parts.append(skipped)
         report((k + 1) / len(bounds))
         balance = float(equity[-1])
         if balance <= 0:
             break  # out of money: nothing left to trade in later windows
 
     first, last = bounds[0][1][0], windows[-1].out_of_sample[1]
+    warnings = skip_warnings(sum_skipped(skipped_parts), config, scope="over all out-of-sample windows")
+    idle = sum(1 for w in windows if w.out_of_sample_metrics.trades == 0)
+    if idle:
+        warnings.append(
+            RunWarning(
+                code="no_trades",
+                message=f"{idle} of {len(windows)} out-of-sample windows made no trades",
+                count=idle,
+            )
+        )
     stitched = result_from_run(
         cols["time"][first:last],
         cols["close"][first:last],
         np.concatenate(equity_parts),
         _rebase(np.concatenate(record_parts), first),
         0,
+        tuple(warnings),
     )
     return WalkForwardResult(windows=windows, stitched=stitched)
 

@@ -32,7 +32,7 @@ def simulate(n: int, entry_long: np.ndarray, entry_short: np.ndarray, sl: np.nda
     price = np.full(n, 100.0)
     low = price - (1.0 if len(sl) else 0.0)
     none = np.zeros(n, dtype=np.bool_)
-    _, records = fills.simulate(
+    _, records, _ = fills.simulate(
         price, price, low, price, EMPTY, entry_long, none, entry_short, none, sl, EMPTY,
         1, False, True, 1e6, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0, 1.0, 1.0, 1.0, 1e9,
     )  # fmt: skip

@@ -94,6 +94,7 @@ def test_registry_unknown_name_raises_not_found() -> None:
         ("sma_crossover", {"fast": 1}, "fast"),
         ("rsi_mean_reversion", {"lower": 60, "exit_level": 50}, "exit_level"),
         ("donchian_breakout", {"entry_period": 10, "exit_period": 20}, "exit_period"),
+        ("donchian_breakout", {"exit_period": 1}, "exit_period"),  # TA-Lib MAX/MIN need 2
         ("macd_trend", {"bogus": 1}, "bogus"),
     ],
 )

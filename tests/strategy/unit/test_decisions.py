@@ -18,7 +18,7 @@ def backtest_trades(
 ) -> list[tuple[int, int, int]]:
     n = len(el)
     price = np.ones(n)
-    _, records = fills.simulate(
+    _, records, _ = fills.simulate(
         price, price, price, price, EMPTY, el, xl, es, xs, EMPTY, EMPTY,
         1, False, False, 1e9, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0, 1.0, 1.0, 1.0, 1e9,
     )  # fmt: skip

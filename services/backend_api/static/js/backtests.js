@@ -27,16 +27,19 @@ function build() {
       el("div", { class: "row mt", id: "bt-params" }),
       el("div", { class: "row mt" },
         el("label", { for: "bt-balance" }, "Balance"), el("input", { id: "bt-balance", type: "number", value: 10000, class: "w-7" }),
+        // Leverage, sizing and costs start from the service's defaults (GET /backtest/defaults: the account's
+        // leverage, backtesting.default_sizing and default_costs), so the form and the API agree.
         el("label", { for: "bt-leverage" }, "Leverage"), el("input", { id: "bt-leverage", type: "number", value: 100, class: "w-5" }),
-        el("label", { for: "bt-sizing" }, "Sizing"), el("select", { id: "bt-sizing" }, ["fixed", "equity_fraction", "risk_percent"].map((m) => el("option", { value: m }, m))),
-        el("label", { for: "bt-size" }, "Size"), el("input", { id: "bt-size", type: "number", step: "any", value: 0.1, class: "w-5" }),
-        el("label", { for: "bt-spread" }, "Spread (points)"), el("input", { id: "bt-spread", type: "number", value: 10, class: "w-5" }),
-        el("label", { for: "bt-commission" }, "Commission / lot"), el("input", { id: "bt-commission", type: "number", step: "any", value: 3.5, class: "w-5" }),
+        el("label", { for: "bt-sizing" }, "Sizing"), el("select", { id: "bt-sizing" }, SIZING_MODES.map((m) => el("option", { value: m, selected: m === "equity_fraction" }, m))),
+        el("label", { for: "bt-size" }, "Size"), el("input", { id: "bt-size", type: "number", step: "any", value: 1, class: "w-5" }),
+        el("label", { for: "bt-spread" }, "Spread (points)"), el("input", { id: "bt-spread", type: "number", value: 0, class: "w-5" }),
+        el("label", { for: "bt-commission" }, "Commission / lot"), el("input", { id: "bt-commission", type: "number", step: "any", value: 0, class: "w-5" }),
         el("button", { type: "submit", id: "bt-run" }, "Run backtest")),
       el("progress", { id: "bt-progress", class: "progress", max: 100, value: 0, "aria-label": "Backtest progress" }),
       el("p", { id: "bt-status", role: "status", "aria-live": "polite" })),
     el("div", { class: "card", id: "bt-result", hidden: true },
       el("h2", {}, "Result"),
+      el("div", { class: "warnings", id: "bt-warnings", role: "alert", hidden: true }),
       el("div", { class: "kpis", id: "bt-metrics" }),
       el("canvas", { class: "chart small", id: "bt-equity", role: "img", "aria-label": "Equity curve" }),
       el("canvas", { class: "chart small", id: "bt-drawdown", role: "img", "aria-label": "Drawdown curve" }),
@@ -60,16 +63,39 @@ function build() {
         el("button", { type: "button", id: "wf-run" }, "Walk forward")),
       el("progress", { id: "opt-progress", class: "progress", max: 100, value: 0, "aria-label": "Optimisation progress" }),
       el("p", { id: "opt-status", role: "status", "aria-live": "polite" }),
+      el("div", { class: "warnings", id: "opt-warnings", role: "alert", hidden: true }),
       el("div", { class: "table-wrap" }, el("table", { class: "grid", id: "opt-table" })),
       el("div", { class: "table-wrap" }, el("table", { class: "grid heat", id: "opt-heatmap" })),
       el("div", { class: "table-wrap" }, el("table", { class: "grid", id: "wf-windows" })),
       el("canvas", { class: "chart small", id: "wf-equity", role: "img", "aria-label": "Stitched out-of-sample equity", hidden: true })),
   );
   byId("bt-strategy").addEventListener("change", renderParams);
+  byId("bt-symbol").addEventListener("change", loadDefaults);
   byId("bt-form").addEventListener("submit", (e) => { e.preventDefault(); runBacktest(); });
   byId("bt-compare").addEventListener("click", compare);
   byId("opt-form").addEventListener("submit", (e) => { e.preventDefault(); search("/api/backtesting/optimize", "opt"); });
   byId("wf-run").addEventListener("click", () => search("/api/backtesting/walk-forward", "wf"));
+}
+
+// Sizing modes in the order of their numbers (the API answers a mode as its number).
+const SIZING_MODES = ["fixed", "equity_fraction", "risk_percent", "all_in"];
+
+async function loadDefaults() {
+  const symbol = byId("bt-symbol").value;
+  const d = await attempt(() => get(`/api/backtesting/backtest/defaults${symbol ? `?symbol=${encodeURIComponent(symbol)}` : ""}`));
+  if (!d) return;
+  byId("bt-balance").value = d.initial_balance;
+  byId("bt-leverage").value = d.leverage;
+  byId("bt-sizing").value = typeof d.sizing.mode === "number" ? SIZING_MODES[d.sizing.mode] : d.sizing.mode;
+  byId("bt-size").value = d.sizing.value;
+  byId("bt-spread").value = d.costs.spread_points;
+  byId("bt-commission").value = d.costs.commission_per_lot;
+}
+
+// Why signals did not become trades (skipped entries by cause, runs without trades), or nothing.
+function showWarnings(box, warnings) {
+  box.hidden = !warnings || !warnings.length;
+  box.replaceChildren(...(warnings || []).map((w) => el("p", { "data-warning": w.code }, `⚠ ${w.message}`)));
 }
 
 function renderParams() {
@@ -150,6 +176,7 @@ async function showResult(id) {
   if (!r) return;
   const m = r.metrics;
   byId("bt-result").hidden = false;
+  showWarnings(byId("bt-warnings"), r.warnings);
   byId("bt-metrics").replaceChildren(...HEADLINE.map(([k, label]) => el("div", { class: "kpi" }, el("div", { class: "label" }, label), el("div", { class: "value", "data-metric": k }, fmtNum(m[k], k === "trades" ? 0 : 2)))));
   byId("bt-metrics-table").replaceChildren(el("tbody", {}, Object.entries(m).map(([k, v]) => el("tr", {}, el("th", { scope: "row" }, k), el("td", { class: "num" }, typeof v === "number" ? fmtNum(v, 4) : String(v))))));
   drawLines(byId("bt-equity"), [{ name: "equity", time: r.equity.time, values: r.equity.equity }]);
@@ -221,6 +248,7 @@ function search(path, kind) {
 }
 
 function showOptimization(result) {
+  showWarnings(byId("opt-warnings"), result.warnings);
   const rows = result.top, keys = Object.keys(rows[0] ? rows[0].params : {});
   let sortKey = "score", asc = false;
   const render = () => {
@@ -250,6 +278,7 @@ function showOptimization(result) {
 }
 
 function showWalkForward(result) {
+  showWarnings(byId("opt-warnings"), result.warnings);
   byId("wf-windows").replaceChildren(
     el("caption", {}, `${result.windows.length} windows; stitched out-of-sample return ${fmtNum(result.metrics.return_pct)} %`),
     el("thead", {}, el("tr", {}, ["#", "In-sample bars", "Out-of-sample bars", "Chosen parameters", "IS score", "OOS return %", "OOS trades"].map((h) => el("th", { scope: "col" }, h)))),
@@ -278,6 +307,7 @@ export async function show() {
     const symbols = await attempt(() => get("/api/mt5/symbols"));
     if (symbols) byId("bt-symbol").replaceChildren(...symbols.map((s) => el("option", { value: s.name }, s.name)));
     renderParams();
+    loadDefaults();
   }
   listRuns();
 }
