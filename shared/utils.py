@@ -24,6 +24,11 @@ def format_response(data: Any = None, message: str | None = None, **meta: Any) -
     return body
 
 
+def format_utc(epoch_s: int) -> str:
+    """Epoch seconds as ISO-8601 UTC with a `Z`, e.g. `2024-01-08T22:00:00Z`."""
+    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 _MAX_ABS_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the end of datetime's range
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -25,15 +27,28 @@ class GapFillCreate(BaseModel):
     include_ticks: bool = False
 
 
+class ServerTimeRead(BaseModel):
+    """The server-time offset asked for ("auto" or seconds) and the offsets applied, as runs of rows
+    (`from`/`to`: first and last row, epoch s UTC)."""
+
+    setting: int | Literal["auto"]
+    offsets: list[dict[str, int]]
+
+
 class ImportRead(BaseModel):
-    """What `POST /import` stored."""
+    """What `POST /import` stored: `written` = `inserted` (new) + `replaced` (stored bars overwritten);
+    `already_stored` ticks were kept as they were."""
 
     symbol: str
     timeframe: str | None
     kind: str
     rows: int
     written: int
+    inserted: int
+    replaced: int
+    already_stored: int
     bytes_read: int
+    server_time: ServerTimeRead
 
 
 class SymbolCollectionRead(BaseModel):

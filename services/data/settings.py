@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.config import PlatformSettings, Section
 
@@ -56,6 +57,27 @@ class ImportSection(Section):
     )
 
 
+# Seconds inside the time zones' range (UTC-12 .. UTC+14), or "auto".
+ServerTimeSetting = Annotated[int, Field(ge=-12 * 3600, le=14 * 3600)] | Literal["auto"]
+
+
+class _BrokerTimeView(BaseModel):
+    """The one key of the mt5 section's `metatrader5` part the data service reads (the rest is mt5's)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    server_time_offset_s: ServerTimeSetting = 0
+
+
+class _Mt5View(BaseModel):
+    """What the data service reads of the mt5 service's section: the broker's server-time offset, the
+    default of `POST /import` (an MT5 export is stamped in the same server time as the terminal)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    metatrader5: _BrokerTimeView = _BrokerTimeView()
+
+
 class DataSection(Section):
     collection: CollectionSection = CollectionSection()
     limits: LimitsSection = LimitsSection()
@@ -75,6 +97,7 @@ class DataSettings(PlatformSettings):
     """The platform settings plus the data service's section."""
 
     data: DataSection = DataSection()
+    mt5: _Mt5View = _Mt5View()
 
     @property
     def storage_root(self) -> Path:

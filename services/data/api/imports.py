@@ -23,6 +23,7 @@ from services.data.api.deps import (
 )
 from services.data.core.importer import import_mt5_csv, import_window
 from services.data.core.mt5_csv import TimeWindow
+from services.data.core.server_time import ServerTimeOffset, parse_offset
 from services.data.core.stores import DataStores
 from services.data.schemas import ImportRead
 from shared.errors import InvalidInputError
@@ -43,10 +44,22 @@ async def import_csv(
     storage: StorageDep,
     symbol: Annotated[str, Query()],
     timeframe: Annotated[str | None, Query(description="required for a bar file")] = None,
+    server_time_offset_s: Annotated[
+        str | None,
+        Query(
+            description='the file\'s server time minus UTC in seconds, or "auto" (measured week by week); '
+            "default: mt5.metatrader5.server_time_offset_s"
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """Import an MT5-exported bar or tick history; the first bad line is reported (422), nothing written."""
     check_symbol(symbol, settings)
     tf = check_timeframe(timeframe) if timeframe is not None else None
+    server_time: ServerTimeOffset = (
+        settings.mt5.metatrader5.server_time_offset_s
+        if server_time_offset_s is None
+        else parse_offset(server_time_offset_s)
+    )
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY_BYTES) as spool:
         async for chunk in request.stream():
             spool.write(chunk)
@@ -58,7 +71,9 @@ async def import_csv(
         spool.seek(0)
         window = import_window(settings.data.imports, get_timestamp_ms())
         with storage.writing(f"import of {symbol}"):
-            result = await asyncio.to_thread(_run_import, stores, bus, symbol, tf, window, spool, size)
+            result = await asyncio.to_thread(
+                _run_import, stores, bus, symbol, tf, window, server_time, spool, size
+            )
     return {"symbol": symbol, "timeframe": tf, **result}
 
 
@@ -68,6 +83,7 @@ def _run_import(
     symbol: str,
     timeframe: str | None,
     window: TimeWindow,
+    server_time: ServerTimeOffset,
     stream: IO[bytes],
     size: int,
 ) -> dict[str, Any]:
@@ -83,10 +99,16 @@ def _run_import(
                 {"symbol": symbol, "bytes_read": bytes_read, "total_bytes": size, "percent": percent},
             )
 
-    result = import_mt5_csv(stores, symbol, stream, timeframe=timeframe, window=window, progress=progress)
+    result = import_mt5_csv(
+        stores, symbol, stream, timeframe=timeframe, window=window, server_time=server_time, progress=progress
+    )
     return {
         "kind": result.kind,
         "rows": result.rows,
         "written": result.written,
+        "inserted": result.inserted,
+        "replaced": result.replaced,
+        "already_stored": result.already_stored,
         "bytes_read": result.bytes_read,
+        "server_time": {"setting": server_time, "offsets": result.offsets},
     }

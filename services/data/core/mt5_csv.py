@@ -117,12 +117,17 @@ class _LineReader:
             yield tail
 
 
-class _Clock:
-    """Parses MT5 date and time cells into epoch milliseconds, caching dates (files repeat them a lot)."""
+ToUtc = Callable[[int], int]
 
-    def __init__(self, window: TimeWindow | None) -> None:
+
+class _Clock:
+    """Parses MT5 date and time cells into epoch milliseconds, caching dates (files repeat them a lot);
+    `to_utc` turns the file's server time into UTC (None: the file is in UTC)."""
+
+    def __init__(self, window: TimeWindow | None, to_utc: ToUtc | None = None) -> None:
         self._days: dict[str, int] = {}
         self._window = window
+        self.to_utc = to_utc
 
     def check(self, time_ms: int) -> None:
         """Refuse a time outside the window."""
@@ -203,11 +208,15 @@ class _BarRows:
     header = BAR_HEADER
 
     def __init__(
-        self, columns: dict[str, int], timeframe: Timeframe | None, window: TimeWindow | None
+        self,
+        columns: dict[str, int],
+        timeframe: Timeframe | None,
+        window: TimeWindow | None,
+        to_utc: ToUtc | None,
     ) -> None:
         self._col = columns
         self._timeframe = timeframe
-        self._clock = _Clock(window)
+        self._clock = _Clock(window, to_utc)
         self._last_time: int | None = None
         self.blocks: list[np.ndarray] = []
         self._rows: list[tuple[int, float, float, float, float, int, int, int]] = []
@@ -219,12 +228,22 @@ class _BarRows:
             time_ms += self._clock.time_ms(cells[c["<TIME>"]])
         if time_ms % 1000:
             raise _BadLine("a bar time has no milliseconds", "<TIME>")
+        server_ms = time_ms
+        if self._clock.to_utc is not None:
+            time_ms = self._clock.to_utc(time_ms)
         self._clock.check(time_ms)
         t = time_ms // 1000
         if self._last_time is not None and t <= self._last_time:
             raise _BadLine("bar times must increase strictly", "<TIME>")
         if self._timeframe is not None and self._timeframe.floor(t) != t:
-            raise _BadLine(f"time is not a {self._timeframe.name} bar open", "<TIME>")
+            if time_ms == server_ms:
+                raise _BadLine(f"time is not a {self._timeframe.name} bar open", "<TIME>")
+            # A broker's D1 (or H4 at UTC+3) bar spans its own day, which no UTC bar of the platform holds.
+            raise _BadLine(
+                f"server time {_iso(server_ms)} is {_iso(time_ms)} UTC, not a {self._timeframe.name} bar "
+                "open in UTC: import the broker's M1 (or H1) bars and let the platform build the rest",
+                "<TIME>",
+            )
         o, h, low, close = (_price(cells[c[k]], k) for k in ("<OPEN>", "<HIGH>", "<LOW>", "<CLOSE>"))
         if not (low <= min(o, close) and h >= max(o, close)):
             raise _BadLine("high/low do not contain open and close")
@@ -251,10 +270,14 @@ class _TickRows:
     )
 
     def __init__(
-        self, columns: dict[str, int], _timeframe: Timeframe | None, window: TimeWindow | None
+        self,
+        columns: dict[str, int],
+        _timeframe: Timeframe | None,
+        window: TimeWindow | None,
+        to_utc: ToUtc | None,
     ) -> None:
         self._col = columns
-        self._clock = _Clock(window)
+        self._clock = _Clock(window, to_utc)
         self._last_time: int | None = None
         self._prices: dict[str, float | None] = {"<BID>": None, "<ASK>": None, "<LAST>": 0.0}
         self.blocks: list[np.ndarray] = []
@@ -263,6 +286,8 @@ class _TickRows:
     def add(self, cells: list[str]) -> None:
         c = self._col
         time_ms = self._clock.date_ms(cells[c["<DATE>"]]) + self._clock.time_ms(cells[c["<TIME>"]])
+        if self._clock.to_utc is not None:
+            time_ms = self._clock.to_utc(time_ms)
         self._clock.check(time_ms)
         if self._last_time is not None and time_ms < self._last_time:
             raise _BadLine("tick times must not decrease", "<TIME>")
@@ -306,19 +331,8 @@ class _TickRows:
             self._rows = []
 
 
-def parse_mt5_csv(
-    stream: IO[bytes],
-    *,
-    timeframe: Timeframe | None = None,
-    window: TimeWindow | None = None,
-    chunk_bytes: int = 1 << 22,
-    progress: Callable[[int], None] | None = None,
-) -> ParsedCsv:
-    """Parse and validate a whole MT5 export (kind from its header); raises on the first bad line.
-
-    `window` bounds the times of the lines (None: any time a date cell can hold)."""
-    reader = _LineReader(stream, chunk_bytes, progress)
-    lines = iter(reader)
+def _read_header(lines: Iterator[str]) -> tuple[type[_BarRows] | type[_TickRows], list[str], str]:
+    """The row kind, column names and delimiter from the header line."""
     header_line = next(lines, "").strip().lstrip("\ufeff")
     delimiter = "\t" if "\t" in header_line else ","
     names = [cell.strip().upper() for cell in header_line.split(delimiter)]
@@ -333,7 +347,48 @@ def parse_mt5_csv(
     unknown = [n for n in names if n not in rows_type.header]
     if unknown or not required <= set(names) or len(set(names)) != len(names):
         raise _fail(1, f"header must hold {' '.join(rows_type.header)}; got {' '.join(names)}")
-    rows = rows_type({name: i for i, name in enumerate(names)}, timeframe, window)
+    return rows_type, names, delimiter
+
+
+def scan_times(stream: IO[bytes], chunk_bytes: int = 1 << 22) -> tuple[CsvKind, Iterator[int]]:
+    """The file's kind and the times its lines carry (epoch ms, as written), lazily; a line whose time
+    does not parse is skipped (the full parse names it)."""
+    lines = iter(_LineReader(stream, chunk_bytes, None))
+    rows_type, names, delimiter = _read_header(lines)
+    date_col, time_col = names.index("<DATE>"), names.index("<TIME>") if "<TIME>" in names else None
+    clock = _Clock(None)
+
+    def times() -> Iterator[int]:
+        for line in lines:
+            cells = line.rstrip("\r").split(delimiter)
+            if len(cells) != len(names):
+                continue
+            try:
+                t = clock.date_ms(cells[date_col])
+                yield t + (clock.time_ms(cells[time_col]) if time_col is not None else 0)
+            except _BadLine:
+                continue
+
+    return ("bars" if rows_type is _BarRows else "ticks"), times()
+
+
+def parse_mt5_csv(
+    stream: IO[bytes],
+    *,
+    timeframe: Timeframe | None = None,
+    window: TimeWindow | None = None,
+    to_utc: ToUtc | None = None,
+    chunk_bytes: int = 1 << 22,
+    progress: Callable[[int], None] | None = None,
+) -> ParsedCsv:
+    """Parse and validate a whole MT5 export (kind from its header); raises on the first bad line.
+
+    `window` bounds the times of the lines (None: any time a date cell can hold), after `to_utc` turned
+    the file's server time into UTC (None: the file is in UTC)."""
+    reader = _LineReader(stream, chunk_bytes, progress)
+    lines = iter(reader)
+    rows_type, names, delimiter = _read_header(lines)
+    rows = rows_type({name: i for i, name in enumerate(names)}, timeframe, window, to_utc)
     number = 1
     for number, line in enumerate(lines, start=2):
         text = line.rstrip("\r")

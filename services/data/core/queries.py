@@ -13,6 +13,7 @@ from services.data.core.completeness import CompletenessReport
 from services.data.core.stores import DataStores
 from shared.errors import InvalidInputError
 from shared.market.calendar import FX_CALENDAR, WeeklyCalendar
+from shared.utils import format_utc
 
 _DAY = 86_400
 
@@ -107,15 +108,18 @@ def statistics_document(
     stores: DataStores, *, window_days: int = 7, calendar: WeeklyCalendar = FX_CALENDAR
 ) -> dict[str, Any]:
     """Rows and first/last times per series, database size, and completeness over each series' last
-    `window_days` days (the whole history would cost a scan of every bar)."""
+    `window_days` days (the whole history would cost a scan of every bar), named as [from, to)."""
     stats = stores.statistics()
     for row in stats["bars"]:
         end = row["last_time"] + 1
         start = max(row["first_time"], end - window_days * _DAY)
         report = stores.bars.completeness(row["symbol"], row["timeframe"], start, end, calendar)
         row["completeness"] = {
+            "window_days": window_days,
             "from": start,
             "to": end,
+            "from_iso": format_utc(start),
+            "to_iso": format_utc(end),
             "expected": report.expected,
             "actual": report.actual,
             "percent": round(report.percent, 3),

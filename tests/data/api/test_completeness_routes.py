@@ -70,3 +70,17 @@ def test_statistics_counts_rows_and_recent_completeness(client: TestClient) -> N
     assert body["size_bytes"] > 0
     assert body["ingest"] == {"running": False, "ticks_per_s": 0}
     assert np.isfinite(row["completeness"]["percent"])
+
+
+def test_statistics_names_the_window_its_completeness_covers(client: TestClient) -> None:
+    store_trading_hours(client, MONDAY, MONDAY + 10 * _DAY, [])
+
+    (row,) = client.get("/statistics").json()["bars"]
+
+    window = row["completeness"]
+    last_open = MONDAY + 10 * _DAY - 60  # Wednesday 2024-01-10 23:59, the newest bar
+    assert window["window_days"] == 7
+    assert window["to"] == last_open + 1
+    assert window["from"] == window["to"] - 7 * _DAY
+    assert window["from_iso"] == "2024-01-03T23:59:01Z"
+    assert window["to_iso"] == "2024-01-10T23:59:01Z"

@@ -34,7 +34,11 @@ def test_import_bar_file_stores_the_bars_and_reports_progress(client: TestClient
         "kind": "bars",
         "rows": 2,
         "written": 2,
+        "inserted": 2,
+        "replaced": 0,
+        "already_stored": 0,
         "bytes_read": len(BARS_CSV),
+        "server_time": {"setting": 0, "offsets": [{"from": 1704153600, "to": 1704153660, "offset_s": 0}]},
     }
     stored = stores_of(client).bars.read("EURUSD", "M1")
     assert stored["close"].tolist() == [1.10005, 1.10015]
