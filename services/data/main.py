@@ -6,27 +6,38 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 
 from services.data.api import ROUTERS
-from services.data.core.collection import CollectionIntent, Collector
+from services.data.core.collection import Collector
 from services.data.core.gap_fill import GapFillRuntime
+from services.data.core.market_clock import MarketClock
 from services.data.core.mt5_source import Mt5TickSource
 from services.data.core.stores import open_stores
+from services.data.core.worlds import (
+    DataWorld,
+    WorldFollower,
+    last_world,
+    read_market_clock,
+    remember_world,
+    world_intent,
+)
 from services.data.settings import DataSettings
 from shared.clients import ServiceClient
 from shared.config import resolve_internal_token
 from shared.jobs import JobManager
+from shared.market.world import world_dir
 from shared.service_app import create_service_app
 
 
-def gap_fill_runtime(settings: DataSettings) -> GapFillRuntime:
-    """What gap-fill worker processes need, taken from the settings once."""
+def gap_fill_runtime(settings: DataSettings, storage_root: Path | None = None) -> GapFillRuntime:
+    """What gap-fill worker processes need, taken from the settings once (`storage_root`: the world's)."""
     section = settings.data.gap_fill
     return GapFillRuntime(
-        storage_root=settings.storage_root,
+        storage_root=storage_root or settings.storage_root,
         database_url=settings.database_url,
         granularity=settings.database.tick_partitioning,
         stored_timeframes=tuple(settings.trading.timeframes),
@@ -42,7 +53,8 @@ async def health(app: FastAPI) -> dict[str, Any]:
     """Collection state in /health; the service is healthy even while the mt5 service is down."""
     status = app.state.collector.status()
     errors = {s["symbol"]: s["error"] for s in status["symbols"] if s["error"]}
-    return {"collection": {"ok": True, "running": status["running"], "errors": errors}}
+    collection = {"ok": True, "running": status["running"], "world": app.state.world.name, "errors": errors}
+    return {"collection": collection}
 
 
 def create_app(settings: DataSettings) -> FastAPI:
@@ -53,38 +65,71 @@ def create_app(settings: DataSettings) -> FastAPI:
         logging.getLogger("httpx").setLevel(logging.WARNING)
         root = settings.storage_root
         root.mkdir(parents=True, exist_ok=True)
-        stores = open_stores(
-            root,
-            database_url=settings.database_url,
-            granularity=settings.database.tick_partitioning,
-            timeframes=settings.trading.timeframes,
-        )
         # A short timeout: a hung mt5 service must not hold up a graceful stop for long.
         client = ServiceClient(settings, "mt5", timeout_s=10.0)
+        source = Mt5TickSource(client)
+        market_clock = MarketClock()
         bus = app.state.bus
-        collector = Collector(
-            stores,
-            Mt5TickSource(client),
-            settings.data.collection,
-            bus.publish,
-            CollectionIntent(root / "collection.json"),
-            app.state.storage,
+
+        async def enter(name: str, previous: Path | None) -> DataWorld:
+            """Open a world's stores and resume its collection."""
+            world_root = world_dir(root, name)
+            world_root.mkdir(parents=True, exist_ok=True)
+            stores = open_stores(
+                world_root,
+                database_url=settings.database_url,
+                granularity=settings.database.tick_partitioning,
+                timeframes=settings.trading.timeframes,
+            )
+            collector = Collector(
+                stores,
+                source,
+                settings.data.collection,
+                bus.publish,
+                world_intent(root, name, previous),
+                app.state.storage,
+                market_ms=market_clock.now_ms,
+            )
+            world = DataWorld(name, world_root, stores, collector)
+            app.state.world, app.state.stores, app.state.collector = world, stores, collector
+            app.state.gap_fill_runtime = gap_fill_runtime(settings, world_root)
+            remember_world(root, name)
+            if not await collector.resume() and settings.data.collection.auto_start:
+                await collector.start(settings.collection_symbols)
+            return world
+
+        async def switch(name: str) -> None:
+            """Leave the current world (its collection intent kept) for `name`."""
+            old: DataWorld = app.state.world
+            await old.collector.aclose()
+            await enter(name, old.collector.intent_path)
+            old.stores.close()
+            bus.publish("alert", {"code": "market_world_changed", "from": old.name, "to": name})
+
+        reading = await read_market_clock(client)
+        if reading is not None:
+            market_clock.update(reading)
+        await enter(reading.world if reading is not None else last_world(root), None)
+        follower = WorldFollower(
+            client,
+            market_clock,
+            lambda: app.state.world.name,
+            switch,
+            settings.data.market.clock_check_interval_s,
         )
+        follower.start()
         jobs = JobManager(root / "jobs.sqlite", bus, workers=settings.data.gap_fill.workers)
         jobs.start()
-        app.state.stores = stores
-        app.state.collector = collector
         app.state.jobs = jobs
-        app.state.gap_fill_runtime = gap_fill_runtime(settings)
-        if not await collector.resume() and settings.data.collection.auto_start:
-            await collector.start(settings.collection_symbols)
+        app.state.market_clock = market_clock
         try:
             yield
         finally:
-            await collector.aclose()
+            await follower.aclose()
+            await app.state.collector.aclose()
             await jobs.aclose()
             await client.aclose()
-            stores.close()
+            app.state.stores.close()
 
     return create_service_app(
         "data",

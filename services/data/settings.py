@@ -78,7 +78,20 @@ class _Mt5View(BaseModel):
     metatrader5: _BrokerTimeView = _BrokerTimeView()
 
 
+class MarketSection(Section):
+    """How the service follows the mt5 service's market (its world and clock, `GET /clock` of mt5)."""
+
+    clock_check_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="how often the market's world and clock are re-read, so a restarted mt5 service on "
+        "another clock (real time vs a replay) is followed within this period",
+    )
+
+
 class DataSection(Section):
+    market: MarketSection = MarketSection()
     collection: CollectionSection = CollectionSection()
     limits: LimitsSection = LimitsSection()
     imports: ImportSection = ImportSection()

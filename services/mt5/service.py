@@ -16,15 +16,23 @@ from services.mt5.core.gateway import Publish, TerminalGateway
 from services.mt5.core.idempotency import ClientOrderIds
 from services.mt5.core.kill_switch import KillSwitch
 from services.mt5.core.market_data import MarketData, SeriesLimits
+from services.mt5.core.market_world import MarketWorld
 from services.mt5.core.risk_guard import LiveTradingGate, RiskGuard
 from services.mt5.core.simulated.broker_store import BrokerStore
-from services.mt5.core.simulated.clock import Clock, RealClock, ReplayClock, resumed_replay_start_ms
+from services.mt5.core.simulated.clock import (
+    Clock,
+    RealClock,
+    ReplayClock,
+    replay_origin_ms,
+    resumed_replay_start_ms,
+)
 from services.mt5.core.simulated.terminal import build_simulated_terminal
 from services.mt5.core.terminal import Terminal
 from services.mt5.core.trading import TradingDesk
 from services.mt5.settings import Mt5Settings
 from shared.db import sqlite_engine
 from shared.disk_full import StorageState
+from shared.market.world import REAL_TIME, replay_world, world_dir
 from shared.service_app import SUPERVISOR_PID_ENV
 from shared.utils import get_timestamp_ms
 
@@ -44,6 +52,7 @@ class Mt5Components:
     engine: Engine
     client_ids: ClientOrderIds
     claim_slack_ms: int
+    world: MarketWorld
 
     async def settle_claims(self) -> Settlement | None:
         """Settle the client order ids a dead process left claimed (at start, once the terminal answers)."""
@@ -64,38 +73,48 @@ class Mt5Components:
         }
 
 
-def simulated_clock(settings: Mt5Settings) -> Clock:
-    """Real time, or a replay from `replay_start` (default: the start-up time) at `replay_speed`, resumed
-    where it is after a restart by the same supervisor."""
+def market_world(settings: Mt5Settings, clock: Clock | None = None) -> MarketWorld:
+    """The market's world and clock: real time, or a replay from `replay_start` (default: the start-up
+    time) at `replay_speed`, resumed where it is after a restart by the same supervisor. `clock` replaces
+    the configured one (tests move time by hand); a real terminal's market runs on real time."""
     sim = settings.mt5.simulated
-    if sim.clock == "real":
-        return RealClock()
-    start_ms = resumed_replay_start_ms(
-        settings.data_dir / REPLAY_ANCHOR_FILE,
-        sim.replay_start_ms,
-        sim.replay_speed,
-        os.environ.get(SUPERVISOR_PID_ENV),
+    if settings.mt5.adapter != "simulated" or sim.clock == "real":
+        return MarketWorld(REAL_TIME, "real", clock or RealClock())
+    anchor = settings.data_dir / REPLAY_ANCHOR_FILE
+    if clock is None:
+        start_ms = resumed_replay_start_ms(
+            anchor, sim.replay_start_ms, sim.replay_speed, os.environ.get(SUPERVISOR_PID_ENV)
+        )
+        clock = ReplayClock(start_ms, sim.replay_speed)
+        origin_ms = replay_origin_ms(anchor, sim.replay_start_ms, start_ms)
+    else:
+        origin_ms = sim.replay_start_ms if sim.replay_start_ms is not None else clock.now_ms()
+    return MarketWorld(
+        replay_world(origin_ms, sim.seed),
+        "replay",
+        clock,
+        replay_start_ms=origin_ms,
+        replay_speed=sim.replay_speed,
     )
-    return ReplayClock(start_ms, sim.replay_speed)
 
 
 def build_terminal(
     settings: Mt5Settings,
     engine: Engine,
-    clock: Clock | None = None,
+    clock: Clock,
     storage: StorageState | None = None,
 ) -> tuple[Terminal, Callable[[Terminal], bool] | None]:
     """The configured terminal and the function that connects it (credentials from the environment).
 
-    `clock` replaces the simulated terminal's configured clock (tests drive time by hand); `storage` is
-    told when the paper account's database cannot be written (disk full) and when it can again.
+    `clock` is the simulated terminal's market clock; `storage` is told when the paper account's database
+    cannot be written (disk full) and when it can again.
     """
     section = settings.mt5
     if section.adapter == "simulated":
         sim = section.simulated
         terminal = build_simulated_terminal(
             sim.symbols,
-            clock=clock or simulated_clock(settings),
+            clock=clock,
             store=BrokerStore(engine, storage),
             seed=sim.seed,
             settings=sim.account,
@@ -142,14 +161,16 @@ def build_components(
 ) -> Mt5Components:
     """Terminal, gateway, market data, trading desk and kill switch, persisted under data_dir."""
     section = settings.mt5
+    world = market_world(settings, clock)
     # One SQLite file for the paper account and the client order ids: its own file, so its table names
-    # never meet another service's in a shared database.
-    engine = sqlite_engine(settings.data_dir / DATABASE_FILE)
-    if clock is None and section.adapter == "simulated":
-        clock = simulated_clock(settings)
-    terminal, connect = build_terminal(settings, engine, clock, storage)
+    # never meet another service's in a shared database; one per market world, so a replay's positions
+    # never meet real time's prices (and switching back finds the real-time account as it was).
+    db_dir = world_dir(settings.data_dir, world.world)
+    db_dir.mkdir(parents=True, exist_ok=True)
+    engine = sqlite_engine(db_dir / DATABASE_FILE)
+    terminal, connect = build_terminal(settings, engine, world.clock, storage)
     # Claims are stamped on the market's clock, the one the terminal stamps its orders with.
-    client_ids = ClientOrderIds(engine, now_ms=clock.now_ms if clock is not None else get_timestamp_ms)
+    client_ids = ClientOrderIds(engine, now_ms=world.now_ms)
     gateway = TerminalGateway(
         terminal,
         backend=section.adapter,
@@ -187,4 +208,5 @@ def build_components(
         engine=engine,
         client_ids=client_ids,
         claim_slack_ms=round(section.client_id_recovery_slack_s * 1000),
+        world=world,
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -12,46 +15,88 @@ _DAY = 86_400
 _WEEK = 7 * _DAY
 # The epoch (1970-01-01) was a Thursday; shifting by 4 days makes week offsets start on Sunday 00:00.
 _SUNDAY_SHIFT = 4 * _DAY
+_FIRST_SUNDAY = datetime(1970, 1, 4)
 
 
 @dataclass(frozen=True, slots=True)
 class WeeklyCalendar:
-    """A market open once a week from `open_offset_s` to `close_offset_s`, both from Sunday 00:00 UTC.
+    """A market open once a week from `open_offset_s` to `close_offset_s`, both from Sunday 00:00 in
+    `timezone`'s local time, so a zone with daylight saving time moves the UTC hours with it.
 
-    The FX default opens Sunday 22:00 and closes Friday 22:00 UTC.
+    The FX default follows New York 17:00: Sunday 22:00 to Friday 22:00 UTC in (US) winter, 21:00 in
+    summer, so a real feed's summer weeks are as complete as its winter ones.
     """
 
-    open_offset_s: int = 22 * 3600
-    close_offset_s: int = 5 * _DAY + 22 * 3600
+    open_offset_s: int = 17 * 3600
+    close_offset_s: int = 5 * _DAY + 17 * 3600
+    timezone: str = "America/New_York"
+
+    def week_bounds(self, weeks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """UTC open and close (epoch s) of the given week indices (week 0: the one of Sunday 1970-01-04)."""
+        if len(weeks) == 0:
+            return weeks.copy(), weeks.copy()
+        # Few distinct weeks even for a year of M1: convert each once, then index (stays vectorised).
+        lo = int(weeks.min())
+        table = np.array([self._bounds(w) for w in range(lo, int(weeks.max()) + 1)], dtype=np.int64).reshape(
+            -1, 2
+        )
+        rows = weeks - lo
+        return table[rows, 0], table[rows, 1]
+
+    def _bounds(self, week: int) -> tuple[int, int]:
+        if self.timezone == "UTC":
+            start = week * _WEEK - _SUNDAY_SHIFT
+            return start + self.open_offset_s, start + self.close_offset_s
+        return _local_week_bounds(self.timezone, week, self.open_offset_s, self.close_offset_s)
+
+    def _intervals(self, lo_t: int, hi_t: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted opens and closes of the weeks around [lo_t, hi_t] (a zone's offset can move a week's
+        hours across the UTC week boundary, so one week more on each side)."""
+        first, last = (lo_t + _SUNDAY_SHIFT) // _WEEK - 1, (hi_t + _SUNDAY_SHIFT) // _WEEK + 1
+        return self.week_bounds(np.arange(first, last + 1, dtype=np.int64))
 
     def is_open(self, t: int) -> bool:
         """True when epoch second `t` falls inside trading hours."""
-        offset = (t + _SUNDAY_SHIFT) % _WEEK
-        return self.open_offset_s <= offset < self.close_offset_s
+        week = (t + _SUNDAY_SHIFT) // _WEEK
+        for w in (week - 1, week, week + 1):
+            a, b = self._bounds(w)
+            if a <= t < b:
+                return True
+        return False
 
     def is_open_array(self, t: np.ndarray) -> np.ndarray:
-        offset = (t + _SUNDAY_SHIFT) % _WEEK
-        return (offset >= self.open_offset_s) & (offset < self.close_offset_s)
+        t = np.asarray(t, dtype=np.int64)
+        out = np.zeros(t.shape, dtype=bool)
+        if not t.size:
+            return out
+        opens, closes = self._intervals(int(t.min()), int(t.max()))
+        nxt = np.searchsorted(closes, t, side="right")  # the first interval closing after t
+        inside = nxt < len(closes)
+        out[inside] = opens[nxt[inside]] <= t[inside]
+        return out
 
     def next_open(self, t: int) -> int:
         """The first open second at or after `t`."""
         if self.is_open(t):
             return t
-        week_start = (t + _SUNDAY_SHIFT) // _WEEK * _WEEK - _SUNDAY_SHIFT
-        candidate = week_start + self.open_offset_s
-        return candidate if candidate >= t else candidate + _WEEK
+        opens, _ = self._intervals(t, t + _WEEK)
+        return int(opens[opens >= t].min())
+
+    def last_close(self, t: int) -> int:
+        """The most recent close at or before `t` (meaningful while the market is closed at t - 1)."""
+        _, closes = self._intervals(t - _WEEK, t)
+        return int(closes[closes <= t].max())
 
     def open_intervals(self, start: int, end: int) -> list[tuple[int, int]]:
         """Half-open [a, b) trading intervals intersecting [start, end)."""
-        out: list[tuple[int, int]] = []
-        week_start = (start + _SUNDAY_SHIFT) // _WEEK * _WEEK - _SUNDAY_SHIFT
-        while week_start < end:
-            a = max(start, week_start + self.open_offset_s)
-            b = min(end, week_start + self.close_offset_s)
-            if a < b:
-                out.append((a, b))
-            week_start += _WEEK
-        return out
+        if end <= start:
+            return []
+        opens, closes = self._intervals(start, end)
+        return [
+            (max(start, int(a)), min(end, int(b)))
+            for a, b in zip(opens, closes, strict=True)
+            if max(start, a) < min(end, b)
+        ]
 
     def expected_bar_opens(self, timeframe: Timeframe, start: int, end: int) -> np.ndarray:
         """Open times in [start, end) of bars that overlap trading hours (Sunday's D1 bar counts)."""
@@ -67,12 +112,28 @@ class WeeklyCalendar:
                 first = timeframe.next_open(first)
             return np.asarray(months, dtype=np.int64)
         opens = np.arange(first, end, timeframe.seconds, dtype=np.int64)
-        offset = (opens + _SUNDAY_SHIFT) % _WEEK
-        bar_end = offset + timeframe.seconds
-        overlaps = (offset < self.close_offset_s) & (bar_end > self.open_offset_s)
-        wraps = bar_end > _WEEK + self.open_offset_s  # a bar running past Sunday 00:00 into the next open
-        return opens[overlaps | wraps]
+        if not len(opens):
+            return opens
+        week_opens, week_closes = self._intervals(first, end + timeframe.seconds)
+        # A bar overlaps trading hours when the first interval closing after its open opens before its end.
+        nxt = np.searchsorted(week_closes, opens, side="right")
+        found = nxt < len(week_closes)
+        overlaps = np.zeros(len(opens), dtype=bool)
+        overlaps[found] = week_opens[nxt[found]] < opens[found] + timeframe.seconds
+        return opens[overlaps]
+
+
+@functools.lru_cache(maxsize=8192)
+def _local_week_bounds(zone: str, week: int, open_offset_s: int, close_offset_s: int) -> tuple[int, int]:
+    """A week's open and close, given as local offsets from its Sunday 00:00 in `zone`, in UTC seconds."""
+    tz = ZoneInfo(zone)
+    sunday = _FIRST_SUNDAY + timedelta(weeks=week)
+
+    def utc(offset_s: int) -> int:
+        return int((sunday + timedelta(seconds=offset_s)).replace(tzinfo=tz).timestamp())
+
+    return utc(open_offset_s), utc(close_offset_s)
 
 
 FX_CALENDAR = WeeklyCalendar()
-ALWAYS_OPEN = WeeklyCalendar(open_offset_s=0, close_offset_s=_WEEK)
+ALWAYS_OPEN = WeeklyCalendar(open_offset_s=0, close_offset_s=_WEEK, timezone="UTC")

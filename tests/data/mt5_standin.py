@@ -62,6 +62,11 @@ def build_app(state: StandinMarket) -> FastAPI:
     market = state.market
     known = set(market.symbols)
 
+    @app.get("/clock")
+    def clock() -> dict[str, Any]:
+        # One world as far as the data service is concerned: its data stays where the tests look for it.
+        return {"world": "real", "clock": "replay", "now_ms": state.now_ms(), "speed": state.clock.speed}
+
     @app.get("/symbols")
     def symbols() -> list[dict[str, Any]]:
         return [{"name": s.name, "digits": s.digits, "point": s.point} for s in DEFAULT_SYMBOLS]

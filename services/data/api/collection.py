@@ -31,5 +31,5 @@ async def stop_collection(collector: CollectorDep) -> dict[str, Any]:
 
 @router.get("/status", response_model=CollectionRead)
 async def collection_status(collector: CollectorDep) -> dict[str, Any]:
-    """Per symbol: running, last tick time, lag behind the wall clock, ticks/s, ticks stored."""
+    """Per symbol: running, last tick time, lag behind the market's clock, ticks/s, ticks stored."""
     return collector.status()

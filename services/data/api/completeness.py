@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from services.data.api.deps import SettingsDep, StoresDep, SymbolDep, TimeframeDep
-from services.data.api.params import checked_range
+from services.data.api.deps import MarketClockDep, SettingsDep, StoresDep, SymbolDep, TimeframeDep
+from services.data.api.params import checked_range, refuse_future
 from services.data.core.queries import completeness_document
 
 router = APIRouter(tags=["completeness"])
@@ -19,10 +19,12 @@ def get_completeness(
     timeframe: TimeframeDep,
     stores: StoresDep,
     settings: SettingsDep,
+    market_clock: MarketClockDep,
     from_: Annotated[str, Query(alias="from", description="ISO-8601 or epoch s")],
     to: Annotated[str, Query(description="ISO-8601 or epoch s; inclusive")],
 ) -> dict[str, Any]:
     """Per UTC day: expected bars (trading hours only), stored bars, missing ranges and percent."""
     from_s, to_s = checked_range(from_, to, settings.data.limits.max_range_days)
+    refuse_future(from_s, market_clock.now_ms())
     report = stores.bars.completeness(symbol, timeframe, from_s, to_s)
     return completeness_document(symbol, report)

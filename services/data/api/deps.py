@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from services.data.core.collection import Collector
 from services.data.core.gap_fill import GapFillRuntime
+from services.data.core.market_clock import MarketClock
 from services.data.core.stores import DataStores
 from services.data.settings import DataSettings
 from shared.disk_full import StorageState
@@ -45,6 +46,10 @@ async def get_gap_fill_runtime(request: Request) -> GapFillRuntime:
     return request.app.state.gap_fill_runtime
 
 
+async def get_market_clock(request: Request) -> MarketClock:
+    return request.app.state.market_clock
+
+
 SettingsDep = Annotated[DataSettings, Depends(get_settings)]
 StoresDep = Annotated[DataStores, Depends(get_stores)]
 CollectorDep = Annotated[Collector, Depends(get_collector)]
@@ -52,6 +57,7 @@ JobsDep = Annotated[JobManager, Depends(get_jobs)]
 BusDep = Annotated[EventBus, Depends(get_bus)]
 StorageDep = Annotated[StorageState, Depends(get_storage)]
 GapFillRuntimeDep = Annotated[GapFillRuntime, Depends(get_gap_fill_runtime)]
+MarketClockDep = Annotated[MarketClock, Depends(get_market_clock)]
 
 
 def configured_symbols(settings: DataSettings) -> list[str]:

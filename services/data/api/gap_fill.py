@@ -10,12 +10,13 @@ from fastapi import APIRouter
 from services.data.api.deps import (
     GapFillRuntimeDep,
     JobsDep,
+    MarketClockDep,
     SettingsDep,
     StoresDep,
     check_symbol,
     check_timeframe,
 )
-from services.data.api.params import checked_range
+from services.data.api.params import checked_range, refuse_future
 from services.data.core.gap_fill import gap_fill_job
 from services.data.schemas import GapFillCreate
 from shared.errors import InvalidInputError, NotFoundError
@@ -31,6 +32,7 @@ async def create_gap_fill(
     stores: StoresDep,
     jobs: JobsDep,
     runtime: GapFillRuntimeDep,
+    market_clock: MarketClockDep,
 ) -> dict[str, Any]:
     """Start a job that fetches the missing bars (and ticks, if asked) of the range; returns at once."""
     symbols = list(dict.fromkeys(check_symbol(s, settings) for s in body.symbols))
@@ -44,6 +46,7 @@ async def create_gap_fill(
             details={"field": "timeframes", "timeframes": not_stored},
         )
     from_s, end_s = checked_range(body.from_, body.to, settings.data.limits.max_range_days)
+    refuse_future(from_s, market_clock.now_ms())
     params = {
         "symbols": symbols,
         "timeframes": timeframes,

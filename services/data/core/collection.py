@@ -57,6 +57,7 @@ class Collector:
         storage: StorageState,
         *,
         wall_ms: Callable[[], int] = get_timestamp_ms,
+        market_ms: Callable[[], int] | None = None,
     ) -> None:
         self._stores = stores
         self._source = source
@@ -65,10 +66,16 @@ class Collector:
         self._intent = intent
         self._storage = storage
         self._wall_ms = wall_ms
+        # Lags are measured on the market's clock (a replay's is not the wall's), DESIGN §11.
+        self._market_ms = market_ms or wall_ms
         self._horizon = TerminalHorizon()
         self._collectors: dict[str, SymbolCollector] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._stop = asyncio.Event()
+
+    @property
+    def intent_path(self) -> Path:
+        return self._intent.path
 
     @property
     def running_symbols(self) -> list[str]:
@@ -121,7 +128,7 @@ class Collector:
         self._tasks.clear()
 
     def status(self) -> dict[str, Any]:
-        now = self._wall_ms()
+        now = self._market_ms()
         symbols = [c.status.as_dict(now) for c in self._collectors.values()]
         return {
             "running": bool(self.running_symbols),

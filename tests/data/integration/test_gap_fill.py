@@ -129,3 +129,21 @@ def test_gap_fill_reports_what_the_terminal_lacks_and_stops_asking(
     assert second["ranges_total"] == 0 and standin.state.requests["rates"] == rates_after_first
     report = client.get("/completeness/EURUSD/M1", params={"from": FROM, "to": TO}).json()
     assert report["missing"] == [{"from": lacking[0], "to": lacking[1], "bars": 10, "unfillable": True}]
+
+
+def test_gap_fill_and_completeness_of_the_markets_future_are_refused_naming_its_now(
+    client: TestClient, standin: StandinServer
+) -> None:
+    year_2031 = {"from": "2031-01-06T00:00:00Z", "to": "2031-01-07T00:00:00Z"}
+
+    fill = client.post("/gap-fill", json={"symbols": ["EURUSD"], "timeframes": ["M1"], **year_2031})
+    report = client.get("/completeness/EURUSD/M1", params=year_2031)
+
+    for response in (fill, report):
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert (error["code"], error["details"]["field"]) == ("range_in_future", "from")
+        now_ms = error["details"]["market_now_ms"]
+        assert abs(now_ms - standin.state.now_ms()) < 60_000  # the market's now (2024), not the wall's
+        assert error["details"]["market_now"].startswith("2024-01-13")
+    assert client.get("/gap-fill").json() == []  # nothing was written

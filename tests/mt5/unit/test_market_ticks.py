@@ -101,6 +101,18 @@ def test_ticks_week_closes_friday_22_and_opens_sunday_22(market: DeterministicMa
     assert sunday_s + 22 * 3600 <= seconds[seconds >= sunday_s].min() < sunday_s + 22 * 3600 + 60
 
 
+def test_ticks_summer_week_closes_friday_21_and_opens_sunday_21(market: DeterministicMarket) -> None:
+    friday, sunday = 1_720_742_400_000, 1_720_915_200_000  # 2024-07-12 and 2024-07-14 00:00 UTC
+    week_end = market.ticks("EURUSD", friday, sunday + DAY_MS)
+    seconds = week_end["time_msc"] // 1000
+    friday_s, sunday_s = friday // 1000, sunday // 1000
+    assert friday_s + 20 * 3600 <= seconds[seconds < sunday_s].max() < friday_s + 21 * 3600
+    assert sunday_s + 21 * 3600 <= seconds[seconds >= sunday_s].min() < sunday_s + 21 * 3600 + 60
+    # The newest tick seen on a summer Saturday is Friday's last, before 21:00.
+    last = market.last_tick("EURUSD", friday + DAY_MS + 12 * 3_600_000)
+    assert last is not None and friday_s + 20 * 3600 <= int(last["time_msc"]) // 1000 < friday_s + 21 * 3600
+
+
 def test_ticks_same_range_twice_identical(market: DeterministicMarket) -> None:
     a = market.ticks("GBPUSD", WEDNESDAY_MS + 3 * HOUR_MS, WEDNESDAY_MS + 5 * HOUR_MS)
     b = market.ticks("GBPUSD", WEDNESDAY_MS + 3 * HOUR_MS, WEDNESDAY_MS + 5 * HOUR_MS)

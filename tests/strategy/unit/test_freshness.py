@@ -146,3 +146,11 @@ def test_instance_position_opened_before_a_gap_is_managed_after_it(world: World)
         await world.service.aclose()
 
     asyncio.run(scenario())
+
+
+def test_freshness_summer_weekend_is_not_counted_the_week_closes_at_21_utc() -> None:
+    friday_20_45, sunday_21h = 1_720_817_100, 1_720_990_800  # 2024-07-12 20:45 and 2024-07-14 21:00 UTC
+    # The week's last M15 bar closes at 21:00 in summer: 60 s after the reopening it is 60 s old.
+    last_of_week = candle(friday_20_45, market_ms=(sunday_21h + 60) * 1000)
+    assert RULE.age_s(M15, friday_20_45, (sunday_21h + 60) * 1000) == 60
+    assert RULE.skip_reason(last_of_week, M15, None) is None

@@ -68,3 +68,14 @@ def resumed_replay_start_ms(
     anchor.parent.mkdir(parents=True, exist_ok=True)
     anchor.write_text(json.dumps({**key, "start_ms": first, "wall_ms": now}))
     return first
+
+
+def replay_origin_ms(anchor: Path, start_ms: int | None, resumed_ms: int) -> int:
+    """Where this replay began: `start_ms`, or (None: the start-up time) the first start of the platform
+    run kept in `anchor`, so a restarted terminal stays in the world it began."""
+    if start_ms is not None:
+        return start_ms
+    try:
+        return int(json.loads(anchor.read_text())["start_ms"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return resumed_ms

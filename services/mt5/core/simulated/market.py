@@ -37,8 +37,6 @@ from .counter_random import (
 MINUTE_MS = 60_000
 HOUR_MS = 3_600_000
 _DAY_S = 86_400
-_WEEK_S = 7 * _DAY_S
-_SUNDAY_SHIFT_S = 4 * _DAY_S  # the epoch was a Thursday
 _SECONDS_PER_YEAR = 365.25 * _DAY_S
 _M1 = TIMEFRAMES["M1"]
 DEFAULT_HISTORY_START_S = 1_262_304_000  # 2010-01-01 00:00 UTC
@@ -181,7 +179,7 @@ class DeterministicMarket:
         end = until_ms
         while end > self.history_start_ms:
             if not self._open_ms(end - 1):
-                end = self._last_close_s(end // 1000) * 1000
+                end = self.calendar.last_close(end // 1000) * 1000
                 continue
             minute = (end - 1) // MINUTE_MS
             ticks = self._whole_minute(symbol, minute)
@@ -206,12 +204,6 @@ class DeterministicMarket:
 
     def _open_ms(self, t_ms: int) -> bool:
         return self.calendar.is_open(t_ms // 1000)
-
-    def _last_close_s(self, t_s: int) -> int:
-        """The most recent close at or before t_s (call only while the market is closed at t_s - 1)."""
-        week_start = (t_s + _SUNDAY_SHIFT_S) // _WEEK_S * _WEEK_S - _SUNDAY_SHIFT_S
-        close = week_start + self.calendar.close_offset_s
-        return close if close <= t_s else close - _WEEK_S
 
     def _minute_ticks(self, paths: _SymbolPaths, minutes: np.ndarray) -> np.ndarray:
         """Every tick of the given open minutes (sorted, unique), vectorised across minutes."""

@@ -1,0 +1,33 @@
+"""The market's identity and clock as the mt5 service tells other services (`GET /clock`): which world it
+is (real time, or a replay: DESIGN §11) and what time it is there."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from services.mt5.core.simulated.clock import Clock
+
+
+@dataclass(frozen=True, slots=True)
+class MarketWorld:
+    """The world of the terminal's market and its clock."""
+
+    world: str
+    kind: Literal["real", "replay"]
+    clock: Clock
+    replay_start_ms: int | None = None
+    replay_speed: float | None = None
+
+    def now_ms(self) -> int:
+        return self.clock.now_ms()
+
+    def read(self) -> dict[str, Any]:
+        """The document of `GET /clock`."""
+        return {
+            "world": self.world,
+            "clock": self.kind,
+            "now_ms": self.now_ms(),
+            "speed": self.replay_speed or 1.0,
+            "replay_start_ms": self.replay_start_ms,
+        }
