@@ -153,3 +153,30 @@ def test_ticks_and_ohlc_json_answer_columns_like_mt5(
     assert list(ticks["columns"]) == list(TICKS_DTYPE.names or ())
     assert set(bars) == {"symbol", "timeframe", "count", "columns"}
     assert list(bars["columns"]) == list(RATES_DTYPE.names or ())
+
+
+def test_symbol_and_timeframe_in_any_case_answer_upper_case(
+    client: TestClient, stored_bars: np.ndarray, stored_ticks: np.ndarray
+) -> None:
+    bars = client.get("/ohlc/eurusd/m1", params={"from": MONDAY, "to": MONDAY + 60}).json()
+    ticks = client.get("/ticks/EurUsd", params={"from": MONDAY, "limit": 1}).json()
+
+    assert (bars["symbol"], bars["timeframe"], bars["count"]) == ("EURUSD", "M1", 2)
+    assert (ticks["symbol"], ticks["count"]) == ("EURUSD", 1)
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "code", "field"),
+    [
+        ("/ohlc/EURUSD/M7", 422, "unknown_timeframe", "path.timeframe"),
+        ("/ohlc/NOPE/M1", 404, "unknown_symbol", "path.symbol"),
+    ],
+)
+def test_unknown_names_are_refused_in_one_shape_naming_the_field(
+    client: TestClient, path: str, status: int, code: str, field: str
+) -> None:
+    response = client.get(path, params={"count": 1})
+
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert (error["code"], error["details"]["field"]) == (code, field)
