@@ -158,3 +158,13 @@ def test_unknown_timeframe_names_the_path_field(client: TestClient) -> None:
 
     assert error["code"] == "unknown_timeframe"
     assert (error["details"]["field"], error["details"]["value"]) == ("path.timeframe", "M7")
+
+
+def test_patterns_take_ta_lib_names_with_or_without_cdl_in_any_case(client: TestClient) -> None:
+    """The dashboard's default list sent `3WHITESOLDIERS`, refused as unparsable on every load."""
+    response = client.get(
+        "/patterns/EURUSD/M1", params={"patterns": "3WHITESOLDIERS,cdl3blackcrows,Engulfing", "count": 50}
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["patterns"] == ["CDL3WHITESOLDIERS", "CDL3BLACKCROWS", "CDLENGULFING"]
