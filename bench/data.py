@@ -220,7 +220,7 @@ def bench_http_read(root: Path, n: int, repeat: int) -> None:
     finally:
         stores.close()
     decoders: dict[str, Callable[[bytes], np.ndarray]] = {
-        "json": lambda body: from_columns(orjson.loads(body)["bars"], RATES_DTYPE),
+        "json": lambda body: from_columns(orjson.loads(body)["columns"], RATES_DTYPE),
         "arrow": lambda body: decode_arrow(body, RATES_DTYPE),
     }
     print(f"reading {n:,} M1 bars over HTTP (GET /ohlc?count=, decoded to an array), best of {repeat}")

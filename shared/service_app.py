@@ -43,6 +43,7 @@ from shared.disk_full import DiskFullError, StorageState, is_disk_full
 from shared.errors import PlatformError
 from shared.event_stream import serve_event_stream
 from shared.events import EventBus
+from shared.market.names import NAME_ERROR_CODES
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +215,11 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         first = problems[0] if problems else {"field": "", "message": "invalid request"}
         message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+        if first.get("type") in NAME_ERROR_CODES:
+            # An unknown timeframe is refused alike wherever it is given (path, query or body).
+            value = exc.errors()[0].get("input")
+            details = {"field": first["field"], "value": value, "errors": problems}
+            return error_response(422, first["type"], message, details)
         return error_response(422, "validation_error", message, {"errors": problems})
 
     @app.exception_handler(StarletteHTTPException)

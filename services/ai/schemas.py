@@ -10,11 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from services.ai.core.training import TrainSpec
 from shared.json_input import TimeValue
 from shared.market.inline_bars import InlineBars
+from shared.market.names import SymbolName, TimeframeName
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _INT64 = np.iinfo(np.int64)
 
-Timeframe = Annotated[str, Field(min_length=2, max_length=4, description='MT5 name, e.g. "H1"')]
 # Models read their inputs as float32: a larger magnitude would reach them as infinity.
 FeatureValue = Annotated[float, Field(strict=True, ge=-_FLOAT32_MAX, le=_FLOAT32_MAX)]
 EpochSeconds = Annotated[int, Field(strict=True, ge=int(_INT64.min), le=int(_INT64.max))]
@@ -29,8 +29,8 @@ class TrainRequest(TrainSpec):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    symbol: str | None = Field(default=None, min_length=1, max_length=32, examples=["EURUSD"])
-    timeframe: Timeframe | None = Field(default=None, examples=["H1"])
+    symbol: SymbolName | None = None
+    timeframe: TimeframeName | None = None
     from_: TimeValue | None = Field(
         default=None, alias="from", description="ISO-8601 or epoch seconds", examples=["2024-01-01"]
     )
@@ -60,8 +60,8 @@ class PredictRequest(_Request):
     """Bars inline, the latest `count` bars of a symbol from the data service, or a feature matrix."""
 
     bars: InlineBars | None = None
-    symbol: str | None = Field(default=None, min_length=1, max_length=32, examples=["EURUSD"])
-    timeframe: Timeframe | None = Field(default=None, examples=["H1"])
+    symbol: SymbolName | None = None
+    timeframe: TimeframeName | None = None
     count: int | None = Field(default=None, ge=1, strict=True, description="predict the newest `count` bars")
     features: dict[str, list[FeatureValue | None]] | None = Field(
         default=None, description="named feature columns, exactly the model's feature_columns"

@@ -10,6 +10,7 @@ from services.backtesting.core.config import CostConfig, FillTiming, SymbolFacts
 from services.backtesting.core.optimize import ParamRange
 from shared.json_input import TimeValue, refuse_coercion
 from shared.market.inline_bars import InlineBars
+from shared.market.names import SymbolName, TimeframeName
 from shared.trading.sizing import SizingConfig
 
 
@@ -23,8 +24,8 @@ class MarketInput(_Request):
     With inline bars, `symbol` is optional and only selects the symbol facts; without symbol and
     `symbol_facts`, P&L is in "units" (1 unit moves 1 money per 1.0 of price), as backtesting.py counts."""
 
-    symbol: str | None = Field(default=None, min_length=1, max_length=32)
-    timeframe: str | None = Field(default=None, examples=["H1"])
+    symbol: SymbolName | None = None
+    timeframe: TimeframeName | None = None
     from_: TimeValue | None = Field(default=None, alias="from", description="ISO-8601 or epoch seconds")
     to: TimeValue | None = Field(default=None, description="inclusive; ISO-8601 or epoch seconds")
     bars: InlineBars | None = None

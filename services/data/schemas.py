@@ -6,13 +6,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.market.names import SymbolName, TimeframeName
+
 
 class CollectionStart(BaseModel):
     """`POST /collection/start`: the symbols to collect (default: the configured ones)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    symbols: list[str] | None = Field(default=None, min_length=1)
+    symbols: list[SymbolName] | None = Field(default=None, min_length=1)
 
 
 class GapFillCreate(BaseModel):
@@ -20,8 +22,8 @@ class GapFillCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    symbols: list[str] = Field(min_length=1)
-    timeframes: list[str] = Field(min_length=1)
+    symbols: list[SymbolName] = Field(min_length=1)
+    timeframes: list[TimeframeName] = Field(min_length=1)
     from_: str | int = Field(alias="from")
     to: str | int
     include_ticks: bool = False

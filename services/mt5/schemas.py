@@ -15,6 +15,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     WithJsonSchema,
     create_model,
     model_validator,
@@ -115,7 +116,9 @@ class OrderCreate(BaseModel):
     action: Action | None = Field(
         default=None, description="TRADE_ACTION_*; default DEAL for BUY/SELL, PENDING for other types"
     )
-    symbol: str = Field(default="", max_length=32)
+    symbol: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True)] = Field(
+        default="", max_length=32, description="case-insensitive; empty where the action needs none"
+    )
     volume: float = 0.0
     type: OrderType = mt5.ORDER_TYPE_BUY
     price: float = 0.0

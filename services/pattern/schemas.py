@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.pattern.core.chart_analysis import ChartOptions
 from shared.market.bar_columns import FloatColumn, TimeColumn
-from shared.market.timeframes import get_timeframe
+from shared.market.names import TimeframeName
 
 SpecList = str | list[str]
 
@@ -68,15 +68,10 @@ class ChartOptionsIn(BaseModel):
     level_tolerance: float = Field(default=0.002, gt=0, lt=1)
     min_touches: int = Field(default=2, ge=1)
     pivot_method: Literal["classic", "fibonacci", "camarilla"] = "classic"
-    pivot_period: str = Field(default="D1", description="the period each pivot set covers")
+    pivot_period: TimeframeName = Field(default="D1", description="the period each pivot set covers")
     double_tolerance: float = Field(default=0.005, ge=0, lt=1)
     double_min_depth: float = Field(default=0.01, ge=0, lt=1)
     double_min_bars: int = Field(default=3, ge=1)
-
-    @field_validator("pivot_period")
-    @classmethod
-    def _timeframe(cls, value: str) -> str:
-        return get_timeframe(value).name
 
     def to_options(self) -> ChartOptions:
         """The core's options."""

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.strategy.core.config import DEFAULT_SIZING, RiskConfig
 from shared.json_input import refuse_coercion
+from shared.market.names import SymbolName, TimeframeName
 from shared.trading.sizing import SizingConfig
 
 SizingInput = Annotated[SizingConfig, refuse_coercion(SizingConfig)]
@@ -23,8 +24,8 @@ class InstanceCreate(BaseModel):
         min_length=1, max_length=64, description="a name from GET /strategies", examples=["sma_crossover"]
     )
     params: dict[str, Any] = Field(default_factory=dict, description="validated against its JSON Schema")
-    symbol: str = Field(min_length=1, max_length=32, examples=["EURUSD"])
-    timeframe: str = Field(min_length=2, max_length=4, description='MT5 name, e.g. "M15"', examples=["M15"])
+    symbol: SymbolName
+    timeframe: TimeframeName
     sizing: SizingInput = Field(
         default=DEFAULT_SIZING,
         description='{"mode": "fixed" (lots) | "equity_fraction" | "risk_percent", "value": ...}',

@@ -155,7 +155,7 @@ def test_data_app_serves_ohlc_and_ticks_from_postgresql(client: TestClient) -> N
     got = client.get("/ticks/EURUSD", params={"from": int(ticks["time_msc"][0]), "limit": 50}).json()
 
     assert stores.bars.engine.dialect.name == "postgresql"
-    assert ohlc["bars"]["close"] == bars["close"].tolist()
-    assert got["ticks"]["time_msc"] == ticks["time_msc"][:50].tolist()
-    assert got["ticks"]["bid"] == ticks["bid"][:50].tolist()
+    assert ohlc["columns"]["close"] == bars["close"].tolist()
+    assert got["columns"]["time_msc"] == ticks["time_msc"][:50].tolist()
+    assert got["columns"]["bid"] == ticks["bid"][:50].tolist()
     assert client.get("/health").json()["status"] == "ok"

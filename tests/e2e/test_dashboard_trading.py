@@ -42,3 +42,13 @@ def test_dashboard_places_and_closes_a_paper_order(page: Any, platform: Platform
     assert platform.http.get("/api/mt5/positions").json() == []
     deals = platform.http.get("/api/mt5/history/deals", params={"from": 0}).json()
     assert [d["entry"] for d in deals if d["symbol"]] == [0, 1]
+
+
+def test_dashboard_default_pattern_list_is_accepted(page: Any, platform: Platform) -> None:
+    """The default list sent `3WHITESOLDIERS`, which the pattern service refused (422) on every load."""
+    page.wait_for_selector("#connection.conn-online")
+    with page.expect_response(lambda r: "/api/pattern/patterns/detect" in r.url, timeout=30_000) as reply:
+        page.click("#tab-market")
+        page.click("#market-form button[type=submit]")
+
+    assert reply.value.status == 200, reply.value.text()

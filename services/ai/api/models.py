@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from services.ai.api.deps import CacheDep, PredictorDep, RegistryDep
-from services.ai.core.market import inline_bars, timeframe_name
+from services.ai.core.market import inline_bars
 from services.ai.schemas import ModelSummary, PredictRequest
 from shared.service_app import FastJSONResponse
 
@@ -46,6 +46,5 @@ async def predict(model_id: str, request: PredictRequest, predictor: PredictorDe
     else:
         # The schema gave all three (an empty string would be falsy, so no truthiness test here).
         assert request.symbol is not None and request.timeframe is not None and request.count is not None
-        timeframe = timeframe_name(request.timeframe)
-        body = await predictor.on_latest(model_id, request.symbol, timeframe, request.count)
+        body = await predictor.on_latest(model_id, request.symbol, request.timeframe, request.count)
     return FastJSONResponse(body)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from services.ai.api.deps import LauncherDep
-from services.ai.core.market import BarWindow, inline_bars, timeframe_name
+from services.ai.core.market import BarWindow, inline_bars
 from services.ai.schemas import JobRead, TrainRequest
 from shared.errors import InvalidInputError
 from shared.utils import parse_time_s
@@ -19,7 +19,7 @@ router = APIRouter(tags=["training"])
 @router.post("/models/train", response_model=JobRead, status_code=status.HTTP_202_ACCEPTED)
 async def train_model(request: TrainRequest, launcher: LauncherDep) -> dict[str, Any]:
     """Validate the request, fetch its bars, and queue the training job; returns the job at once."""
-    timeframe = timeframe_name(request.timeframe) if request.timeframe is not None else None
+    timeframe = request.timeframe
     if request.bars is not None:
         bars = await asyncio.to_thread(inline_bars, request.bars.columns())
         return await launcher.start(request.spec(), inline=bars, symbol=request.symbol, timeframe=timeframe)

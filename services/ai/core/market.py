@@ -11,7 +11,6 @@ from shared.clients import ServiceClient
 from shared.errors import InvalidInputError
 from shared.market.records import RATES_DTYPE
 from shared.market.symbols import DEFAULT_SYMBOLS
-from shared.market.timeframes import UnknownTimeframeError, get_timeframe
 
 BAR_FIELDS = ("time", "open", "high", "low", "close", "tick_volume", "spread")
 _POINTS = {spec.name: spec.point for spec in DEFAULT_SYMBOLS}
@@ -25,14 +24,6 @@ class BarWindow:
     timeframe: str
     from_s: int
     to_s: int
-
-
-def timeframe_name(name: str) -> str:
-    """The MT5 name of a timeframe, or a 422 naming the field."""
-    try:
-        return get_timeframe(name).name
-    except UnknownTimeframeError as exc:
-        raise InvalidInputError(str(exc), code="unknown_timeframe", details={"field": "timeframe"}) from None
 
 
 def symbol_point(symbol: str | None) -> float | None:

@@ -196,6 +196,9 @@ class Supervisor:
         )
 
     def _launch_task(self, svc: ManagedService) -> None:
+        if not self.external:
+            # Before the task runs, so start/restart answer the state they lead to, not the one before.
+            self._transition(svc, Trigger.START, "starting")
         runner = self._observe if self.external else self._supervise
         svc.task = asyncio.create_task(runner(svc), name=f"supervise-{svc.name}")
 
@@ -220,7 +223,6 @@ class Supervisor:
 
     async def _supervise(self, svc: ManagedService) -> None:
         while True:
-            self._transition(svc, Trigger.START, "restarting" if svc.restarts else "starting")
             svc.next_restart_at = None
             if not await self._spawn(svc):
                 return
@@ -247,6 +249,7 @@ class Supervisor:
             svc.next_restart_at = self._clock() + delay
             await self._sleep(delay)
             svc.restarts += 1
+            self._transition(svc, Trigger.START, "restarting")
 
     def _pid_file(self, svc: ManagedService) -> processes.PidFile:
         return processes.PidFile(self.settings.log_dir / f"{svc.name}.pid")

@@ -42,7 +42,7 @@ from services.backtesting.settings import BacktestingSection
 from shared.errors import InvalidInputError
 from shared.jobs import JobFunction, JobManager
 from shared.market.inline_bars import InlineBars
-from shared.market.timeframes import UnknownTimeframeError, get_timeframe
+from shared.market.names import canonical_timeframe
 from shared.trading.registry import StrategyRegistry
 from shared.trading.sizing import SizingConfig, SizingMode
 from shared.trading.strategy import Strategy
@@ -117,13 +117,6 @@ def _needs_stop(sizing: SizingConfig, strategies: list[Strategy[Any]]) -> None:
         code="invalid_sizing",
         details={"field": "sizing.mode", "strategy": name, "reason": "no_stop_loss"},
     )
-
-
-def _timeframe(name: str | None) -> str:
-    try:
-        return get_timeframe(name or "").name
-    except UnknownTimeframeError as exc:
-        raise InvalidInputError(str(exc), code="unknown_timeframe", details={"field": "timeframe"}) from None
 
 
 class RunLauncher:
@@ -272,7 +265,7 @@ class RunLauncher:
             )
         else:
             assert req.symbol is not None and req.from_ is not None and req.to is not None  # schema checked
-            timeframe = _timeframe(req.timeframe)
+            timeframe = canonical_timeframe(req.timeframe or "", "body.timeframe")
             from_s, to_s = parse_time_s(req.from_, field="from"), parse_time_s(req.to, field="to")
             if from_s > to_s:
                 raise InvalidInputError(

@@ -17,9 +17,12 @@ async def start_collection(
     collector: CollectorDep, settings: SettingsDep, body: CollectionStart | None = None
 ) -> dict[str, Any]:
     """Start collecting the given symbols (default: the configured ones); resumes after restarts."""
-    symbols = body.symbols if body is not None and body.symbols else settings.collection_symbols
-    for symbol in symbols:
-        check_symbol(symbol, settings)
+    given = body.symbols if body is not None and body.symbols else None
+    symbols = (
+        [check_symbol(s, settings, f"body.symbols.{i}") for i, s in enumerate(given)]
+        if given
+        else settings.collection_symbols
+    )
     return await collector.start(list(dict.fromkeys(symbols)))
 
 

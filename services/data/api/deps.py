@@ -12,10 +12,9 @@ from services.data.core.market_clock import MarketClock
 from services.data.core.stores import DataStores
 from services.data.settings import DataSettings
 from shared.disk_full import StorageState
-from shared.errors import InvalidInputError, NotFoundError
 from shared.events import EventBus
 from shared.jobs import JobManager
-from shared.market.timeframes import UnknownTimeframeError, get_timeframe
+from shared.market.names import SymbolName, TimeframeName, unknown_symbol_error
 
 
 async def get_settings(request: Request) -> DataSettings:
@@ -65,32 +64,17 @@ def configured_symbols(settings: DataSettings) -> list[str]:
     return list(dict.fromkeys([*settings.trading.symbols, *settings.collection_symbols]))
 
 
-def check_symbol(symbol: str, settings: DataSettings) -> str:
-    if symbol not in configured_symbols(settings):
-        raise NotFoundError(
-            f"unknown symbol {symbol!r}; configured: {', '.join(configured_symbols(settings))}",
-            code="unknown_symbol",
-            details={"symbol": symbol},
-        )
-    return symbol
+def check_symbol(symbol: str, settings: DataSettings, field: str) -> str:
+    """The symbol in upper case, or a 404 `unknown_symbol` unless the service serves it."""
+    canonical = symbol.strip().upper()
+    if canonical not in configured_symbols(settings):
+        raise unknown_symbol_error(symbol, configured_symbols(settings), field)
+    return canonical
 
 
-def check_timeframe(timeframe: str) -> str:
-    try:
-        return get_timeframe(timeframe).name
-    except UnknownTimeframeError as exc:
-        raise InvalidInputError(
-            str(exc), code="unknown_timeframe", details={"timeframe": timeframe}
-        ) from None
-
-
-async def _symbol(symbol: str, settings: SettingsDep) -> str:
-    return check_symbol(symbol, settings)
-
-
-async def _timeframe(timeframe: str) -> str:
-    return check_timeframe(timeframe)
+async def _symbol(symbol: SymbolName, settings: SettingsDep) -> str:
+    return check_symbol(symbol, settings, "path.symbol")
 
 
 SymbolDep = Annotated[str, Depends(_symbol)]
-TimeframeDep = Annotated[str, Depends(_timeframe)]
+TimeframeDep = TimeframeName

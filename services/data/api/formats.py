@@ -14,10 +14,9 @@ from shared.columnar import ARROW_MEDIA_TYPE, encode_arrow, to_columns
 from shared.service_app import FastJSONResponse
 
 
-def series_response(
-    data: np.ndarray, fmt: OutputFormat, key: str, meta: dict[str, Any], filename: str
-) -> Response:
-    """`data` (RATES_DTYPE or TICKS_DTYPE) as JSON `{**meta, key: {column: [...]}}`, Arrow or CSV."""
+def series_response(data: np.ndarray, fmt: OutputFormat, meta: dict[str, Any], filename: str) -> Response:
+    """`data` (RATES_DTYPE or TICKS_DTYPE) as JSON `{**meta, "count", "columns": {column: [...]}}` (the
+    shape of every bulk series in the platform), Arrow or CSV."""
     if fmt == "arrow":
         return Response(encode_arrow(data), media_type=ARROW_MEDIA_TYPE)
     if fmt == "csv":
@@ -28,4 +27,4 @@ def series_response(
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
         )
-    return FastJSONResponse({**meta, "count": len(data), key: to_columns(data)})
+    return FastJSONResponse({**meta, "count": len(data), "columns": to_columns(data)})

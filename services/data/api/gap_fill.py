@@ -14,7 +14,6 @@ from services.data.api.deps import (
     SettingsDep,
     StoresDep,
     check_symbol,
-    check_timeframe,
 )
 from services.data.api.params import checked_range, refuse_future
 from services.data.core.gap_fill import gap_fill_job
@@ -35,8 +34,10 @@ async def create_gap_fill(
     market_clock: MarketClockDep,
 ) -> dict[str, Any]:
     """Start a job that fetches the missing bars (and ticks, if asked) of the range; returns at once."""
-    symbols = list(dict.fromkeys(check_symbol(s, settings) for s in body.symbols))
-    timeframes = list(dict.fromkeys(check_timeframe(tf) for tf in body.timeframes))
+    symbols = list(
+        dict.fromkeys(check_symbol(s, settings, f"body.symbols.{i}") for i, s in enumerate(body.symbols))
+    )
+    timeframes = list(dict.fromkeys(body.timeframes))
     not_stored = [tf for tf in timeframes if tf not in stores.bars.stored_timeframes]
     if not_stored:
         raise InvalidInputError(

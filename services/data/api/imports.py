@@ -19,7 +19,6 @@ from services.data.api.deps import (
     StorageDep,
     StoresDep,
     check_symbol,
-    check_timeframe,
 )
 from services.data.core.importer import import_mt5_csv, import_window
 from services.data.core.mt5_csv import TimeWindow
@@ -28,6 +27,7 @@ from services.data.core.stores import DataStores
 from services.data.schemas import ImportRead
 from shared.errors import InvalidInputError
 from shared.events import EventBus
+from shared.market.names import SymbolName, TimeframeName
 from shared.utils import get_timestamp_ms
 
 router = APIRouter(tags=["import"])
@@ -42,8 +42,8 @@ async def import_csv(
     stores: StoresDep,
     bus: BusDep,
     storage: StorageDep,
-    symbol: Annotated[str, Query()],
-    timeframe: Annotated[str | None, Query(description="required for a bar file")] = None,
+    symbol: Annotated[SymbolName, Query()],
+    timeframe: Annotated[TimeframeName | None, Query(description="required for a bar file")] = None,
     server_time_offset_s: Annotated[
         str | None,
         Query(
@@ -53,8 +53,7 @@ async def import_csv(
     ] = None,
 ) -> dict[str, Any]:
     """Import an MT5-exported bar or tick history; the first bad line is reported (422), nothing written."""
-    check_symbol(symbol, settings)
-    tf = check_timeframe(timeframe) if timeframe is not None else None
+    symbol = check_symbol(symbol, settings, "query.symbol")
     server_time: ServerTimeOffset = (
         settings.mt5.metatrader5.server_time_offset_s
         if server_time_offset_s is None
@@ -72,9 +71,9 @@ async def import_csv(
         window = import_window(settings.data.imports, get_timestamp_ms())
         with storage.writing(f"import of {symbol}"):
             result = await asyncio.to_thread(
-                _run_import, stores, bus, symbol, tf, window, server_time, spool, size
+                _run_import, stores, bus, symbol, timeframe, window, server_time, spool, size
             )
-    return {"symbol": symbol, "timeframe": tf, **result}
+    return {"symbol": symbol, "timeframe": timeframe, **result}
 
 
 def _run_import(

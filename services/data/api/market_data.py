@@ -41,7 +41,7 @@ def get_ticks(
         limit=limit,
         max_ticks=settings.data.limits.max_ticks_per_request,
     )
-    return series_response(ticks, format, "ticks", {"symbol": symbol}, f"{symbol}_ticks")
+    return series_response(ticks, format, {"symbol": symbol}, f"{symbol}_ticks")
 
 
 @router.get("/ohlc/{symbol}/{timeframe}", response_model=None)
@@ -68,4 +68,4 @@ def get_ohlc(
         max_bars=settings.data.limits.max_bars_per_request,
     )
     meta = {"symbol": symbol, "timeframe": timeframe}
-    return series_response(bars, format, "bars", meta, f"{symbol}_{timeframe}")
+    return series_response(bars, format, meta, f"{symbol}_{timeframe}")

@@ -12,7 +12,8 @@ from services.mt5.api.series import series_response
 from services.mt5.core.market_data import TICK_FLAGS
 from shared.columnar import SeriesFormat
 from shared.errors import InvalidInputError
-from shared.market.timeframes import Timeframe, UnknownTimeframeError, get_timeframe
+from shared.market.names import SymbolName, TimeframeName
+from shared.market.timeframes import get_timeframe
 from shared.utils import parse_time_ms
 
 router = APIRouter(tags=["market data"])
@@ -24,18 +25,9 @@ FormatParam = Annotated[SeriesFormat | None, Query(alias="format")]
 _ONLY_ONE = "give either `to` or `count`, not both"
 
 
-def _parse_timeframe(value: str) -> Timeframe:
-    try:
-        return get_timeframe(int(value) if value.isdigit() else value)
-    except UnknownTimeframeError as exc:
-        raise InvalidInputError(
-            str(exc), code="unknown_timeframe", details={"field": "timeframe", "value": value}
-        ) from None
-
-
 @router.get("/ticks/{symbol}", response_class=StreamingResponse)
 async def get_ticks(
-    symbol: str,
+    symbol: SymbolName,
     request: Request,
     market: MarketDep,
     from_: Annotated[str, Query(alias="from", description="ISO-8601, epoch s or epoch ms (UTC)")],
@@ -61,8 +53,8 @@ async def get_ticks(
 
 @router.get("/rates/{symbol}/{timeframe}", response_class=StreamingResponse)
 async def get_rates(
-    symbol: str,
-    timeframe: str,
+    symbol: SymbolName,
+    timeframe: TimeframeName,
     request: Request,
     market: MarketDep,
     from_: FromParam = None,
@@ -72,7 +64,7 @@ async def get_rates(
 ) -> StreamingResponse:
     """Bars with from <= open time <= to (copy_rates_range; to defaults to the latest tick), or the last
     `count` bars opening at or before `to` (up to the current bar without `to`). Columns: RATES_DTYPE."""
-    tf = _parse_timeframe(timeframe)
+    tf = get_timeframe(timeframe)
     to_s = parse_time_ms(to, field="to") // 1000 if to is not None else None
     if count is not None:
         if from_ is not None:

@@ -26,6 +26,7 @@ from services.mt5.schemas import (
     order_result_body,
 )
 from shared.errors import PlatformError
+from shared.market.names import SymbolName
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -75,7 +76,7 @@ async def check_order(body: OrderCreate, desk: DeskDep) -> dict[str, Any]:
 
 @router.get("", response_model=OrderList)
 async def list_orders(
-    gateway: GatewayDep, symbol: Annotated[str | None, Query(max_length=32)] = None
+    gateway: GatewayDep, symbol: Annotated[SymbolName | None, Query()] = None
 ) -> list[dict[str, Any]]:
     """Open pending orders (orders_get)."""
     orders = await gateway.call("orders_get", gateway.terminal.orders_get, symbol=symbol)

@@ -15,13 +15,14 @@ from services.mt5.schemas import (
     TicketPath,
     order_result_body,
 )
+from shared.market.names import SymbolName
 
 router = APIRouter(prefix="/positions", tags=["positions"])
 
 
 @router.get("", response_model=PositionList)
 async def list_positions(
-    gateway: GatewayDep, symbol: Annotated[str | None, Query(max_length=32)] = None
+    gateway: GatewayDep, symbol: Annotated[SymbolName | None, Query()] = None
 ) -> list[dict[str, Any]]:
     """Open positions (positions_get), valued at current prices."""
     positions = await gateway.call("positions_get", gateway.terminal.positions_get, symbol=symbol)

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from services.mt5.api.deps import MarketDep
 from services.mt5.schemas import SymbolList, SymbolRead, TickRead
+from shared.market.names import SymbolName
 
 router = APIRouter(prefix="/symbols", tags=["symbols"])
 
@@ -19,12 +20,12 @@ async def list_symbols(market: MarketDep) -> list[dict[str, Any]]:
 
 
 @router.get("/{symbol}", response_model=SymbolRead)
-async def get_symbol(symbol: str, market: MarketDep) -> dict[str, Any]:
+async def get_symbol(symbol: SymbolName, market: MarketDep) -> dict[str, Any]:
     """One symbol's facts (digits, point, contract size, volume limits, currencies ...) and quote."""
     return (await market.symbol_info(symbol))._asdict()
 
 
 @router.get("/{symbol}/tick", response_model=TickRead)
-async def get_tick(symbol: str, market: MarketDep) -> dict[str, Any]:
+async def get_tick(symbol: SymbolName, market: MarketDep) -> dict[str, Any]:
     """The latest tick (MT5's symbol_info_tick)."""
     return (await market.tick(symbol))._asdict()

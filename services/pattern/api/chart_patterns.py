@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.pattern.api.body import body_schema, json_body
-from services.pattern.api.deps import BarQueryDep, BarsSourceDep, PatternSectionDep, TimeframeDep
+from services.pattern.api.deps import BarQueryDep, BarsSourceDep, PatternSectionDep, SymbolDep, TimeframeDep
 from services.pattern.api.responses import json_from_thread
 from services.pattern.core.bar_input import bars_from_lists
 from services.pattern.core.chart_analysis import analyze_chart
@@ -39,7 +39,7 @@ async def analyze(body: AnalyzeBody, section: PatternSectionDep) -> Response:
 
 @router.get("/chart-patterns/{symbol}/{timeframe}", response_model=ChartAnalysisRead)
 async def symbol_chart(
-    symbol: str,
+    symbol: SymbolDep,
     timeframe: TimeframeDep,
     query: BarQueryDep,
     options: Annotated[ChartOptionsIn, Query()],

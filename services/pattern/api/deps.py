@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Query, Request
 
 from services.pattern.core.bars_source import BarQuery, DataServiceBars
 from services.pattern.core.catalog import Catalog
 from services.pattern.settings import PatternSection
 from shared.errors import InvalidInputError
-from shared.market.timeframes import UnknownTimeframeError, get_timeframe
+from shared.market.names import SymbolName, TimeframeName
 from shared.utils import parse_time_s
 
 
@@ -34,18 +34,6 @@ IndicatorCatalogDep = Annotated[Catalog, Depends(get_indicator_catalog)]
 CandlestickCatalogDep = Annotated[Catalog, Depends(get_candlestick_catalog)]
 BarsSourceDep = Annotated[DataServiceBars, Depends(get_bars_source)]
 PatternSectionDep = Annotated[PatternSection, Depends(get_pattern_section)]
-
-
-async def get_timeframe_name(
-    timeframe: Annotated[str, Path(description="MT5 name: M1, M5, H1, D1 ...")],
-) -> str:
-    """The path's timeframe by its MT5 name, or a 422 naming it."""
-    try:
-        return get_timeframe(timeframe).name
-    except UnknownTimeframeError as exc:
-        raise InvalidInputError(
-            str(exc), code="unknown_timeframe", details={"timeframe": timeframe}
-        ) from None
 
 
 async def get_bar_query(
@@ -79,5 +67,6 @@ async def get_bar_query(
     return BarQuery(start=start, end=end, count=count)
 
 
-TimeframeDep = Annotated[str, Depends(get_timeframe_name)]
+SymbolDep = SymbolName
+TimeframeDep = TimeframeName
 BarQueryDep = Annotated[BarQuery, Depends(get_bar_query)]

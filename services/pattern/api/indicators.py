@@ -16,6 +16,7 @@ from services.pattern.api.deps import (
     BarsSourceDep,
     IndicatorCatalogDep,
     PatternSectionDep,
+    SymbolDep,
     TimeframeDep,
 )
 from services.pattern.api.responses import body_from_thread, json_from_thread
@@ -115,7 +116,7 @@ async def compute_indicators(
 @router.get("/indicators/{symbol}/{timeframe}", response_model=IndicatorsRead, responses=ARROW_ANSWER)
 async def symbol_indicators(
     request: Request,
-    symbol: str,
+    symbol: SymbolDep,
     timeframe: TimeframeDep,
     query: BarQueryDep,
     indicators: Annotated[str, Query(description="comma-separated specs", examples=[SPECS_EXAMPLE])],

@@ -13,6 +13,7 @@ from services.pattern.api.deps import (
     BarsSourceDep,
     CandlestickCatalogDep,
     PatternSectionDep,
+    SymbolDep,
     TimeframeDep,
 )
 from services.pattern.api.responses import json_from_thread
@@ -51,7 +52,7 @@ async def detect(body: DetectBody, catalog: CandlestickCatalogDep, section: Patt
 
 @router.get("/patterns/{symbol}/{timeframe}", response_model=DetectionsRead)
 async def symbol_patterns(
-    symbol: str,
+    symbol: SymbolDep,
     timeframe: TimeframeDep,
     query: BarQueryDep,
     catalog: CandlestickCatalogDep,

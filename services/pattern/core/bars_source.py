@@ -79,7 +79,7 @@ class DataServiceBars:
         if response.headers.get("content-type", "").startswith(ARROW_MEDIA_TYPE):
             return decode_arrow(response.content, RATES_DTYPE)
         body = orjson.loads(response.content)
-        return from_columns(body["bars"], RATES_DTYPE)
+        return from_columns(body["columns"], RATES_DTYPE)
 
     async def fetch_with_history(
         self, symbol: str, timeframe: str, query: BarQuery, history: int

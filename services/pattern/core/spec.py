@@ -21,7 +21,8 @@ from typing import Any
 from services.pattern.core.catalog import Catalog, FunctionInfo, ParameterInfo
 from shared.errors import InvalidInputError
 
-_ITEM = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*", re.DOTALL)
+# A name may start with a digit: TA-Lib's patterns without their CDL prefix do (3WHITESOLDIERS).
+_ITEM = re.compile(r"\s*([A-Za-z0-9_]+)\s*(?:\((.*)\))?\s*", re.DOTALL)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _INTEGER = re.compile(r"[+-]?\d+")
 

@@ -21,7 +21,7 @@ from services.strategy.core.store import InstanceRecord, InstanceState, Instance
 from services.strategy.settings import StrategySection
 from shared.errors import ConflictError, InvalidInputError, PlatformError
 from shared.market.candle_events import read_candle
-from shared.market.timeframes import UnknownTimeframeError, get_timeframe
+from shared.market.names import canonical_timeframe
 from shared.trading.registry import StrategyRegistry
 from shared.trading.sizing import SizingConfig
 
@@ -88,7 +88,7 @@ class InstanceService:
             strategy=strategy,
             params=params,
             symbol=self._symbol(symbol),
-            timeframe=_timeframe(timeframe),
+            timeframe=canonical_timeframe(timeframe),
             sizing=_sizing(sizing),
             risk=risk,
         )
@@ -367,13 +367,6 @@ def _running(record: InstanceRecord, what: str) -> ConflictError:
         code="instance_running",
         details={"instance": record.id, "state": record.state.value},
     )
-
-
-def _timeframe(value: str) -> str:
-    try:
-        return get_timeframe(value).name
-    except UnknownTimeframeError as exc:
-        raise InvalidInputError(str(exc), code="unknown_timeframe", details={"field": "timeframe"}) from None
 
 
 def _sizing(sizing: SizingConfig) -> SizingConfig:

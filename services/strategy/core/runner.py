@@ -167,11 +167,11 @@ class StrategyRunner:
         # it would hold up every other instance's candle.
         signal = BarSignal.at(await asyncio.to_thread(self.strategy.signals, cols), i)
         positions = await self._positions()
-        if self.risk.risk.daily_loss_limit is not None:
-            pnl = await self._daily_pnl(bar_time, positions)
-            if self.risk.daily_loss_breached(pnl):
-                await self._trip_daily_loss(bar_time, pnl, positions)
-                return
+        # Kept with or without a loss limit: the day's P&L is what the dashboard shows for the instance.
+        pnl = await self._daily_pnl(bar_time, positions)
+        if self.risk.daily_loss_breached(pnl):
+            await self._trip_daily_loss(bar_time, pnl, positions)
+            return
         held = positions[0].direction if positions else 0
         decision = decide(signal, held)
         orders, refusal = await self._plan(bar_time, decision, signal, positions, cols)

@@ -88,7 +88,7 @@ TRAIN_CASES = [
         _without_bars(**{**DATA, "timeframe": "H5"}),
         422,
         "unknown_timeframe",
-        "timeframe",
+        "body.timeframe",
     ),
     ("empty_range", _without_bars(**{**DATA, "to": START}), 422, "empty_range", "to"),
     ("no_source", _without_bars(), 422, "validation_error", "body"),

@@ -56,3 +56,21 @@ def test_supervisor_crashing_child_backs_off_with_growing_delays_then_errors(tmp
     assert delays == [1, 2, 4, 8, 16]
     assert [e["to"] for e in events][-4:] == ["STARTING", "OFFLINE", "ERROR", "STOPPED"]
     assert all("exited with code 3" in e["reason"] for e in events if e["to"] == "OFFLINE")
+
+
+def test_supervisor_start_and_restart_answer_the_state_they_lead_to(tmp_path: Path) -> None:
+    """`POST /api/services/{name}/restart` answered STOPPED, the state before the child was launched."""
+    config = write_config(tmp_path, modules={"ai": "tests.support.crashing_service"})
+    settings = load_config(config)
+
+    async def scenario() -> tuple[str, str]:
+        supervisor = Supervisor(settings, internal_token="t", publish=lambda kind, data: None, names=["ai"])
+        try:
+            started = await supervisor.start("ai")
+            await supervisor.stop("ai")
+            restarted = await supervisor.restart("ai")
+        finally:
+            await supervisor.aclose()
+        return started.state, restarted.state
+
+    assert asyncio.run(scenario()) == ("STARTING", "STARTING")

@@ -30,9 +30,9 @@ def test_ohlc_json_inclusive_range_returns_columns(client: TestClient, stored_ba
     assert response.status_code == 200
     body = response.json()
     assert (body["symbol"], body["timeframe"], body["count"]) == ("EURUSD", "M1", 3)
-    assert body["bars"]["time"] == [MONDAY + 60, MONDAY + 120, MONDAY + 180]
-    assert body["bars"]["close"] == stored_bars["close"][1:4].tolist()
-    assert set(body["bars"]) == set(RATES_DTYPE.names or ())
+    assert body["columns"]["time"] == [MONDAY + 60, MONDAY + 120, MONDAY + 180]
+    assert body["columns"]["close"] == stored_bars["close"][1:4].tolist()
+    assert set(body["columns"]) == set(RATES_DTYPE.names or ())
 
 
 def test_ohlc_arrow_equals_stored_bars(client: TestClient, stored_bars: np.ndarray) -> None:
@@ -53,7 +53,7 @@ def test_ohlc_csv_is_an_mt5_export_of_the_bars(client: TestClient, stored_bars: 
 def test_ohlc_count_returns_newest_up_to_to(client: TestClient, stored_bars: np.ndarray) -> None:
     body = client.get("/ohlc/EURUSD/M1", params={"count": 2, "to": MONDAY + 600}).json()
 
-    assert body["bars"]["time"] == [MONDAY + 540, MONDAY + 600]
+    assert body["columns"]["time"] == [MONDAY + 540, MONDAY + 600]
 
 
 def test_ohlc_unstored_timeframe_is_built_from_a_lower_one(
@@ -62,8 +62,8 @@ def test_ohlc_unstored_timeframe_is_built_from_a_lower_one(
     body = client.get("/ohlc/EURUSD/M2", params={"from": MONDAY, "to": MONDAY + 3600}).json()
 
     expected = aggregate_bars(stored_bars[:61], get_timeframe("M2"))[:31]
-    assert body["bars"]["time"] == expected["time"].tolist()
-    assert body["bars"]["high"] == expected["high"].tolist()
+    assert body["columns"]["time"] == expected["time"].tolist()
+    assert body["columns"]["high"] == expected["high"].tolist()
 
 
 @pytest.mark.parametrize(
@@ -117,8 +117,8 @@ def test_ticks_json_inclusive_range_in_stored_order(client: TestClient, stored_t
 
     times = stored_ticks["time_msc"]
     expected = stored_ticks[(times >= first) & (times <= last)]
-    assert body["ticks"]["time_msc"] == expected["time_msc"].tolist()
-    assert body["ticks"]["bid"] == expected["bid"].tolist()
+    assert body["columns"]["time_msc"] == expected["time_msc"].tolist()
+    assert body["columns"]["bid"] == expected["bid"].tolist()
 
 
 def test_ticks_arrow_with_limit_returns_the_oldest(client: TestClient, stored_ticks: np.ndarray) -> None:
@@ -140,3 +140,43 @@ def test_ticks_range_over_the_limit_is_refused(client: TestClient) -> None:
 
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "range_too_large"
+
+
+def test_ticks_and_ohlc_json_answer_columns_like_mt5(
+    client: TestClient, stored_ticks: np.ndarray, stored_bars: np.ndarray
+) -> None:
+    """One shape for one thing: `{symbol, ..., count, columns}`, as mt5's /ticks and /rates answer."""
+    ticks = client.get("/ticks/EURUSD", params={"from": MONDAY, "limit": 5}).json()
+    bars = client.get("/ohlc/EURUSD/M1", params={"from": MONDAY, "to": MONDAY + 120}).json()
+
+    assert set(ticks) == {"symbol", "count", "columns"}
+    assert list(ticks["columns"]) == list(TICKS_DTYPE.names or ())
+    assert set(bars) == {"symbol", "timeframe", "count", "columns"}
+    assert list(bars["columns"]) == list(RATES_DTYPE.names or ())
+
+
+def test_symbol_and_timeframe_in_any_case_answer_upper_case(
+    client: TestClient, stored_bars: np.ndarray, stored_ticks: np.ndarray
+) -> None:
+    bars = client.get("/ohlc/eurusd/m1", params={"from": MONDAY, "to": MONDAY + 60}).json()
+    ticks = client.get("/ticks/EurUsd", params={"from": MONDAY, "limit": 1}).json()
+
+    assert (bars["symbol"], bars["timeframe"], bars["count"]) == ("EURUSD", "M1", 2)
+    assert (ticks["symbol"], ticks["count"]) == ("EURUSD", 1)
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "code", "field"),
+    [
+        ("/ohlc/EURUSD/M7", 422, "unknown_timeframe", "path.timeframe"),
+        ("/ohlc/NOPE/M1", 404, "unknown_symbol", "path.symbol"),
+    ],
+)
+def test_unknown_names_are_refused_in_one_shape_naming_the_field(
+    client: TestClient, path: str, status: int, code: str, field: str
+) -> None:
+    response = client.get(path, params={"count": 1})
+
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert (error["code"], error["details"]["field"]) == (code, field)

@@ -146,7 +146,7 @@ def test_rates_count_returns_the_last_bars_up_to_to(client: TestClient) -> None:
         (f"/ticks/EURUSD?from={PAST_FROM_MS}&count=2000001", "range_too_large", "count"),
         ("/rates/EURUSD/M1?from=2025-01-01&to=2025-11-01", "range_too_large", "to"),
         ("/rates/EURUSD/M1?count=100001", "range_too_large", "count"),
-        ("/rates/EURUSD/M7?count=5", "unknown_timeframe", "timeframe"),
+        ("/rates/EURUSD/M7?count=5", "unknown_timeframe", "path.timeframe"),
         ("/ticks/EURUSD?from=yesterday", "invalid_time", "from"),
         ("/ticks/EURUSD?from=inf&to=1", "invalid_time", "from"),  # was an OverflowError, a 500
         ("/history/deals?from=1e30&to=1e31", "invalid_time", "from"),  # was a 500
@@ -175,3 +175,26 @@ def test_missing_from_returns_422_naming_the_query_field(client: TestClient) -> 
     response = client.get("/ticks/EURUSD")
     assert response.status_code == 422
     assert error_of(response)["details"]["errors"][0]["field"] == "query.from"
+
+
+@pytest.mark.parametrize("path", ["/symbols/eurusd", "/symbols/EurUsd/tick", "/ticks/eurusd?from=0&to=1"])
+def test_symbol_in_any_case_is_the_upper_case_symbol(client: TestClient, path: str) -> None:
+    response = client.get(path)
+
+    assert response.status_code == 200, response.text
+    assert response.json().get("symbol", response.json().get("name", "EURUSD")) == "EURUSD"
+
+
+def test_rates_with_lower_case_names_answer_upper_case(client: TestClient) -> None:
+    body = client.get("/rates/eurusd/m5?count=3").json()
+
+    assert (body["symbol"], body["timeframe"], body["count"]) == ("EURUSD", "M5", 3)
+
+
+def test_unknown_timeframe_is_refused_naming_the_field(client: TestClient) -> None:
+    response = client.get("/rates/EURUSD/M7?count=3")
+
+    assert response.status_code == 422
+    error = error_of(response)
+    assert error["code"] == "unknown_timeframe"
+    assert (error["details"]["field"], error["details"]["value"]) == ("path.timeframe", "M7")

@@ -50,7 +50,7 @@ async def ohlc(
     request.app.state.requests.append({"from": from_, "to": to, "count": count, "rows": len(window)})
     if format == "arrow":
         return Response(encode_arrow(window), media_type=ARROW_MEDIA_TYPE)
-    return {"symbol": symbol, "timeframe": timeframe, "bars": to_columns(window)}
+    return {"symbol": symbol, "timeframe": timeframe, "count": len(window), "columns": to_columns(window)}
 
 
 def rates(time: np.ndarray, ohlc: np.ndarray) -> np.ndarray:

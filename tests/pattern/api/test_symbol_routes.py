@@ -144,3 +144,27 @@ def test_data_service_down_is_503_data_unavailable(down_client: TestClient, path
 
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "data_unavailable"
+
+
+def test_symbol_and_timeframe_in_any_case_answer_upper_case(client: TestClient) -> None:
+    response = client.get("/indicators/eurusd/m1", params={"indicators": "SMA(5)", "count": 5})
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["symbol"], response.json()["timeframe"]) == ("EURUSD", "M1")
+
+
+def test_unknown_timeframe_names_the_path_field(client: TestClient) -> None:
+    error = client.get("/patterns/EURUSD/M7").json()["error"]
+
+    assert error["code"] == "unknown_timeframe"
+    assert (error["details"]["field"], error["details"]["value"]) == ("path.timeframe", "M7")
+
+
+def test_patterns_take_ta_lib_names_with_or_without_cdl_in_any_case(client: TestClient) -> None:
+    """The dashboard's default list sent `3WHITESOLDIERS`, refused as unparsable on every load."""
+    response = client.get(
+        "/patterns/EURUSD/M1", params={"patterns": "3WHITESOLDIERS,cdl3blackcrows,Engulfing", "count": 50}
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["patterns"] == ["CDL3WHITESOLDIERS", "CDL3BLACKCROWS", "CDLENGULFING"]

@@ -140,9 +140,17 @@ def test_parse_pattern_errors_say_pattern(candlesticks: Catalog) -> None:
     assert error.details["pattern"] == "CDLMORNINGSTAR" and error.details["parameter"] == "penetration"
 
 
-@pytest.mark.parametrize("text", ["", " , ", "SMA(20", "SMA)20(", "SMA 20", "1SMA", "SMA(20)x"])
+@pytest.mark.parametrize("text", ["", " , ", "SMA(20", "SMA)20(", "SMA 20", "SMA(20)x"])
 def test_parse_malformed_text_is_invalid_spec(indicators: Catalog, text: str) -> None:
     assert _error(text, indicators).code == "invalid_spec"
+
+
+def test_parse_name_starting_with_a_digit_is_a_name(indicators: Catalog, candlesticks: Catalog) -> None:
+    assert _error("1SMA", indicators).code == "unknown_indicator"
+    assert [s.label for s in parse_specs("3whitesoldiers,CDL3BLACKCROWS", candlesticks)] == [
+        "CDL3WHITESOLDIERS",
+        "CDL3BLACKCROWS",
+    ]
 
 
 def test_parse_specs_over_the_limit_is_invalid_spec(indicators: Catalog) -> None:

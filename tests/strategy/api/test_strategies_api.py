@@ -112,3 +112,15 @@ def test_strategies_lifecycle_with_real_mt5(client: TestClient, mt5_service: Man
     assert client.post(f"{path}/stop", json={"reason": "maintenance"}).json()["reason"] == "maintenance"
     assert client.delete(path).status_code == 204
     assert client.get(path).status_code == 404
+
+
+def test_strategies_create_takes_names_in_any_case_and_answers_upper_case(client: TestClient) -> None:
+    created = client.post("/strategies", json={**NEW, "symbol": "eurusd", "timeframe": "m15"}).json()
+
+    assert (created["symbol"], created["timeframe"]) == ("EURUSD", "M15")
+
+
+def test_strategies_unknown_timeframe_is_unknown_timeframe_naming_the_field(client: TestClient) -> None:
+    error = error_of(client.post("/strategies", json={**NEW, "timeframe": "M7"}))
+
+    assert (error["code"], error["details"]["field"]) == ("unknown_timeframe", "body.timeframe")

@@ -188,3 +188,19 @@ def test_instances_candle_event_routed_to_matching_runner(world: World) -> None:
         await world.service.aclose()
 
     asyncio.run(scenario())
+
+
+def test_instances_daily_pnl_is_kept_without_a_loss_limit(world: World) -> None:
+    """The dashboard's "Daily P&L" stayed blank whenever no daily loss limit was set."""
+
+    async def scenario() -> None:
+        instance = await world.instance()
+        await world.service.start(instance["id"])
+        runner = world.service.running[instance["id"]]
+        await feed(runner, world, 18, ENTRY_LONG)
+        world.broker.mark(-12.5)
+        await feed(runner, world, ENTRY_LONG + 1, ENTRY_LONG + 1)
+        assert world.store.get(instance["id"]).daily_pnl == -12.5
+        await world.service.aclose()
+
+    asyncio.run(scenario())

@@ -26,7 +26,7 @@ function build() {
       el("input", { id: "market-indicators", list: "indicator-names", value: "SMA(20),BBANDS(20,2,2),RSI(14)", class: "w-16" }),
       el("datalist", { id: "indicator-names" }),
       el("label", { for: "market-patterns" }, "Patterns"),
-      el("input", { id: "market-patterns", value: "ENGULFING,HAMMER,SHOOTINGSTAR,MORNINGSTAR,EVENINGSTAR,3WHITESOLDIERS,3BLACKCROWS", class: "w-16" }),
+      el("input", { id: "market-patterns", value: "CDLENGULFING,CDLHAMMER,CDLSHOOTINGSTAR,CDLMORNINGSTAR,CDLEVENINGSTAR,CDL3WHITESOLDIERS,CDL3BLACKCROWS", class: "w-16" }),
       el("label", {}, el("input", { type: "checkbox", id: "market-levels", checked: true }), " support/resistance"),
       el("button", { type: "submit" }, "Load")),
     el("div", { class: "card" },

@@ -59,6 +59,18 @@ async function create() {
   }
 }
 
+// The summary the service keeps of the instance's last closed candle (see the runner's _record).
+function lastSignal(s) {
+  if (!s) return "–";
+  const at = s.bar_time ? `${new Date(s.bar_time * 1000).toISOString().slice(5, 16).replace("T", " ")} ` : "";
+  if (s.warming_up) return `${at}warming up (${s.bars} bars)`;
+  if (s.skipped) return `${at}skipped: ${s.skipped}`;
+  if (s.daily_loss !== undefined) return `${at}daily loss limit`;
+  const names = { entry_long: "enter long", exit_long: "exit long", entry_short: "enter short", exit_short: "exit short" };
+  const fired = Object.entries(names).filter(([key]) => s.signals && s.signals[key]).map(([, label]) => label);
+  return `${at}${fired.length ? fired.join(", ") : "no signal"}`;
+}
+
 async function refresh() {
   const overview = await attempt(() => get("/api/strategy/strategies"));
   if (!overview) return;
@@ -67,7 +79,7 @@ async function refresh() {
     return el("tr", { "data-instance": i.id },
       el("td", {}, i.id), el("td", {}, i.strategy), el("td", {}, `${i.symbol} ${i.timeframe}`),
       el("td", {}, el("span", { class: `badge state-${i.state === "running" ? "ONLINE" : i.state === "error" ? "ERROR" : "STOPPED"}`, "data-state": i.state }, i.state)),
-      el("td", {}, i.reason || ""), el("td", {}, i.last_signal ? `${i.last_signal.direction || ""} ${i.last_signal.action || ""}` : "–"),
+      el("td", {}, i.reason || ""), el("td", { "data-field": "last-signal" }, lastSignal(i.last_signal)),
       el("td", { class: "num" }, fmtNum(i.daily && i.daily.pnl)),
       el("td", {},
         act("start", () => attempt(() => post(`/api/strategy/strategies/${i.id}/start`), "instance started").then(refresh)), " ",
