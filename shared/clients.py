@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from shared.columnar import ARROW_MEDIA_TYPE, decode_arrow
+from shared.columnar import ARROW_MEDIA_TYPE, decode_arrow_with_metadata
 from shared.config import PlatformSettings, resolve_internal_token
 from shared.errors import PlatformError, ServiceUnavailableError, UpstreamTimeoutError
 from shared.service_app import INTERNAL_TOKEN_HEADER
@@ -58,10 +58,16 @@ class ServiceClient:
 
     async def get_array(self, path: str, dtype: np.dtype, params: dict[str, Any] | None = None) -> np.ndarray:
         """GET a bulk series in the binary columnar form (Arrow IPC) as a structured array."""
+        return (await self.get_array_with_metadata(path, dtype, params))[0]
+
+    async def get_array_with_metadata(
+        self, path: str, dtype: np.dtype, params: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[bytes, bytes]]:
+        """`get_array`, and the stream's schema metadata (e.g. the data service's bar coverage)."""
         response = await self.request(
             "GET", path, params={**(params or {}), "format": "arrow"}, headers={"Accept": ARROW_MEDIA_TYPE}
         )
-        return decode_arrow(response.content, dtype)
+        return decode_arrow_with_metadata(response.content, dtype)
 
 
 def _as_error(service: str, response: httpx.Response) -> PlatformError:

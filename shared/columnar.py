@@ -40,11 +40,16 @@ def encode_arrow(array: np.ndarray, metadata: dict[str, str] | None = None) -> b
 
 def decode_arrow(data: bytes, dtype: np.dtype) -> np.ndarray:
     """An Arrow IPC stream back into a structured array of `dtype` (columns matched by name)."""
+    return decode_arrow_with_metadata(data, dtype)[0]
+
+
+def decode_arrow_with_metadata(data: bytes, dtype: np.dtype) -> tuple[np.ndarray, dict[bytes, bytes]]:
+    """`decode_arrow`, and the stream's schema metadata (what the sender said about the series)."""
     table = pa.ipc.open_stream(data).read_all()
     out = np.empty(table.num_rows, dtype=dtype)
     for name in dtype.names or ():
         out[name] = table.column(name).to_numpy()
-    return out
+    return out, dict(table.schema.metadata or {})
 
 
 def to_columns(array: np.ndarray) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.pattern.core.chart_analysis import ChartOptions
 from shared.market.bar_columns import FloatColumn, TimeColumn
+from shared.market.coverage import Coverage
 from shared.market.names import TimeframeName
 
 SpecList = str | list[str]
@@ -121,10 +122,17 @@ class SpecRead(BaseModel):
     columns: dict[str, str] = Field(description="output name -> result column")
 
 
+COVERAGE_DOC = (
+    "the bars used (count, first, last; look-back included) and the holes against the trading calendar "
+    "in the window the data service was asked for; posted bars: holes null (no calendar context)"
+)
+
+
 class IndicatorsRead(BaseModel):
     symbol: str | None = None
     timeframe: str | None = None
     indicators: list[SpecRead]
+    coverage: Coverage | None = Field(default=None, description=COVERAGE_DOC)
     columns: dict[str, list[float | None]] = Field(description="time plus one column per output; NaN as null")
 
 
@@ -140,6 +148,7 @@ class DetectionsRead(BaseModel):
     symbol: str | None = None
     timeframe: str | None = None
     patterns: list[str]
+    coverage: Coverage | None = Field(default=None, description=COVERAGE_DOC)
     detections: list[DetectionRead]
 
 
@@ -151,3 +160,8 @@ class ChartAnalysisRead(BaseModel):
     pivots: dict[str, Any]
     double_tops: list[dict[str, Any]]
     double_bottoms: list[dict[str, Any]]
+    notes: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="why a detector found nothing by construction: code too_few_bars, detector, bars, minimum",
+    )
+    coverage: Coverage | None = Field(default=None, description=COVERAGE_DOC)

@@ -9,6 +9,7 @@ import numpy as np
 
 from shared.clients import ServiceClient
 from shared.errors import InvalidInputError
+from shared.market.coverage import Coverage
 from shared.market.records import RATES_DTYPE
 from shared.market.symbols import DEFAULT_SYMBOLS
 
@@ -81,7 +82,11 @@ class DataBars:
             )
         return {name: rates[name] for name in BAR_FIELDS}
 
-    async def latest(self, symbol: str, timeframe: str, count: int) -> dict[str, np.ndarray]:
-        """The newest `count` bars."""
-        rates = await self._client.get_array(f"/ohlc/{symbol}/{timeframe}", RATES_DTYPE, {"count": count})
-        return {name: rates[name] for name in BAR_FIELDS}
+    async def latest(
+        self, symbol: str, timeframe: str, count: int
+    ) -> tuple[dict[str, np.ndarray], Coverage | None]:
+        """The newest `count` bars, and the data service's coverage of them (None if it does not say)."""
+        rates, metadata = await self._client.get_array_with_metadata(
+            f"/ohlc/{symbol}/{timeframe}", RATES_DTYPE, {"count": count}
+        )
+        return {name: rates[name] for name in BAR_FIELDS}, Coverage.from_metadata(metadata)

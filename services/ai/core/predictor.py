@@ -13,6 +13,7 @@ import numpy as np
 from services.ai.core.market import DataBars
 from services.ai.core.registry import ModelRegistry
 from shared.errors import InvalidInputError
+from shared.market.coverage import of_times
 from shared.ml.artifacts import LoadedModel, load_model
 
 
@@ -126,14 +127,20 @@ class Predictor:
     async def on_bars(self, model_id: str, bars: Mapping[str, np.ndarray]) -> dict[str, Any]:
         self._check_size(len(bars["time"]))
         model = await self.model(model_id)
-        return await asyncio.to_thread(predict_bars, model, bars)
+        body = await asyncio.to_thread(predict_bars, model, bars)
+        # Posted bars carry no calendar: their coverage is what was posted, with holes unknown (null).
+        return {**body, "coverage": of_times(bars["time"]).to_dict()}
 
     async def on_latest(self, model_id: str, symbol: str, timeframe: str, count: int) -> dict[str, Any]:
         """Predictions for the newest `count` bars, reading enough history before them to fill the inputs."""
         self._check_size(count)
         model = await self.model(model_id)
-        bars = await self._bars.latest(symbol, timeframe, count + model.meta.lookback + self._warmup_bars)
-        return await asyncio.to_thread(predict_bars, model, bars, count)
+        bars, coverage = await self._bars.latest(
+            symbol, timeframe, count + model.meta.lookback + self._warmup_bars
+        )
+        body = await asyncio.to_thread(predict_bars, model, bars, count)
+        # The coverage is of every bar read (the look-back included): a hole there shapes the inputs too.
+        return {**body, "coverage": (coverage or of_times(bars["time"])).to_dict()}
 
     async def on_features(
         self, model_id: str, columns: Mapping[str, Sequence[float | None]], times: Sequence[int] | None

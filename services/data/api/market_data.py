@@ -55,10 +55,12 @@ def get_ohlc(
     count: Annotated[int | None, Query(ge=1, description="the newest `count` bars (up to `to`)")] = None,
     format: OutputFormat = "json",
 ) -> Response:
-    """Bars opening in [from, to] (or the newest `count`); unstored timeframes are built on read."""
+    """Bars opening in [from, to] (or the newest `count`), built from lower stored timeframes wherever a
+    timeframe's own rows are missing; `coverage` (JSON field, or Arrow schema metadata) gives the bars'
+    count, first and last, and the holes left in the window against the trading calendar."""
     from_s, to_s = optional_time_s(from_, "from"), optional_time_s(to, "to")
     check_order(from_s, to_s)
-    bars = read_bars(
+    bars, coverage = read_bars(
         stores,
         symbol,
         timeframe,
@@ -68,4 +70,4 @@ def get_ohlc(
         max_bars=settings.data.limits.max_bars_per_request,
     )
     meta = {"symbol": symbol, "timeframe": timeframe}
-    return series_response(bars, format, meta, f"{symbol}_{timeframe}")
+    return series_response(bars, format, meta, f"{symbol}_{timeframe}", coverage)

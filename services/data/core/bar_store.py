@@ -105,9 +105,10 @@ class BarStore:
         rows = fetch_all(self._engine, compile_statement(stmt, self._engine.dialect))
         return TickCursor(int(rows[0][0]), int(rows[0][1])) if rows else None
 
-    def _select_stored(
+    def select_stored(
         self, symbol: str, tf: str, from_s: int | None, to_s: int | None, count: int | None
     ) -> np.ndarray:
+        """The rows of one stored timeframe opening in [from_s, to_s) (the newest `count`), nothing built."""
         c = bars.c
         where = [c.symbol == symbol, c.timeframe == tf]
         if from_s is not None:
@@ -137,7 +138,7 @@ class BarStore:
         if from_s is not None and to_s is not None and from_s > to_s:
             raise InvalidInputError("from is after to", details={"from": from_s, "to": to_s})
         if tf.name in self.stored_timeframes:
-            return self._select_stored(symbol, tf.name, from_s, to_s, count)
+            return self.select_stored(symbol, tf.name, from_s, to_s, count)
         source = best_source(tf, self.stored_timeframes)
         if source is None:
             raise InvalidInputError(
@@ -158,19 +159,19 @@ class BarStore:
         count: int | None,
     ) -> np.ndarray:
         if to_s is None:
-            newest = self._select_stored(symbol, source.name, from_s, None, 1)
+            newest = self.select_stored(symbol, source.name, from_s, None, 1)
             if len(newest) == 0:
                 return np.empty(0, RATES_DTYPE)
             to_s = int(newest["time"][0]) + 1
         hi = ceil_open(tf, to_s)
         lo = ceil_open(tf, from_s) if from_s is not None else None
         if count is None:
-            return aggregate_bars(self._select_stored(symbol, source.name, lo, hi, None), tf)
+            return aggregate_bars(self.select_stored(symbol, source.name, lo, hi, None), tf)
         # Read enough source bars backwards for `count` target bars; widen while the window fell short.
         per_bar = (tf.seconds or 31 * 86_400) // source.seconds
         limit = (count + 1) * per_bar
         while True:
-            lower = self._select_stored(symbol, source.name, lo, hi, limit)
+            lower = self.select_stored(symbol, source.name, lo, hi, limit)
             built = aggregate_bars(lower, tf)
             if len(lower) < limit or len(built) > count:
                 # The oldest built bar may miss source bars cut off by the limit; drop it unless complete.
@@ -178,6 +179,14 @@ class BarStore:
                     built = built[1:]
                 return built[-count:] if count else built[:0]
             limit *= 2
+
+    def edge_time(self, symbol: str, timeframe: str, *, newest: bool) -> int | None:
+        """The newest (or oldest) stored open of a timeframe, or None; one index probe."""
+        c = bars.c
+        column = func.max(c.time) if newest else func.min(c.time)
+        stmt = select(column).where(c.symbol == symbol, c.timeframe == get_timeframe(timeframe).name)
+        rows = fetch_all(self._engine, compile_statement(stmt, self._engine.dialect))
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
 
     def bar_times(self, symbol: str, timeframe: str, from_s: int, to_s: int) -> np.ndarray:
         """Open times (int64) of the stored bars of a timeframe in [from_s, to_s)."""

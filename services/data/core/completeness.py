@@ -90,17 +90,27 @@ def completeness(
         DayCompleteness(int(d), int(e), int(a))
         for d, e, a in zip(days, per_day_expected, per_day_actual, strict=True)
     ]
+    missing = missing_runs(timeframe, expected, present, unfillable)
+    return CompletenessReport(
+        timeframe.name, from_s, to_s, len(expected), int(present.sum()), report_days, missing
+    )
+
+
+def missing_runs(
+    timeframe: Timeframe,
+    expected: np.ndarray,
+    present: np.ndarray,
+    unfillable: Sequence[tuple[int, int]] = (),
+) -> list[MissingRange]:
+    """Maximal runs of expected opens without a bar (`present` False), split where marked unfillable."""
     # Runs of equal state over the expected opens: 0 present, 1 missing, 2 missing but unfillable.
     state = np.where(present, 0, np.where(_inside(expected, unfillable), 2, 1))
     boundaries = np.flatnonzero(np.r_[True, state[1:] != state[:-1]]) if len(state) else np.empty(0, np.int64)
     ends = np.r_[boundaries[1:], len(state)]
-    missing = [
+    return [
         MissingRange(
             int(expected[lo]), timeframe.next_open(int(expected[hi - 1])), int(hi - lo), bool(state[lo] == 2)
         )
         for lo, hi in zip(boundaries, ends, strict=True)
         if state[lo] != 0
     ]
-    return CompletenessReport(
-        timeframe.name, from_s, to_s, len(expected), int(present.sum()), report_days, missing
-    )

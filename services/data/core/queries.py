@@ -10,9 +10,11 @@ from typing import Any
 import numpy as np
 
 from services.data.core.completeness import CompletenessReport
+from services.data.core.filled_read import read_covered
 from services.data.core.stores import DataStores
 from shared.errors import InvalidInputError
 from shared.market.calendar import FX_CALENDAR, WeeklyCalendar
+from shared.market.coverage import Coverage
 from shared.utils import format_utc
 
 _DAY = 86_400
@@ -35,18 +37,21 @@ def read_bars(
     to_s: int | None,
     count: int | None,
     max_bars: int,
-) -> np.ndarray:
-    """Bars with from_s <= time <= to_s, oldest first; with `count`, the newest `count` of them."""
+) -> tuple[np.ndarray, Coverage]:
+    """Bars with from_s <= time <= to_s, oldest first; with `count`, the newest `count` of them; and their
+    coverage. Missing ranges of a stored timeframe are built from lower stored ones (see filled_read)."""
     if from_s is None and count is None:
         raise InvalidInputError("give `from` or `count`", code="invalid_range", details={"field": "from"})
     if count is not None and count > max_bars:
         raise _too_large("bars", max_bars)
     end = None if to_s is None else to_s + 1
     # Reading one bar past the limit tells "exactly the limit" from "more than the limit".
-    bars = stores.bars.read(symbol, timeframe, from_s, end, count if count is not None else max_bars + 1)
+    bars, coverage = read_covered(
+        stores.bars, symbol, timeframe, from_s, end, count if count is not None else max_bars + 1
+    )
     if count is None and len(bars) > max_bars:
         raise _too_large("bars", max_bars)
-    return bars
+    return bars, coverage
 
 
 def read_ticks(

@@ -14,6 +14,7 @@ from services.pattern.core.bar_input import bars_from_lists
 from services.pattern.core.chart_analysis import analyze_chart
 from services.pattern.core.symbol_series import chart_over
 from services.pattern.schemas import ChartAnalysisRead, ChartAnalyzeRequest, ChartOptionsIn
+from shared.market.coverage import of_times
 
 router = APIRouter(tags=["chart patterns"])
 
@@ -32,7 +33,8 @@ async def analyze(body: AnalyzeBody, section: PatternSectionDep) -> Response:
         bars = bars_from_lists(
             body.bars.columns(), max_bars=section.max_bars, required=("high", "low", "close")
         )
-        return analyze_chart(bars, body.to_options())
+        # Posted bars carry no calendar: their coverage is what they are, with holes unknown (null).
+        return {**analyze_chart(bars, body.to_options()), "coverage": of_times(bars["time"]).to_dict()}
 
     return await json_from_thread(build)
 

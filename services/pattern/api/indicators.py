@@ -27,6 +27,7 @@ from services.pattern.core.symbol_series import indicators_over
 from services.pattern.schemas import IndicatorRead, IndicatorsComputeRequest, IndicatorsRead, join_specs
 from shared.columnar import ARROW_MEDIA_TYPE, SeriesFormat, wants_arrow
 from shared.errors import InvalidInputError, NotFoundError
+from shared.market.coverage import Coverage, of_times
 
 router = APIRouter(tags=["indicators"])
 
@@ -110,7 +111,7 @@ async def compute_indicators(
     def frame() -> ColumnFrame:
         return compute(specs, bars_from_lists(given.columns, max_bars=section.max_bars))
 
-    return await _columns_response(request, fmt, specs, frame)
+    return await _columns_response(request, fmt, specs, frame, None)
 
 
 @router.get("/indicators/{symbol}/{timeframe}", response_model=IndicatorsRead, responses=ARROW_ANSWER)
@@ -127,10 +128,12 @@ async def symbol_indicators(
 ) -> Response:
     """Indicators over a symbol's bars from the data service, warmed up on the history before the window."""
     specs = parse_specs(indicators, catalog, max_specs=section.max_specs)
-    frame = await indicators_over(
+    frame, coverage = await indicators_over(
         source, specs, symbol, timeframe, query, warmup_lookbacks=section.warmup_lookbacks
     )
-    return await _columns_response(request, fmt, specs, lambda: frame, symbol=symbol, timeframe=timeframe)
+    return await _columns_response(
+        request, fmt, specs, lambda: frame, coverage, symbol=symbol, timeframe=timeframe
+    )
 
 
 async def _columns_response(
@@ -138,18 +141,33 @@ async def _columns_response(
     fmt: SeriesFormat | None,
     specs: list[Spec],
     frame: Callable[[], ColumnFrame],
+    coverage: Coverage | None,
     **where: str,
 ) -> Response:
-    """The columns `frame()` returns (run off the event loop) as JSON, or as Arrow when asked."""
+    """The columns `frame()` returns (run off the event loop) as JSON, or as Arrow when asked; the
+    coverage of the bars goes in the JSON, or in the Arrow schema metadata. Without one (posted bars),
+    it is the frame's own count, first and last, with `holes: null`: posted bars carry no calendar."""
     if wants_arrow(request, fmt):
-        metadata = {**where, "indicators": orjson.dumps([spec.to_dict() for spec in specs]).decode()}
-        return await body_from_thread(lambda: frame().to_arrow(metadata), ARROW_MEDIA_TYPE)
-    return await json_from_thread(lambda: _content(specs, frame(), **where))
+
+        def arrow() -> bytes:
+            computed = frame()
+            metadata = {
+                **where,
+                "indicators": orjson.dumps([spec.to_dict() for spec in specs]).decode(),
+                **(coverage or of_times(computed.time)).to_metadata(),
+            }
+            return computed.to_arrow(metadata)
+
+        return await body_from_thread(arrow, ARROW_MEDIA_TYPE)
+    return await json_from_thread(lambda: _content(specs, frame(), coverage, **where))
 
 
-def _content(specs: list[Spec], frame: ColumnFrame, **where: str) -> dict[str, Any]:
+def _content(
+    specs: list[Spec], frame: ColumnFrame, coverage: Coverage | None, **where: str
+) -> dict[str, Any]:
     return {
         **where,
         "indicators": [spec.to_dict() for spec in specs],
+        "coverage": (coverage or of_times(frame.time)).to_dict(),
         "columns": {"time": frame.time, **frame.columns},
     }

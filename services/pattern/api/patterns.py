@@ -23,6 +23,7 @@ from services.pattern.core.catalog import Catalog
 from services.pattern.core.spec import Spec, parse_specs
 from services.pattern.core.symbol_series import patterns_over
 from services.pattern.schemas import DetectionsRead, PatternRead, PatternsDetectRequest, join_specs
+from shared.market.coverage import Coverage, of_times
 
 router = APIRouter(tags=["patterns"])
 
@@ -45,7 +46,7 @@ async def detect(body: DetectBody, catalog: CandlestickCatalogDep, section: Patt
 
     def build() -> dict[str, Any]:
         bars = bars_from_lists(body.bars.columns(), max_bars=section.max_bars, required=OHLC)
-        return _content(specs, detect_patterns(specs, bars))
+        return _content(specs, detect_patterns(specs, bars), of_times(bars["time"]))
 
     return await json_from_thread(build)
 
@@ -62,8 +63,10 @@ async def symbol_patterns(
 ) -> Response:
     """Pattern occurrences within a symbol's bars from the data service."""
     specs = _specs(patterns, catalog, section.max_specs)
-    detections = await patterns_over(source, specs, symbol, timeframe, query)
-    return await json_from_thread(lambda: _content(specs, detections, symbol=symbol, timeframe=timeframe))
+    detections, coverage = await patterns_over(source, specs, symbol, timeframe, query)
+    return await json_from_thread(
+        lambda: _content(specs, detections, coverage, symbol=symbol, timeframe=timeframe)
+    )
 
 
 def _specs(text: str | None, catalog: Catalog, max_specs: int) -> list[Spec]:
@@ -73,5 +76,12 @@ def _specs(text: str | None, catalog: Catalog, max_specs: int) -> list[Spec]:
     return parse_specs(text, catalog, max_specs=max_specs)
 
 
-def _content(specs: list[Spec], detections: Detections, **where: str) -> dict[str, Any]:
-    return {**where, "patterns": [spec.label for spec in specs], "detections": detections.to_records()}
+def _content(
+    specs: list[Spec], detections: Detections, coverage: Coverage | None, **where: str
+) -> dict[str, Any]:
+    return {
+        **where,
+        "patterns": [spec.label for spec in specs],
+        "coverage": None if coverage is None else coverage.to_dict(),
+        "detections": detections.to_records(),
+    }

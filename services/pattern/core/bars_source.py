@@ -12,17 +12,27 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import httpx
 import numpy as np
 import orjson
 
-from shared.columnar import ARROW_MEDIA_TYPE, decode_arrow, from_columns
+from shared.columnar import ARROW_MEDIA_TYPE, decode_arrow_with_metadata, from_columns
 from shared.errors import PlatformError, ServiceUnavailableError
+from shared.market.coverage import Coverage
+from shared.market.coverage import merge as merge_coverage
 from shared.market.records import RATES_DTYPE
 from shared.service_app import INTERNAL_TOKEN_HEADER
 
 Columns = dict[str, np.ndarray]
+
+
+class CoveredBars(NamedTuple):
+    """Bars read and what the data service said they cover."""
+
+    bars: np.ndarray
+    coverage: Coverage | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +70,11 @@ class DataServiceBars:
 
     async def fetch(self, symbol: str, timeframe: str, query: BarQuery) -> np.ndarray:
         """Bars as a RATES_DTYPE structured array, oldest first."""
+        return (await self.fetch_covered(symbol, timeframe, query)).bars
+
+    async def fetch_covered(self, symbol: str, timeframe: str, query: BarQuery) -> CoveredBars:
+        """Bars as a RATES_DTYPE structured array, oldest first, and the data service's coverage of them
+        (None from a data service that does not say)."""
         params: dict[str, int | str] = {"format": "arrow"}
         if query.start is not None:
             params["from"] = query.start
@@ -77,32 +92,43 @@ class DataServiceBars:
         if response.status_code != 200:
             raise _upstream_error(response)
         if response.headers.get("content-type", "").startswith(ARROW_MEDIA_TYPE):
-            return decode_arrow(response.content, RATES_DTYPE)
+            bars, metadata = decode_arrow_with_metadata(response.content, RATES_DTYPE)
+            return CoveredBars(bars, Coverage.from_metadata(metadata))
         body = orjson.loads(response.content)
-        return from_columns(body["columns"], RATES_DTYPE)
+        coverage = body.get("coverage")
+        return CoveredBars(
+            from_columns(body["columns"], RATES_DTYPE),
+            None if coverage is None else Coverage.model_validate(coverage),
+        )
 
     async def fetch_with_history(
         self, symbol: str, timeframe: str, query: BarQuery, history: int
-    ) -> tuple[np.ndarray, int]:
-        """The requested bars preceded by up to `history` earlier ones, and the index where the request starts.
+    ) -> tuple[CoveredBars, int]:
+        """The requested bars preceded by up to `history` earlier ones (with the coverage of all of them),
+        and the index where the request starts.
 
         A range is read as two calls (the `history` bars before `from`, and the range itself) because the
         bar count between two times depends on the trading calendar; a count is simply read longer.
         """
         if query.start is None:
             count = None if query.count is None else query.count + history
-            bars = await self.fetch(symbol, timeframe, BarQuery(end=query.end, count=count))
-            first = 0 if query.count is None else max(0, len(bars) - query.count)
-            return bars, first
+            read = await self.fetch_covered(symbol, timeframe, BarQuery(end=query.end, count=count))
+            first = 0 if query.count is None else max(0, len(read.bars) - query.count)
+            return read, first
         if history == 0:
-            return await self.fetch(symbol, timeframe, query), 0
+            return await self.fetch_covered(symbol, timeframe, query), 0
+        # The look-back ends just before `from` (the data service's `to` is inclusive), so the two reads'
+        # windows only touch and their holes join without counting a bar twice.
         before, window = await asyncio.gather(
-            self.fetch(symbol, timeframe, BarQuery(end=query.start, count=history + 1)),
-            self.fetch(symbol, timeframe, query),
+            self.fetch_covered(symbol, timeframe, BarQuery(end=query.start - 1, count=history)),
+            self.fetch_covered(symbol, timeframe, query),
         )
         # Whether `to` is read as inclusive or exclusive, the bar at `from` belongs to the window only.
-        before = before[before["time"] < query.start][-history:]
-        return np.concatenate([before, window]), len(before)
+        kept = before.bars[before.bars["time"] < query.start][-history:]
+        coverage = None
+        if before.coverage is not None and window.coverage is not None:
+            coverage = merge_coverage([before.coverage, window.coverage])
+        return CoveredBars(np.concatenate([kept, window.bars]), coverage), len(kept)
 
 
 def bar_columns(bars: np.ndarray) -> Columns:

@@ -89,7 +89,31 @@ def analyze_chart(bars: Mapping[str, np.ndarray], options: ChartOptions) -> dict
         "pivots": {"method": options.pivot_method, "period": options.pivot_period, "periods": pivots},
         "double_tops": [_double(p, time) for p in finder(double_tops)],
         "double_bottoms": [_double(p, time) for p in finder(double_bottoms)],
+        "notes": too_few_bars(len(time), options),
     }
+
+
+def minimum_bars(options: ChartOptions) -> dict[str, int]:
+    """The fewest bars each detector can find anything in: a swing needs its `left` and `right` bars,
+    a level at least one swing, a double two swings `double_min_bars` apart."""
+    swing = options.swing_left + options.swing_right + 1
+    double = options.swing_left + options.double_min_bars + options.swing_right + 1
+    return {"swings": swing, "levels": swing, "double_tops": double, "double_bottoms": double}
+
+
+def too_few_bars(bars: int, options: ChartOptions) -> list[dict[str, Any]]:
+    """Why a detector's answer is empty by construction: one note per detector given too few bars."""
+    return [
+        {
+            "code": "too_few_bars",
+            "detector": detector,
+            "bars": bars,
+            "minimum": minimum,
+            "message": f"{detector}: {bars} bars, the detector needs at least {minimum}",
+        }
+        for detector, minimum in minimum_bars(options).items()
+        if bars < minimum
+    ]
 
 
 def _double(pattern: DoublePattern, time: np.ndarray) -> dict[str, Any]:

@@ -6,7 +6,8 @@ Indicators read `warmup_lookbacks` times their look-back: that is enough to give
 allows, and also lets recursive ones (EMA, MACD, RSI, ATR, ADX ...), whose value depends on where they
 start, converge to what the whole history would give (to ~1e-9 with the default of 20). Cumulative ones
 (OBV, AD) keep an offset that depends on the start by nature. The CPU work runs in a worker
-thread so the event loop keeps serving.
+thread so the event loop keeps serving. Every answer carries the data service's coverage of the bars read
+(count, first, last, and the holes against the trading calendar), so a window spanning a hole says so.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from services.pattern.core.candlesticks import Detections, detect_patterns
 from services.pattern.core.chart_analysis import ChartOptions, analyze_chart
 from services.pattern.core.compute import ColumnFrame, compute, max_lookback
 from services.pattern.core.spec import Spec
+from shared.market.coverage import Coverage
 
 
 async def indicators_over(
@@ -29,26 +31,29 @@ async def indicators_over(
     query: BarQuery,
     *,
     warmup_lookbacks: int = 20,
-) -> ColumnFrame:
-    """The specs' outputs over the requested window of bars."""
+) -> tuple[ColumnFrame, Coverage | None]:
+    """The specs' outputs over the requested window of bars, and the coverage of all bars read."""
     history = max_lookback(specs) * warmup_lookbacks
-    bars, first = await source.fetch_with_history(symbol, timeframe, query, history)
-    frame = await asyncio.to_thread(compute, specs, bar_columns(bars))
-    return frame.slice(first)
+    read, first = await source.fetch_with_history(symbol, timeframe, query, history)
+    frame = await asyncio.to_thread(compute, specs, bar_columns(read.bars))
+    return frame.slice(first), read.coverage
 
 
 async def patterns_over(
     source: DataServiceBars, specs: list[Spec], symbol: str, timeframe: str, query: BarQuery
-) -> Detections:
-    """Where the candlestick specs fire within the requested window of bars."""
-    bars, first = await source.fetch_with_history(symbol, timeframe, query, max_lookback(specs))
-    detections = await asyncio.to_thread(detect_patterns, specs, bar_columns(bars))
-    return detections.since(first)
+) -> tuple[Detections, Coverage | None]:
+    """Where the candlestick specs fire within the requested window of bars, and the coverage of all
+    bars read."""
+    read, first = await source.fetch_with_history(symbol, timeframe, query, max_lookback(specs))
+    detections = await asyncio.to_thread(detect_patterns, specs, bar_columns(read.bars))
+    return detections.since(first), read.coverage
 
 
 async def chart_over(
     source: DataServiceBars, options: ChartOptions, symbol: str, timeframe: str, query: BarQuery
 ) -> dict[str, Any]:
-    """Chart analysis of exactly the requested window (swings and levels are properties of that window)."""
-    bars = await source.fetch(symbol, timeframe, query)
-    return await asyncio.to_thread(analyze_chart, bar_columns(bars), options)
+    """Chart analysis of exactly the requested window (swings and levels are properties of that window),
+    with the coverage of its bars."""
+    read = await source.fetch_covered(symbol, timeframe, query)
+    analysis = await asyncio.to_thread(analyze_chart, bar_columns(read.bars), options)
+    return {**analysis, "coverage": None if read.coverage is None else read.coverage.to_dict()}

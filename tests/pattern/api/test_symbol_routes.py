@@ -66,8 +66,8 @@ def test_indicators_range_reads_lookback_before_from(
     assert columns["time"] == bars["time"][100:160].tolist()
     macd, _, _ = talib.MACD(bars["close"], 12, 26, 9)
     np.testing.assert_allclose(column(columns["MACD_12_26_9_macd"]), macd[100:160], rtol=1e-8)
-    # 20 look-backs of 33 bars were asked for before `from`; the stand-in had 100.
-    assert {"from": None, "to": start, "count": 661, "rows": 100} in data.requests
+    # 20 look-backs of 33 bars were asked for up to just before `from`; the stand-in had 100.
+    assert {"from": None, "to": start - 1, "count": 660, "rows": 100} in data.requests
 
 
 def test_indicators_iso_times_accepted(client: TestClient, store: Store) -> None:
