@@ -281,6 +281,7 @@ CHECKS: list[tuple[re.Pattern[str], Callable[[Any], None]]] = [
     (re.compile(r"^GET /api/mt5/positions$"), has_positions),
     (re.compile(r"^POST /api/mt5/orders/batch$"), each_order_done),
     (re.compile(r"^POST /api/mt5/trading/halt$"), expect("halted", True)),
+    (re.compile(r"^POST /api/mt5/trading/resume$"), expect("halted", False)),
     (re.compile(r"^(POST|GET) /api/data/collection/(start|status)$"), expect("running", True)),
     (re.compile(r"^GET /api/data/completeness/"), positive("expected")),
     (re.compile(r"^GET /api/data/gap-fill/"), filled_something),
@@ -330,7 +331,7 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
         started.stop()
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(600)
 def test_every_readme_example_works(platform: Platform, tmp_path: Path) -> None:
     run = ReadmeRun(platform, tmp_path)
     try:
