@@ -151,7 +151,7 @@ def test_ticks_and_ohlc_json_answer_columns_like_mt5(
 
     assert set(ticks) == {"symbol", "count", "columns"}
     assert list(ticks["columns"]) == list(TICKS_DTYPE.names or ())
-    assert set(bars) == {"symbol", "timeframe", "count", "columns"}
+    assert set(bars) == {"symbol", "timeframe", "count", "coverage", "columns"}
     assert list(bars["columns"]) == list(RATES_DTYPE.names or ())
 
 
