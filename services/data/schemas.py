@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from shared.market.names import SymbolName, TimeframeName
 
@@ -24,9 +24,9 @@ class GapFillCreate(BaseModel):
 
     symbols: list[SymbolName] = Field(min_length=1)
     timeframes: list[TimeframeName] = Field(min_length=1)
-    from_: str | int = Field(alias="from")
-    to: str | int
-    include_ticks: bool = False
+    from_: str | StrictInt = Field(alias="from")
+    to: str | StrictInt
+    include_ticks: bool = Field(default=False, strict=True, description="also fetch the ticks of the range")
 
 
 class ServerTimeRead(BaseModel):

@@ -68,9 +68,9 @@ def test_gateway_stopped_target_is_503_in_error_shape(platform: Platform) -> Non
 # refuses) and an escaped "?" became the start of a query.
 def test_gateway_forwards_the_path_as_the_client_escaped_it(platform: Platform) -> None:
     control = platform.http.get("/api/data/ohlc/EUR%0BUSD/M1", params={"count": 1})
-    assert control.status_code == 404 and _error(control)["details"]["symbol"] == "EUR\x0bUSD"
+    assert control.status_code == 404 and _error(control)["details"]["value"] == "EUR\x0bUSD"
     question = platform.http.get("/api/data/ohlc/EUR%3FUSD/M1", params={"count": 1})
-    assert question.status_code == 404 and _error(question)["details"]["symbol"] == "EUR?USD"
+    assert question.status_code == 404 and _error(question)["details"]["value"] == "EUR?USD"
 
 
 def test_gateway_lets_the_child_answer_options_naming_its_methods(platform: Platform) -> None:
