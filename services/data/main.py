@@ -50,10 +50,18 @@ def gap_fill_runtime(settings: DataSettings, storage_root: Path | None = None) -
 
 
 async def health(app: FastAPI) -> dict[str, Any]:
-    """Collection state in /health; the service is healthy even while the mt5 service is down."""
+    """Collection state in /health: degraded while a collector is stalled (the terminal answers, the open
+    market moves on, no tick arrives); healthy even while the mt5 service is down (that is an error)."""
     status = app.state.collector.status()
     errors = {s["symbol"]: s["error"] for s in status["symbols"] if s["error"]}
-    collection = {"ok": True, "running": status["running"], "world": app.state.world.name, "errors": errors}
+    stalled = {s["symbol"]: s["reason"] for s in status["symbols"] if s["stalled"]}
+    collection = {
+        "ok": not stalled,
+        "running": status["running"],
+        "world": app.state.world.name,
+        "errors": errors,
+        "stalled": stalled,
+    }
     return {"collection": collection}
 
 
