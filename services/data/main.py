@@ -14,14 +14,12 @@ from fastapi import FastAPI
 from services.data.api import ROUTERS
 from services.data.core.collection import Collector
 from services.data.core.gap_fill import GapFillRuntime
-from services.data.core.market_clock import MarketClock
 from services.data.core.mt5_source import Mt5TickSource
 from services.data.core.stores import open_stores
 from services.data.core.worlds import (
     DataWorld,
     WorldFollower,
     last_world,
-    read_market_clock,
     remember_world,
     world_intent,
 )
@@ -29,6 +27,7 @@ from services.data.settings import DataSettings
 from shared.clients import ServiceClient
 from shared.config import resolve_internal_token
 from shared.jobs import JobManager
+from shared.market.clock import MarketClock, read_market_clock
 from shared.market.world import world_dir
 from shared.service_app import create_service_app
 
