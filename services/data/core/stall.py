@@ -56,11 +56,11 @@ class StallWatch:
         return self.end(market_ms, "ticks arrive again")
 
     def idle(self, read_from_ms: int, market_ms: int, wall_ms: int) -> StallChange | None:
-        """A poll brought nothing new from `read_from_ms`: a stall starts when the open market has moved on
+        """A poll brought nothing new from `read_from_ms`: a stall starts when the session open now has run
         `stall_after_s` and the wall clock `min_wall_s` since the last progress."""
         if self.since_ms is not None:
             return None
-        if self._progress_market_ms is None:
+        if self._progress_market_ms is None:  # the first poll of this collector: it counts from here
             self._progress_market_ms, self._progress_wall_ms = market_ms, wall_ms
             return None
         since = self._progress_market_ms
