@@ -14,14 +14,12 @@ from fastapi import FastAPI
 from services.data.api import ROUTERS
 from services.data.core.collection import Collector
 from services.data.core.gap_fill import GapFillRuntime
-from services.data.core.market_clock import MarketClock
 from services.data.core.mt5_source import Mt5TickSource
 from services.data.core.stores import open_stores
 from services.data.core.worlds import (
     DataWorld,
     WorldFollower,
     last_world,
-    read_market_clock,
     remember_world,
     world_intent,
 )
@@ -29,6 +27,7 @@ from services.data.settings import DataSettings
 from shared.clients import ServiceClient
 from shared.config import resolve_internal_token
 from shared.jobs import JobManager
+from shared.market.clock import MarketClock, read_market_clock
 from shared.market.world import world_dir
 from shared.service_app import create_service_app
 
@@ -50,10 +49,18 @@ def gap_fill_runtime(settings: DataSettings, storage_root: Path | None = None) -
 
 
 async def health(app: FastAPI) -> dict[str, Any]:
-    """Collection state in /health; the service is healthy even while the mt5 service is down."""
+    """Collection state in /health: degraded while a collector is stalled (the terminal answers, the open
+    market moves on, no tick arrives); healthy even while the mt5 service is down (that is an error)."""
     status = app.state.collector.status()
     errors = {s["symbol"]: s["error"] for s in status["symbols"] if s["error"]}
-    collection = {"ok": True, "running": status["running"], "world": app.state.world.name, "errors": errors}
+    stalled = {s["symbol"]: s["reason"] for s in status["symbols"] if s["stalled"]}
+    collection = {
+        "ok": not stalled,
+        "running": status["running"],
+        "world": app.state.world.name,
+        "errors": errors,
+        "stalled": stalled,
+    }
     return {"collection": collection}
 
 

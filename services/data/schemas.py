@@ -63,6 +63,11 @@ class SymbolCollectionRead(BaseModel):
     pending_ticks: int
     error: str | None
     started_ms: int | None
+    stalled: bool = Field(
+        description="running, the market open and moving on, and no new tick for data.collection.stall_after_s"
+    )
+    stalled_since_ms: int | None = Field(description="the market's time of the last progress, while stalled")
+    reason: str | None = Field(description="why collection is stalled, while it is")
 
 
 class CollectionRead(BaseModel):

@@ -28,6 +28,18 @@ class CollectionSection(Section):
         description="how far back collection reaches, whatever is stored (rounded down to the day)",
     )
     retry_max_s: float = Field(default=5.0, gt=0, description="backoff cap while the mt5 service is down")
+    stall_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="market seconds of open market (weekends do not count) without a new tick after which "
+        "a running collector reports itself stalled",
+    )
+    stall_min_wall_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="wall seconds without a new tick a stall also needs, so a fast replay's market minute "
+        "between two polls is not one",
+    )
 
 
 class LimitsSection(Section):

@@ -3,7 +3,8 @@ HTTP wrapper, served by a real uvicorn server in a background thread.
 
 Only the wrapper is a test double; ticks and bars come from `DeterministicMarket` on a `ReplayClock`,
 exactly as the simulated terminal serves them (ranges inclusive, nothing after the clock's now).
-`holes` are [from_s, to_s) spans the stand-in has no data for (to test "unfillable"), and `requests`
+`holes` are [from_s, to_s) spans the stand-in has no data for (to test "unfillable"), `silent` makes the
+terminal return no ticks at all while its clock moves on (to test a stalled collection), and `requests`
 counts the history requests by path prefix (to test that a second gap fill fetches nothing).
 """
 
@@ -32,13 +33,14 @@ class StandinMarket:
         self.market = DeterministicMarket(DEFAULT_SYMBOLS, seed=seed)
         self.clock = ReplayClock(start_ms, speed)
         self.holes: list[tuple[int, int]] = []
+        self.silent = False
         self.requests: Counter[str] = Counter()
 
     def now_ms(self) -> int:
         return self.clock.now_ms()
 
     def without_holes(self, data: np.ndarray, times_s: np.ndarray) -> np.ndarray:
-        keep = np.ones(len(data), dtype=bool)
+        keep = np.full(len(data), not self.silent)
         for a, b in self.holes:
             keep &= (times_s < a) | (times_s >= b)
         return data[keep]
@@ -76,7 +78,7 @@ def build_app(state: StandinMarket) -> FastAPI:
         if symbol not in known:
             return _error(404, "unknown_symbol", f"unknown symbol {symbol}")
         row = market.last_tick(symbol, state.now_ms() + 1)
-        if row is None:
+        if row is None or state.silent:
             return {}
         return {"time_msc": int(row["time_msc"]), "bid": float(row["bid"]), "ask": float(row["ask"])}
 

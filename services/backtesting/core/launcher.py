@@ -2,8 +2,8 @@
 before the job exists, so a refused request persists nothing.
 
 Checks, in order: the strategy and its parameters (or every combination of a search space), sizing
-against the strategy (risk_percent needs a stop-loss), the metric and heat-map axes, the time range, the
-symbol, the bars themselves (fetched from the data service with a bounded timeout, or posted inline), the
+against the strategy (risk_percent needs a stop-loss), the metric and heat-map axes, the time range (in order,
+and not past the market's now), the symbol, the bars themselves (fetched from the data service with a bounded timeout, or posted inline), the
 size limits, and the strategy's warm-up against the bar count. Only then are the bars written to the spool
 and the job submitted.
 
@@ -41,6 +41,7 @@ from services.backtesting.schemas import (
 from services.backtesting.settings import BacktestingSection
 from shared.errors import InvalidInputError
 from shared.jobs import JobFunction, JobManager
+from shared.market.clock import refuse_future
 from shared.market.inline_bars import InlineBars
 from shared.market.names import canonical_timeframe
 from shared.trading.registry import StrategyRegistry
@@ -273,6 +274,9 @@ class RunLauncher:
                     code="empty_range",
                     details={"from": from_s, "to": to_s},
                 )
+            # Refused rather than clipped: a run over a window that is not over yet would silently test a
+            # shorter one; and the data service would call the bars not there yet "missing".
+            refuse_future(await self._market.market_now_ms(), from_s, to_s)
             facts = req.symbol_facts or await self._market.symbol_facts(req.symbol)
             columns = await self._market.bars(req.symbol, timeframe, from_s, to_s, allow_gaps=req.allow_gaps)
             if len(columns["time"]) == 0:

@@ -6,6 +6,8 @@ mt5 service's `/symbols/{symbol}`; when the mt5 service is not reachable, the bu
 configured symbol is used (its tick value then assumes the profit currency is the account currency), so
 backtests do not need a terminal. The account's leverage (the default of a request that gives none) comes
 from the mt5 service's `/account`; when it cannot be read, the caller falls back to its configured default.
+The market's now comes from the mt5 service's `/clock` (a replay's is not the wall's); when it cannot be
+read, the last reading runs on, or the wall clock before any.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from shared.errors import (
     ServiceUnavailableError,
     UpstreamTimeoutError,
 )
+from shared.market.clock import MarketClock
 from shared.market.records import RATES_DTYPE
 from shared.market.symbols import DEFAULT_SYMBOLS
 
@@ -67,6 +70,7 @@ class MarketData:
         self._data = data
         self._mt5 = mt5
         self._symbols = frozenset(symbols)
+        self._clock = MarketClock()
 
     async def aclose(self) -> None:
         await self._data.aclose()
@@ -86,6 +90,11 @@ class MarketData:
                     details={"symbol": symbol},
                 ) from None
             return SymbolFacts.from_spec(spec)
+
+    async def market_now_ms(self) -> int:
+        """The market's current time (epoch ms), read from the mt5 service's clock now."""
+        await self._clock.refresh(self._mt5)
+        return self._clock.now_ms()
 
     async def account_leverage(self) -> float | None:
         """The mt5 service's account leverage; None when it cannot be read (service down, no account) or is

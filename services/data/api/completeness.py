@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from services.data.api.deps import MarketClockDep, SettingsDep, StoresDep, SymbolDep, TimeframeDep
-from services.data.api.params import checked_range, refuse_future
+from services.data.api.params import checked_range
 from services.data.core.queries import completeness_document
+from shared.market.clock import refuse_future
 
 router = APIRouter(tags=["completeness"])
 
@@ -25,6 +26,6 @@ def get_completeness(
 ) -> dict[str, Any]:
     """Per UTC day: expected bars (trading hours only), stored bars, missing ranges and percent."""
     from_s, to_s = checked_range(from_, to, settings.data.limits.max_range_days)
-    refuse_future(from_s, market_clock.now_ms())
+    refuse_future(market_clock.now_ms(), from_s)
     report = stores.bars.completeness(symbol, timeframe, from_s, to_s)
     return completeness_document(symbol, report)

@@ -8,12 +8,12 @@ from fastapi import Depends, Request
 
 from services.data.core.collection import Collector
 from services.data.core.gap_fill import GapFillRuntime
-from services.data.core.market_clock import MarketClock
 from services.data.core.stores import DataStores
 from services.data.settings import DataSettings
 from shared.disk_full import StorageState
 from shared.events import EventBus
 from shared.jobs import JobManager
+from shared.market.clock import MarketClock
 from shared.market.names import SymbolName, TimeframeName, unknown_symbol_error
 
 

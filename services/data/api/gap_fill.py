@@ -15,10 +15,11 @@ from services.data.api.deps import (
     StoresDep,
     check_symbol,
 )
-from services.data.api.params import checked_range, refuse_future
+from services.data.api.params import checked_range
 from services.data.core.gap_fill import gap_fill_job
 from services.data.schemas import GapFillCreate
 from shared.errors import InvalidInputError, NotFoundError
+from shared.market.clock import refuse_future
 
 router = APIRouter(prefix="/gap-fill", tags=["gap fill"])
 KIND = "gapfill"
@@ -47,7 +48,7 @@ async def create_gap_fill(
             details={"field": "timeframes", "timeframes": not_stored},
         )
     from_s, end_s = checked_range(body.from_, body.to, settings.data.limits.max_range_days)
-    refuse_future(from_s, market_clock.now_ms())
+    refuse_future(market_clock.now_ms(), from_s)
     params = {
         "symbols": symbols,
         "timeframes": timeframes,

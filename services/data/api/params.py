@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Literal
 
 from shared.errors import InvalidInputError
@@ -33,15 +32,3 @@ def checked_range(from_: str | int, to: str | int, max_days: int) -> tuple[int, 
             details={"from": from_s, "to": to_s, "max_range_days": max_days},
         )
     return from_s, to_s + 1
-
-
-def refuse_future(from_s: int, market_now_ms: int) -> None:
-    """A job over a range that starts after the market's now is refused: there is nothing to fetch or to
-    complete yet, and "fill the gaps" would loop (a read of the future simply finds nothing)."""
-    if from_s * 1000 > market_now_ms:
-        now_iso = datetime.fromtimestamp(market_now_ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
-        raise InvalidInputError(
-            f"the range starts after the market's current time ({now_iso}): it has no data yet",
-            code="range_in_future",
-            details={"field": "from", "from": from_s, "market_now": now_iso, "market_now_ms": market_now_ms},
-        )

@@ -97,6 +97,7 @@ class Collector:
                 self._horizon,
                 self._storage,
                 wall_ms=self._wall_ms,
+                market_ms=self._market_ms,
             )
             self._collectors[symbol] = collector
             self._tasks[symbol] = asyncio.create_task(collector.run(self._stop), name=f"collect-{symbol}")

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services.data.core.incremental import IncrementalBarBuilder, resume_builder
 from services.data.core.mt5_source import TickSource
+from services.data.core.stall import StallChange, StallWatch
 from services.data.core.stores import DataStores
 from services.data.core.tick_store import TickCursor
 from services.data.settings import CollectionSection
@@ -55,6 +56,7 @@ class SymbolStatus:
     """What `GET /collection/status` reports for one symbol."""
 
     symbol: str
+    stall: StallWatch
     running: bool = False
     last_tick_msc: int | None = None
     stored_ticks: int = 0
@@ -72,17 +74,20 @@ class SymbolStatus:
         else:
             self._rate_window[1] = seen + n
 
-    def as_dict(self, wall_ms: int) -> dict[str, Any]:
+    def as_dict(self, market_ms: int) -> dict[str, Any]:
         return {
             "symbol": self.symbol,
             "running": self.running,
             "last_tick_msc": self.last_tick_msc,
-            "lag_ms": None if self.last_tick_msc is None else max(0, wall_ms - self.last_tick_msc),
+            "lag_ms": None if self.last_tick_msc is None else max(0, market_ms - self.last_tick_msc),
             "ticks_per_s": self.ticks_per_s,
             "stored_ticks": self.stored_ticks,
             "pending_ticks": self.pending_ticks,
             "error": self.error,
             "started_ms": self.started_ms,
+            "stalled": self.stall.stalled,
+            "stalled_since_ms": self.stall.since_ms,
+            "reason": self.stall.reason,
         }
 
 
@@ -101,9 +106,11 @@ class SymbolCollector:
         *,
         monotonic: Callable[[], float] = time.monotonic,
         wall_ms: Callable[[], int] = get_timestamp_ms,
+        market_ms: Callable[[], int] | None = None,
     ) -> None:
         self.symbol = symbol
-        self.status = SymbolStatus(symbol)
+        self.stall = StallWatch(config.stall_after_s, config.stall_min_wall_s)
+        self.status = SymbolStatus(symbol, self.stall)
         self._stores = stores
         self._source = source
         self._config = config
@@ -113,6 +120,7 @@ class SymbolCollector:
         self._writing = f"collection of {symbol}"
         self._monotonic = monotonic
         self._wall_ms = wall_ms
+        self._market_ms = market_ms or wall_ms
         self._timeframes = [get_timeframe(tf) for tf in stores.bars.stored_timeframes]
         self._builder: IncrementalBarBuilder | None = None
         self._buffer: list[np.ndarray] = []
@@ -154,6 +162,7 @@ class SymbolCollector:
                     delay = min(delay * 2, self._config.retry_max_s)
         finally:
             self.status.running = False
+            self._report(self.stall.end(self._market_ms(), "collection stopped"))
 
     async def _prepare(self) -> None:
         """Rebuild the builder and the read position from what is stored."""
@@ -266,7 +275,36 @@ class SymbolCollector:
         self._complete_ms = max(self._complete_ms, received_ms)
         if not full and not len(new):
             self.status.count(0, self._monotonic())
+        self._watch_progress(len(new) > 0)
         return full
+
+    def _watch_progress(self, progressed: bool) -> None:
+        market_ms, wall_ms = self._market_ms(), self._wall_ms()
+        if progressed:
+            # The terminal's clock was at least at the newest tick it returned, whatever our reading says.
+            self._report(self.stall.progress(max(market_ms, self._tail[0]), wall_ms))
+        else:
+            self._report(self.stall.idle(self._tail[0], market_ms, wall_ms))
+
+    def _report(self, change: StallChange | None) -> None:
+        """One log line and one `alert` per change of the stalled state, however many polls see it."""
+        if change is None:
+            return
+        if change.active:
+            log.warning("collection of %s stalled: %s", self.symbol, change.reason)
+        else:
+            log.info("collection of %s no longer stalled: %s", self.symbol, change.reason)
+        self._publish(
+            "alert",
+            {
+                "code": "collection_stalled",
+                "symbol": self.symbol,
+                "active": change.active,
+                "since_ms": change.since_ms,
+                "market_ms": change.market_ms,
+                "reason": change.reason,
+            },
+        )
 
     def _maybe_publish_tick(self, tick: np.void) -> None:
         now = self._monotonic()

@@ -20,11 +20,11 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from services.data.core.collection import CollectionIntent, Collector
-from services.data.core.market_clock import MarketClock
 from services.data.core.stores import DataStores
 from shared.clients import ServiceClient
 from shared.errors import PlatformError
-from shared.market.world import REAL_TIME, MarketClockRead, world_dir
+from shared.market.clock import MarketClock
+from shared.market.world import REAL_TIME, world_dir
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +72,6 @@ def world_intent(root: Path, name: str, previous: Path | None) -> CollectionInte
     return intent
 
 
-async def read_market_clock(client: ServiceClient) -> MarketClockRead | None:
-    """The mt5 service's `GET /clock`, or None when it cannot say (down, or an older service)."""
-    try:
-        return MarketClockRead.model_validate(await client.get_json("/clock"))
-    except (PlatformError, ValidationError, ValueError):
-        return None
-
-
 class WorldFollower:
     """Re-reads the market's clock periodically and switches worlds when the mt5 service's has changed."""
 
@@ -100,10 +92,9 @@ class WorldFollower:
 
     async def check(self) -> None:
         """One read: update the clock, and switch when the world differs."""
-        reading = await read_market_clock(self._client)
+        reading = await self._clock.refresh(self._client)
         if reading is None:
             return
-        self._clock.update(reading)
         if reading.world != self._current():
             log.info("the market's world is now %s (was %s)", reading.world, self._current())
             await self._switch(reading.world)

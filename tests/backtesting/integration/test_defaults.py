@@ -30,7 +30,7 @@ EURUSD = next(s for s in DEFAULT_SYMBOLS if s.name == "EURUSD")
 ACCOUNT_LEVERAGE = 100
 
 
-def _mt5_standin() -> FastAPI:
+def mt5_standin_app() -> FastAPI:
     app = FastAPI()
 
     @app.get("/account")
@@ -63,7 +63,7 @@ def client(settings: BacktestingSettings) -> Iterator[TestClient]:
     market = DeterministicMarket(DEFAULT_SYMBOLS)
     rates = market.rates_range("EURUSD", get_timeframe("H1"), FROM_S, TO_S, TO_S * 1000 + 1)
     data = ServedApp("data stand-in", standin_app({"EURUSD": rates}, {}), settings.service("data").port)
-    mt5 = ServedApp("mt5 stand-in", _mt5_standin(), settings.service("mt5").port)
+    mt5 = ServedApp("mt5 stand-in", mt5_standin_app(), settings.service("mt5").port)
     with data, mt5, open_client(settings) as c:
         yield c
 
