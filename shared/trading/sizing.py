@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import math
 from enum import IntEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from shared.market.symbols import DEFAULT_SYMBOLS, SymbolSpec
 
@@ -29,12 +30,29 @@ class SizingMode(IntEnum):
     ALL_IN = 3
 
 
+# Requests name the mode ("risk_percent"); answers and the OpenAPI schema use the same names. The integer
+# stays the in-memory value (the compiled loop branches on it) and is still read, for older requests and
+# stored jobs.
+NamedSizingMode = Annotated[
+    SizingMode,
+    PlainSerializer(lambda mode: mode.name.lower(), return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": [mode.name.lower() for mode in SizingMode],
+            "description": "fixed: lots; equity_fraction: notional as a fraction of equity; "
+            "risk_percent: percent of equity lost at the stop-loss; all_in: whole steps the equity pays for",
+        }
+    ),
+]
+
+
 class SizingConfig(BaseModel):
     """`value` is lots (fixed), a fraction of equity (equity_fraction, all_in) or a percent (risk_percent)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
-    mode: SizingMode = SizingMode.ALL_IN
+    mode: NamedSizingMode = SizingMode.ALL_IN
     value: float = Field(default=1.0, gt=0)
 
     @model_validator(mode="before")

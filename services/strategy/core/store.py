@@ -137,7 +137,7 @@ class InstanceRecord:
             "params": self.params,
             "symbol": self.symbol,
             "timeframe": self.timeframe,
-            "sizing": {"mode": self.sizing.mode.name.lower(), "value": self.sizing.value},
+            "sizing": self.sizing.model_dump(mode="json"),
             "risk": self.risk.model_dump(),
             "magic": self.magic,
             "state": self.state.value,

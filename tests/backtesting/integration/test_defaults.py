@@ -18,7 +18,6 @@ from services.backtesting.settings import BacktestingSettings
 from services.mt5.core.simulated.market import DeterministicMarket
 from shared.market.symbols import DEFAULT_SYMBOLS
 from shared.market.timeframes import get_timeframe
-from shared.trading.sizing import SizingMode
 from tests.backtesting.api.conftest import make_settings, open_client, run_to_end
 from tests.backtesting.integration.standin_data import standin_app
 from tests.support.served_app import ServedApp
@@ -79,7 +78,7 @@ def test_backtest_minimal_request_trades_with_the_account_leverage(client: TestC
     result = _result(client, job)
     assert result["metrics"]["trades"] > 20
     assert job["params"]["config"]["leverage"] == ACCOUNT_LEVERAGE
-    assert job["params"]["config"]["sizing"] == {"mode": SizingMode.EQUITY_FRACTION, "value": 1.0}
+    assert job["params"]["config"]["sizing"] == {"mode": "equity_fraction", "value": 1.0}
     assert set(np.abs(result["trades"]["size"])) <= {0.08, 0.09}  # 10,000 USD of EURUSD at ~1.1-1.2
     assert result["warnings"] == []
 
@@ -90,7 +89,7 @@ def test_backtest_defaults_endpoint_names_the_account_leverage_and_the_symbol_fa
     defaults = client.get("/backtest/defaults", params={"symbol": "EURUSD"}).json()
 
     assert defaults["leverage"] == ACCOUNT_LEVERAGE and defaults["leverage_source"] == "account"
-    assert defaults["sizing"] == {"mode": SizingMode.EQUITY_FRACTION, "value": 1.0}
+    assert defaults["sizing"] == {"mode": "equity_fraction", "value": 1.0}
     assert defaults["symbol_facts"]["volume_min"] == EURUSD.volume_min
 
 

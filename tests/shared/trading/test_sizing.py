@@ -65,3 +65,19 @@ def test_position_size_any_mode_on_step_within_limits(
 def test_position_size_risk_mode_without_stop_is_zero() -> None:
     sizing = SizingConfig(mode="risk_percent", value=1)  # type: ignore[arg-type]
     assert position_size(sizing, spec=DEFAULT_SYMBOLS[0], equity=10_000, price=1.1) == 0.0
+
+
+def test_sizing_config_serialises_mode_by_name_and_reads_it_back() -> None:
+    """The API answered `{"mode": 1}` while requests name the mode; answers now use the request's names."""
+    config = SizingConfig(mode=SizingMode.RISK_PERCENT, value=1)
+
+    assert config.model_dump(mode="json") == {"mode": "risk_percent", "value": 1.0}
+    assert SizingConfig.model_validate_json(config.model_dump_json()) == config
+
+
+def test_sizing_config_schema_documents_the_mode_names() -> None:
+    for mode in ("validation", "serialization"):
+        schema = SizingConfig.model_json_schema(mode=mode)  # type: ignore[arg-type]
+        mode_schema = schema["properties"]["mode"]
+        assert mode_schema["type"] == "string", mode
+        assert mode_schema["enum"] == ["fixed", "equity_fraction", "risk_percent", "all_in"], mode

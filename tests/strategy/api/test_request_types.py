@@ -60,7 +60,7 @@ def test_strategies_patch_coercible_value_refused_instance_unchanged(
 def test_strategies_documented_sizing_and_risk_forms_accepted(client: TestClient) -> None:
     body = {
         **NEW,
-        "sizing": {"mode": 2, "value": 1},  # the integer the schema documents, and an integer value
+        "sizing": {"mode": 2, "value": 1},  # an integer mode, as older clients sent, and an integer value
         "risk": {"sl_points": 50, "atr_period": 20, "close_on_daily_loss": False},
     }
 

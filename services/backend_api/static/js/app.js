@@ -1,6 +1,7 @@
 // Entry point: tabs (keyboard-friendly), the hub connection, and each panel's init.
 
 import { connect } from "./hub.js";
+import { loadSymbols } from "./format.js";
 import * as backtests from "./backtests.js";
 import * as data from "./data.js";
 import * as events from "./events.js";
@@ -46,3 +47,5 @@ for (const [name, panel] of Object.entries(panels)) {
 }
 initTabs();
 connect();
+// Symbol digits for every panel; a failure here is shown by the first panel that needs them (it asks again).
+loadSymbols().catch(() => {});

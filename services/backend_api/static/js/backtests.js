@@ -5,7 +5,8 @@ import { get, post } from "./api.js";
 import { on } from "./hub.js";
 import { drawLines } from "./linechart.js";
 import { numericParams, schemaFields, schemaValues } from "./schema_form.js";
-import { attempt, el, fmtNum, fmtTime, toast } from "./ui.js";
+import { count, dateTime, duration, loadSymbols, money, NONE, number, percent, price, volume } from "./format.js";
+import { attempt, el, num, thead, toast } from "./ui.js";
 
 let strategies = {};
 const waiting = new Map();  // job id → what to do when it finishes
@@ -30,7 +31,7 @@ function build() {
         // Leverage, sizing and costs start from the service's defaults (GET /backtest/defaults: the account's
         // leverage, backtesting.default_sizing and default_costs), so the form and the API agree.
         el("label", { for: "bt-leverage" }, "Leverage"), el("input", { id: "bt-leverage", type: "number", value: 100, class: "w-5" }),
-        el("label", { for: "bt-sizing" }, "Sizing"), el("select", { id: "bt-sizing" }, SIZING_MODES.map((m) => el("option", { value: m, selected: m === "equity_fraction" }, m))),
+        el("label", { for: "bt-sizing" }, "Sizing"), el("select", { id: "bt-sizing" }, ["fixed", "equity_fraction", "risk_percent", "all_in"].map((m) => el("option", { value: m, selected: m === "equity_fraction" }, m))),
         el("label", { for: "bt-size" }, "Size"), el("input", { id: "bt-size", type: "number", step: "any", value: 1, class: "w-5" }),
         el("label", { for: "bt-spread" }, "Spread (points)"), el("input", { id: "bt-spread", type: "number", value: 0, class: "w-5" }),
         el("label", { for: "bt-commission" }, "Commission / lot"), el("input", { id: "bt-commission", type: "number", step: "any", value: 0, class: "w-5" }),
@@ -77,16 +78,13 @@ function build() {
   byId("wf-run").addEventListener("click", () => search("/api/backtesting/walk-forward", "wf"));
 }
 
-// Sizing modes in the order of their numbers (the API answers a mode as its number).
-const SIZING_MODES = ["fixed", "equity_fraction", "risk_percent", "all_in"];
-
 async function loadDefaults() {
   const symbol = byId("bt-symbol").value;
   const d = await attempt(() => get(`/api/backtesting/backtest/defaults${symbol ? `?symbol=${encodeURIComponent(symbol)}` : ""}`));
   if (!d) return;
   byId("bt-balance").value = d.initial_balance;
   byId("bt-leverage").value = d.leverage;
-  byId("bt-sizing").value = typeof d.sizing.mode === "number" ? SIZING_MODES[d.sizing.mode] : d.sizing.mode;
+  byId("bt-sizing").value = d.sizing.mode;
   byId("bt-size").value = d.sizing.value;
   byId("bt-spread").value = d.costs.spread_points;
   byId("bt-commission").value = d.costs.commission_per_lot;
@@ -155,7 +153,7 @@ function onJobEvent(event) {
   if (!w) return;
   if (event.type.endsWith(".progress")) {
     w.progress.value = d.percent;
-    w.status.textContent = `${event.type.split(".")[0]}: ${fmtNum(d.percent, 0)}% ${d.message || ""}`;
+    w.status.textContent = `${event.type.split(".")[0]}: ${count(d.percent)} % ${d.message || ""}`;
   } else if (event.type.endsWith(".completed")) {
     waiting.delete(d.job_id);
     w.progress.value = 100;
@@ -168,26 +166,38 @@ function onJobEvent(event) {
   }
 }
 
-const HEADLINE = [["return_pct", "Return %"], ["buy_hold_return_pct", "Buy & hold %"], ["sharpe_ratio", "Sharpe"], ["max_drawdown_pct", "Max DD %"],
-  ["trades", "Trades"], ["win_rate_pct", "Win rate %"], ["profit_factor", "Profit factor"], ["equity_final", "Final equity"]];
+const HEADLINE = [["return_pct", "Return"], ["buy_hold_return_pct", "Buy & hold"], ["sharpe_ratio", "Sharpe"], ["max_drawdown_pct", "Max drawdown"],
+  ["trades", "Trades"], ["win_rate_pct", "Win rate"], ["profit_factor", "Profit factor"], ["equity_final", "Final equity"]];
+
+// A metric as its kind reads (metrics.py: `_s` durations in seconds, `_pct` percentages, start/end epoch seconds).
+function metric(key, value) {
+  if (key === "start" || key === "end") return dateTime(value);
+  if (key.endsWith("_s")) return duration(value);
+  if (key.endsWith("_pct")) return percent(value);
+  if (key === "trades" || key.startsWith("max_consecutive")) return count(value);
+  if (key.startsWith("equity_") || key === "commissions") return money(value);
+  return number(value);
+}
 
 async function showResult(id) {
-  const r = await attempt(() => get(`/api/backtesting/backtest/${id}/result?max_points=800`));
+  const [job, r] = await Promise.all([attempt(() => get(`/api/backtesting/backtest/${id}/status`)),
+    attempt(() => get(`/api/backtesting/backtest/${id}/result?max_points=800`)), attempt(loadSymbols)]);
   if (!r) return;
+  const symbol = job && job.params.symbol;  // none for inline bars: prices at the default digits
   const m = r.metrics;
   byId("bt-result").hidden = false;
   showWarnings(byId("bt-warnings"), r.warnings);
-  byId("bt-metrics").replaceChildren(...HEADLINE.map(([k, label]) => el("div", { class: "kpi" }, el("div", { class: "label" }, label), el("div", { class: "value", "data-metric": k }, fmtNum(m[k], k === "trades" ? 0 : 2)))));
-  byId("bt-metrics-table").replaceChildren(el("tbody", {}, Object.entries(m).map(([k, v]) => el("tr", {}, el("th", { scope: "row" }, k), el("td", { class: "num" }, typeof v === "number" ? fmtNum(v, 4) : String(v))))));
+  byId("bt-metrics").replaceChildren(...HEADLINE.map(([k, label]) => el("div", { class: "kpi" }, el("div", { class: "label" }, label), el("div", { class: "value", "data-metric": k }, metric(k, m[k])))));
+  byId("bt-metrics-table").replaceChildren(el("tbody", {}, Object.entries(m).map(([k, v]) => el("tr", {}, el("th", { scope: "row" }, k), el("td", { class: "num", "data-metric": k }, typeof v === "number" || v === null ? metric(k, v) : String(v))))));
   drawLines(byId("bt-equity"), [{ name: "equity", time: r.equity.time, values: r.equity.equity }]);
   drawLines(byId("bt-drawdown"), [{ name: "drawdown %", time: r.equity.time, values: r.equity.drawdown_pct }], { fill: true, percent: true });
   const t = r.trades, n = t.entry_time.length;
   byId("bt-trades").replaceChildren(
-    el("thead", {}, el("tr", {}, ["Entry", "Exit", "Size", "Entry price", "Exit price", "P&L", "Return %", "Exit reason"].map((h) => el("th", { scope: "col" }, h)))),
+    thead(["Entry", "Exit", num("Size"), num("Entry price"), num("Exit price"), num("P&L"), num("Return"), "Exit reason"]),
     el("tbody", {}, Array.from({ length: Math.min(n, 300) }, (_, i) => el("tr", {},
-      el("td", {}, fmtTime(t.entry_time[i])), el("td", {}, fmtTime(t.exit_time[i])), el("td", { class: "num" }, t.size[i]),
-      el("td", { class: "num" }, t.entry_price[i]), el("td", { class: "num" }, t.exit_price[i]),
-      el("td", { class: `num ${t.pnl[i] >= 0 ? "up" : "down"}` }, fmtNum(t.pnl[i])), el("td", { class: "num" }, fmtNum(t.return_pct[i])), el("td", {}, t.exit_reason[i])))));
+      el("td", {}, dateTime(t.entry_time[i])), el("td", {}, dateTime(t.exit_time[i])), el("td", { class: "num" }, volume(t.size[i], symbol)),
+      el("td", { class: "num" }, price(t.entry_price[i], symbol)), el("td", { class: "num" }, price(t.exit_price[i], symbol)),
+      el("td", { class: `num ${t.pnl[i] >= 0 ? "up" : "down"}` }, money(t.pnl[i])), el("td", { class: "num" }, percent(t.return_pct[i])), el("td", {}, t.exit_reason[i])))));
   listRuns();
 }
 
@@ -195,13 +205,13 @@ async function listRuns() {
   const runs = await attempt(() => get("/api/backtesting/backtests"));
   if (!runs) return;
   byId("bt-runs").replaceChildren(
-    el("thead", {}, el("tr", {}, ["", "When", "Strategy", "Symbol", "State", "Return %", "Sharpe", "Trades", ""].map((h) => el("th", { scope: "col" }, h)))),
+    thead(["", "When", "Strategy", "Symbol", "State", num("Return"), num("Sharpe"), num("Trades"), ""]),
     el("tbody", {}, runs.map((run) => {
       const s = run.summary || {};
       return el("tr", { "data-run": run.id },
         el("td", {}, el("input", { type: "checkbox", value: run.id, "aria-label": `select run ${run.id}` })),
-        el("td", {}, fmtTime(run.created_ms / 1000)), el("td", {}, run.params.strategy), el("td", {}, `${run.params.symbol || "inline"} ${run.params.timeframe || ""}`),
-        el("td", {}, run.state), el("td", { class: "num" }, fmtNum(s.return_pct)), el("td", { class: "num" }, fmtNum(s.sharpe_ratio)), el("td", { class: "num" }, s.trades ?? "–"),
+        el("td", {}, dateTime(run.created_ms / 1000)), el("td", {}, run.params.strategy), el("td", {}, `${run.params.symbol || "inline"} ${run.params.timeframe || ""}`),
+        el("td", {}, run.state), el("td", { class: "num" }, percent(s.return_pct)), el("td", { class: "num" }, number(s.sharpe_ratio)), el("td", { class: "num" }, count(s.trades)),
         el("td", {}, el("button", { type: "button", onclick: () => showResult(run.id) }, "Show")));
     })));
 }
@@ -215,7 +225,7 @@ async function compare() {
   byId("bt-comparison").replaceChildren(
     el("table", { class: "grid", id: "bt-compare-table" },
       el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Metric"), ids.map((id, k) => el("th", { scope: "col", class: "num" }, `run ${k + 1} (${id.slice(0, 8)})`)))),
-      el("tbody", {}, HEADLINE.map(([key, label]) => el("tr", {}, el("th", { scope: "row" }, label), results.map((r) => el("td", { class: "num" }, fmtNum(r.metrics[key]))))))),
+      el("tbody", {}, HEADLINE.map(([key, label]) => el("tr", {}, el("th", { scope: "row" }, label), results.map((r) => el("td", { class: "num" }, metric(key, r.metrics[key]))))))),
     canvas);
   drawLines(canvas, results.map((r, k) => ({ name: `run ${k + 1}`, time: r.equity.time, values: r.equity.equity })));
 }
@@ -256,12 +266,12 @@ function showOptimization(result) {
       const va = sortKey === "score" ? a.score : a.params[sortKey], vb = sortKey === "score" ? b.score : b.params[sortKey];
       return (asc ? 1 : -1) * ((va ?? -Infinity) - (vb ?? -Infinity));
     });
-    const th = (key, label) => el("th", { scope: "col", "aria-sort": sortKey === key ? (asc ? "ascending" : "descending") : "none" },
+    const th = (key, label) => el("th", { scope: "col", class: "num", "aria-sort": sortKey === key ? (asc ? "ascending" : "descending") : "none" },
       el("button", { type: "button", onclick: () => { asc = sortKey === key ? !asc : false; sortKey = key; render(); } }, label));
     byId("opt-table").replaceChildren(
       el("caption", {}, `${result.evaluated} combinations evaluated, ${result.invalid} invalid; ranked by ${result.metric}`),
-      el("thead", {}, el("tr", {}, keys.map((k) => th(k, k)), th("score", result.metric), el("th", { scope: "col" }, "Trades"))),
-      el("tbody", {}, sorted.map((r) => el("tr", {}, keys.map((k) => el("td", { class: "num" }, r.params[k])), el("td", { class: "num" }, fmtNum(r.score, 3)), el("td", { class: "num" }, r.metrics.trades ?? r.metrics["# Trades"] ?? "–")))));
+      el("thead", {}, el("tr", {}, keys.map((k) => th(k, k)), th("score", result.metric), el("th", { scope: "col", class: "num" }, "Trades"))),
+      el("tbody", {}, sorted.map((r) => el("tr", {}, keys.map((k) => el("td", { class: "num" }, r.params[k])), el("td", { class: "num" }, number(r.score, 3)), el("td", { class: "num" }, count(r.metrics.trades ?? r.metrics["# Trades"]))))));
   };
   render();
   const hm = result.heatmap;
@@ -269,9 +279,9 @@ function showOptimization(result) {
   const flat = hm.values.flat().filter((v) => v !== null), lo = Math.min(...flat), hi = Math.max(...flat);
   byId("opt-heatmap").replaceChildren(
     el("caption", {}, `${result.metric}: ${hm.x} (rows) × ${hm.y} (columns)`),
-    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, `${hm.x} \\ ${hm.y}`), hm.y_values.map((v) => el("th", { scope: "col" }, v)))),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, `${hm.x} \\ ${hm.y}`), hm.y_values.map((v) => el("th", { scope: "col", class: "num" }, v)))),
     el("tbody", {}, hm.x_values.map((xv, i) => el("tr", {}, el("th", { scope: "row" }, xv), hm.values[i].map((v) => {
-      const cell = el("td", { class: "num", title: v === null ? "no result" : String(v) }, v === null ? "–" : fmtNum(v, 2));
+      const cell = el("td", { class: "num", title: v === null ? "no result" : String(v) }, v === null ? NONE : number(v, 2));
       if (v !== null) cell.style.setProperty("--cell", `hsl(${Math.round(((v - lo) / (hi - lo || 1)) * 130)} 55% 32%)`);
       return cell;
     })))));
@@ -280,12 +290,12 @@ function showOptimization(result) {
 function showWalkForward(result) {
   showWarnings(byId("opt-warnings"), result.warnings);
   byId("wf-windows").replaceChildren(
-    el("caption", {}, `${result.windows.length} windows; stitched out-of-sample return ${fmtNum(result.metrics.return_pct)} %`),
-    el("thead", {}, el("tr", {}, ["#", "In-sample bars", "Out-of-sample bars", "Chosen parameters", "IS score", "OOS return %", "OOS trades"].map((h) => el("th", { scope: "col" }, h)))),
+    el("caption", {}, `${result.windows.length} windows; stitched out-of-sample return ${percent(result.metrics.return_pct)}`),
+    thead([num("#"), "In-sample bars", "Out-of-sample bars", "Chosen parameters", num("IS score"), num("OOS return"), num("OOS trades")]),
     el("tbody", {}, result.windows.map((w, i) => el("tr", {},
-      el("td", {}, i + 1), el("td", {}, `${w.in_sample[0]}–${w.in_sample[1]}`), el("td", {}, `${w.out_of_sample[0]}–${w.out_of_sample[1]}`),
-      el("td", {}, JSON.stringify(w.params)), el("td", { class: "num" }, fmtNum(w.in_sample_score, 3)),
-      el("td", { class: "num" }, fmtNum(w.out_of_sample_metrics.return_pct)), el("td", { class: "num" }, w.out_of_sample_metrics.trades)))));
+      el("td", { class: "num" }, i + 1), el("td", {}, `${w.in_sample[0]}–${w.in_sample[1]}`), el("td", {}, `${w.out_of_sample[0]}–${w.out_of_sample[1]}`),
+      el("td", {}, JSON.stringify(w.params)), el("td", { class: "num" }, number(w.in_sample_score, 3)),
+      el("td", { class: "num" }, percent(w.out_of_sample_metrics.return_pct)), el("td", { class: "num" }, count(w.out_of_sample_metrics.trades))))));
   const canvas = byId("wf-equity");
   canvas.hidden = false;
   drawLines(canvas, [{ name: "stitched out-of-sample equity", time: result.equity.time, values: result.equity.equity }]);
@@ -304,7 +314,7 @@ export async function show() {
     if (!list) return;
     strategies = Object.fromEntries(list.map((s) => [s.name, s]));
     byId("bt-strategy").replaceChildren(...list.map((s) => el("option", { value: s.name, title: s.description, selected: s.name === "sma_crossover" }, s.name)));
-    const symbols = await attempt(() => get("/api/mt5/symbols"));
+    const symbols = await attempt(loadSymbols);
     if (symbols) byId("bt-symbol").replaceChildren(...symbols.map((s) => el("option", { value: s.name }, s.name)));
     renderParams();
     loadDefaults();

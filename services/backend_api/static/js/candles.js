@@ -156,7 +156,7 @@ export class CandleChart {
     const i = Math.min(this.bars.time.length - 1, Math.max(0, Math.floor(this.hover / step)));
     g.strokeStyle = "#3b4756"; g.beginPath(); g.moveTo(x(i), 0); g.lineTo(x(i), h - AXIS_H); g.stroke();
     const b = this.bars, d = this.digits;
-    const text = `${new Date(b.time[i] * 1000).toISOString().slice(0, 16).replace("T", " ")}  O ${b.open[i].toFixed(d)}  H ${b.high[i].toFixed(d)}  L ${b.low[i].toFixed(d)}  C ${b.close[i].toFixed(d)}`;
+    const text = `${new Date(b.time[i] * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC  O ${b.open[i].toFixed(d)}  H ${b.high[i].toFixed(d)}  L ${b.low[i].toFixed(d)}  C ${b.close[i].toFixed(d)}`;
     g.fillStyle = "rgba(12,17,22,.85)"; g.fillRect(4, 4, g.measureText(text).width + 12, 18);
     g.fillStyle = "#d8e0ea"; g.fillText(text, 10, 17);
   }

@@ -2,7 +2,8 @@
 
 import { get, post } from "./api.js";
 import { on } from "./hub.js";
-import { attempt, el, fmtNum, fmtTime } from "./ui.js";
+import { count, dateTime, day, duration, loadSymbols, NONE, number, percent } from "./format.js";
+import { attempt, el, num, thead } from "./ui.js";
 
 let symbols = [];
 let activeJob = null;
@@ -53,13 +54,13 @@ function build() {
 async function status() {
   const s = await attempt(() => get("/api/data/collection/status"));
   if (!s) return;
-  document.getElementById("collection-summary").textContent = s.running ? `running, ${fmtNum(s.ticks_per_s, 1)} ticks/s` : "stopped";
+  document.getElementById("collection-summary").textContent = s.running ? `running, ${number(s.ticks_per_s, 1)} ticks/s` : "stopped";
   document.getElementById("collection-table").replaceChildren(
-    el("thead", {}, el("tr", {}, ["Symbol", "Running", "Last tick", "Lag", "Ticks/s", "Stored", "Error"].map((h) => el("th", { scope: "col" }, h)))),
+    thead(["Symbol", "Running", "Last tick", num("Lag"), num("Ticks/s"), num("Stored"), "Error"]),
     el("tbody", {}, s.symbols.map((r) => el("tr", { "data-symbol": r.symbol },
       el("th", { scope: "row" }, r.symbol), el("td", {}, r.running ? "yes" : "no"),
-      el("td", {}, r.last_tick_msc ? fmtTime(r.last_tick_msc / 1000) : "–"), el("td", { class: "num" }, r.lag_ms != null ? `${fmtNum(r.lag_ms / 1000, 1)} s` : "–"),
-      el("td", { class: "num" }, fmtNum(r.ticks_per_s, 1)), el("td", { class: "num", "data-stored": r.stored_ticks }, r.stored_ticks.toLocaleString()),
+      el("td", {}, r.last_tick_msc ? dateTime(r.last_tick_msc / 1000) : NONE), el("td", { class: "num" }, duration(r.lag_ms != null ? r.lag_ms / 1000 : null)),
+      el("td", { class: "num" }, number(r.ticks_per_s, 1)), el("td", { class: "num", "data-stored": r.stored_ticks }, count(r.stored_ticks)),
       el("td", { class: "error-text" }, r.error || "")))));
 }
 
@@ -77,10 +78,10 @@ async function heatmap() {
   const table = document.getElementById("completeness-table");
   table.replaceChildren(
     el("caption", {}, `${tf} bars stored per day (grey: market closed)`),
-    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Symbol"), dayList.map((d) => el("th", { scope: "col" }, new Date(d * 1000).toISOString().slice(5, 10))))),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Symbol"), dayList.map((d) => el("th", { scope: "col", class: "num" }, day(d).slice(5))))),
     el("tbody", {}, symbols.map((s, i) => el("tr", {}, el("th", { scope: "row" }, s),
       (reports[i] ? reports[i].days : []).map((d) => {
-        const label = d.expected ? `${s} ${new Date(d.day * 1000).toISOString().slice(0, 10)}: ${d.actual}/${d.expected} bars (${d.percent}%)` : "market closed";
+        const label = d.expected ? `${s} ${day(d.day)}: ${count(d.actual)}/${count(d.expected)} bars (${percent(d.percent)})` : "market closed";
         const cell = el("td", { class: "num", title: label, "aria-label": label, "data-percent": d.expected ? d.percent : "" }, d.expected ? `${Math.round(d.percent)}` : "");
         cell.style.setProperty("--cell", color(d.percent, d.expected));
         return cell;
@@ -105,7 +106,7 @@ function onProgress(event) {
   const bar = document.getElementById("gapfill-progress");
   if (event.type === "gapfill.progress") {
     bar.value = d.percent;
-    document.getElementById("gapfill-status").textContent = `${fmtNum(d.percent, 0)}% — ${d.ranges_done ?? 0}/${d.ranges_total ?? "?"} ranges${d.eta_s != null ? `, about ${Math.ceil(d.eta_s)} s left` : ""}`;
+    document.getElementById("gapfill-status").textContent = `${count(d.percent)} % — ${d.ranges_done ?? 0}/${d.ranges_total ?? "?"} ranges${d.eta_s != null ? `, about ${duration(d.eta_s)} left` : ""}`;
   } else {
     if (event.type === "gapfill.completed") bar.value = 100;
     document.getElementById("gapfill-status").textContent = event.type === "gapfill.completed" ? "completed" : `failed: ${d.reason}`;
@@ -120,14 +121,16 @@ async function statistics() {
   const s = await attempt(() => get("/api/data/statistics"));
   if (!s) return;
   const cell = (v) => {
-    if (v && typeof v === "object") return v.percent !== undefined ? `${fmtNum(v.percent, 1)} %` : JSON.stringify(v);
-    return typeof v === "number" && v > 1e9 ? fmtTime(v > 1e11 ? v / 1000 : v) : v;
+    if (v && typeof v === "object") return v.percent !== undefined ? percent(v.percent) : JSON.stringify(v);
+    if (typeof v !== "number") return v;
+    return v > 1e9 ? dateTime(v > 1e11 ? v / 1000 : v) : Number.isInteger(v) ? count(v) : number(v);
   };
-  const rows = (s.bars || []).map((b) => el("tr", {}, Object.values(b).map((v) => el("td", {}, cell(v)))));
-  const headers = s.bars && s.bars.length ? Object.keys(s.bars[0]) : [];
+  const numeric = (v) => (typeof v === "number" && v <= 1e9) || Boolean(v && typeof v === "object" && v.percent !== undefined);
+  const rows = (s.bars || []).map((b) => el("tr", {}, Object.values(b).map((v) => el("td", { class: numeric(v) ? "num" : undefined }, cell(v)))));
+  const first = (s.bars || [])[0] || {};
   document.getElementById("statistics-table").replaceChildren(
-    el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col" }, h)))), el("tbody", {}, rows));
-  document.getElementById("statistics-size").textContent = `database size: ${fmtNum((s.size_bytes || 0) / 1048576, 1)} MiB`;
+    thead(Object.keys(first).map((h) => (numeric(first[h]) ? num(h) : h))), el("tbody", {}, rows));
+  document.getElementById("statistics-size").textContent = `database size: ${number((s.size_bytes || 0) / 1048576, 1)} MiB`;
 }
 
 export function init() {
@@ -137,7 +140,7 @@ export function init() {
 
 export async function show() {
   if (!symbols.length) {
-    const list = await attempt(() => get("/api/mt5/symbols"));
+    const list = await attempt(loadSymbols);
     if (list) symbols = list.map((s) => s.name);
     document.getElementById("gapfill-symbols").append(...symbols.map((s) => el("label", {}, el("input", { type: "checkbox", value: s, checked: s === symbols[0] }), ` ${s}`)));
   }

@@ -1,6 +1,7 @@
 // Events panel: the live stream with type/symbol filters, pausable.
 
 import { on } from "./hub.js";
+import { eventJson, timeOfDay } from "./format.js";
 import { el } from "./ui.js";
 
 const MAX = 500;
@@ -25,8 +26,8 @@ export function init() {
     if (paused || event.type === "hub.connection" || !matches(event)) return;
     count += 1;
     document.getElementById("events-count").textContent = `${count} shown`;
-    const time = new Date(event.ts || Date.now()).toISOString().slice(11, 23);
-    list.prepend(el("li", { "data-type": event.type }, el("span", { class: "type" }, `${time} ${event.source || ""} ${event.type}`), JSON.stringify(event.data)));
+    const time = timeOfDay(event.ts || Date.now());
+    list.prepend(el("li", { "data-type": event.type }, el("span", { class: "type" }, `${time} ${event.source || ""} ${event.type}`), eventJson(event.data)));
     while (list.children.length > MAX) list.lastChild.remove();
   });
   document.getElementById("events-filter").addEventListener("submit", (e) => {

@@ -3,11 +3,12 @@
 import { get, post } from "./api.js";
 import { CandleChart } from "./candles.js";
 import { on } from "./hub.js";
+import { loadSymbols, priceDigits } from "./format.js";
 import { attempt, el } from "./ui.js";
 
 const TIMEFRAMES = { M1: 60, M5: 300, M15: 900, M30: 1800, H1: 3600, H4: 14400, D1: 86400 };
 let chart = null;
-let symbols = {};
+let symbolsShown = false;
 let catalog = {};
 
 const selected = () => ({
@@ -43,7 +44,7 @@ async function load() {
   const count = Number(document.getElementById("market-count").value) || 200;
   const rates = await attempt(() => get(`/api/mt5/rates/${symbol}/${timeframe}?count=${count}`));
   if (!rates) return;
-  chart.setBars(rates.columns, symbols[symbol] ? symbols[symbol].digits : 5);
+  chart.setBars(rates.columns, priceDigits(symbol));
   document.getElementById("market-info").textContent = `${symbol} ${timeframe}: ${rates.count} bars from the terminal`;
   const bars = { time: rates.columns.time, open: rates.columns.open, high: rates.columns.high, low: rates.columns.low, close: rates.columns.close, volume: rates.columns.tick_volume };
   await Promise.all([indicators(bars), patterns(bars), levels(bars)]);
@@ -94,10 +95,10 @@ export function init() {
 }
 
 export async function show() {
-  if (!Object.keys(symbols).length) {
-    const list = await attempt(() => get("/api/mt5/symbols"));
+  if (!symbolsShown) {
+    const list = await attempt(loadSymbols);
     if (!list) return;
-    symbols = Object.fromEntries(list.map((s) => [s.name, s]));
+    symbolsShown = true;
     document.getElementById("market-symbol").replaceChildren(...list.map((s) => el("option", { value: s.name }, s.name)));
     const described = await attempt(() => get("/api/pattern/indicators"));
     if (described) {

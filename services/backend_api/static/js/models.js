@@ -2,7 +2,8 @@
 
 import { del, get, post } from "./api.js";
 import { on } from "./hub.js";
-import { attempt, el, fmtNum, fmtTime } from "./ui.js";
+import { count, dateTime, loadSymbols, number } from "./format.js";
+import { attempt, el, num, thead } from "./ui.js";
 
 const TYPES = ["random_forest", "hist_gradient_boosting", "logistic_regression", "mlp", "lstm"];
 const FEATURES = {
@@ -81,7 +82,7 @@ function onEvent(event) {
   if (d.job_id !== jobId) return;
   if (event.type === "model.progress") {
     byId("ml-progress").value = d.percent;
-    status.textContent = `${fmtNum(d.percent, 0)}% ${d.message || ""}`;
+    status.textContent = `${count(d.percent)} % ${d.message || ""}`;
   } else if (event.type === "model.completed") {
     byId("ml-progress").value = 100;
     status.textContent = "trained and registered";
@@ -98,14 +99,14 @@ async function registry() {
   const models = await attempt(() => get("/api/ai/models"));
   if (!models) return;
   byId("ml-registry").replaceChildren(
-    el("thead", {}, el("tr", {}, ["Name", "Version", "Type", "Market", "Accuracy", "Majority", "ROC AUC", "Trading return", "Baseline return", "Created", ""].map((h) => el("th", { scope: "col" }, h)))),
+    thead(["Name", num("Version"), "Type", "Market", num("Accuracy"), num("Majority"), num("ROC AUC"), num("Trading return"), num("Baseline return"), "Created", ""]),
     el("tbody", {}, models.length ? models.map((m) => {
       const h = m.headline || {};
       return el("tr", { "data-model": m.id },
         el("td", {}, m.name), el("td", { class: "num" }, m.version), el("td", {}, m.model_type), el("td", {}, `${m.symbol || "inline"} ${m.timeframe || ""}`),
-        el("td", { class: "num", "data-metric": "accuracy" }, fmtNum(h.accuracy, 3)), el("td", { class: "num" }, fmtNum(h.baseline_accuracy, 3)),
-        el("td", { class: "num" }, fmtNum(h.roc_auc, 3)), el("td", { class: "num" }, fmtNum(h.trading_return, 4)), el("td", { class: "num" }, fmtNum(h.baseline_return, 4)),
-        el("td", {}, fmtTime(m.created_ms / 1000)),
+        el("td", { class: "num", "data-metric": "accuracy" }, number(h.accuracy, 3)), el("td", { class: "num" }, number(h.baseline_accuracy, 3)),
+        el("td", { class: "num" }, number(h.roc_auc, 3)), el("td", { class: "num" }, number(h.trading_return, 4)), el("td", { class: "num" }, number(h.baseline_return, 4)),
+        el("td", {}, dateTime(m.created_ms / 1000)),
         el("td", {},
           el("button", { type: "button", "data-action": "predict", onclick: () => predict(m) }, "Predict latest"), " ",
           el("button", { type: "button", onclick: () => attempt(() => del(`/api/ai/models/${m.id}`), "model deleted").then(registry) }, "Delete")));
@@ -121,8 +122,8 @@ async function predict(model) {
     el("h2", {}, `Predictions of ${model.name} v${model.version} on the latest ${model.symbol} ${model.timeframe} bars`),
     el("table", { class: "grid", id: "ml-predictions" },
       el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Bar"), el("th", { scope: "col" }, "Class"), classes.map((c) => el("th", { scope: "col", class: "num" }, `P(${c})`)))),
-      el("tbody", {}, (p.time || []).map((t, i) => el("tr", {}, el("td", {}, fmtTime(t)), el("td", {}, p.class ? p.class[i] : fmtNum(p.prediction[i], 5)),
-        classes.map((c) => el("td", { class: "num" }, fmtNum(p.probabilities[c][i], 3))))))));
+      el("tbody", {}, (p.time || []).map((t, i) => el("tr", {}, el("td", {}, dateTime(t)), el("td", {}, p.class ? p.class[i] : number(p.prediction[i], 5)),
+        classes.map((c) => el("td", { class: "num" }, number(p.probabilities[c][i], 3))))))));
 }
 
 export function init() {
@@ -132,7 +133,7 @@ export function init() {
 
 export async function show() {
   if (!byId("ml-symbol").options.length) {
-    const symbols = await attempt(() => get("/api/mt5/symbols"));
+    const symbols = await attempt(loadSymbols);
     if (symbols) byId("ml-symbol").replaceChildren(...symbols.map((s) => el("option", { value: s.name }, s.name)));
   }
   registry();

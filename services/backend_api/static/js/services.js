@@ -2,7 +2,8 @@
 
 import { get, post } from "./api.js";
 import { on } from "./hub.js";
-import { attempt, el, fmtDuration } from "./ui.js";
+import { count, duration } from "./format.js";
+import { attempt, el } from "./ui.js";
 
 const services = new Map();
 const ORDER = ["backend-api", "data", "mt5", "pattern", "strategy", "ai", "backtesting"];
@@ -34,8 +35,8 @@ function row(s) {
     el("td", {}, el("span", { class: `badge state-${s.state}`, "data-state": s.state }, s.state)),
     el("td", { class: "num" }, s.pid ?? "–"),
     el("td", { class: "num" }, s.port),
-    el("td", { class: "num" }, fmtDuration(s.uptime_s)),
-    el("td", { class: "num" }, s.restarts),
+    el("td", { class: "num" }, duration(s.uptime_s)),
+    el("td", { class: "num" }, count(s.restarts)),
     el("td", { class: "error-text" }, s.last_error || ""),
     el("td", {}, act("start"), " ", act("stop"), " ", act("restart")),
   );

@@ -4,7 +4,8 @@
 import { del, get, post } from "./api.js";
 import { on } from "./hub.js";
 import { schemaFields, schemaValues } from "./schema_form.js";
-import { attempt, el, fmtNum, fmtTime } from "./ui.js";
+import { dateTime, loadSymbols, money, price, stopPrice, timeOfDay, volume } from "./format.js";
+import { attempt, el, num, thead } from "./ui.js";
 
 let strategies = {};
 let pending = null;
@@ -62,7 +63,7 @@ async function create() {
 // The summary the service keeps of the instance's last closed candle (see the runner's _record).
 function lastSignal(s) {
   if (!s) return "–";
-  const at = s.bar_time ? `${new Date(s.bar_time * 1000).toISOString().slice(5, 16).replace("T", " ")} ` : "";
+  const at = s.bar_time ? `${dateTime(s.bar_time)} ` : "";
   if (s.warming_up) return `${at}warming up (${s.bars} bars)`;
   if (s.skipped) return `${at}skipped: ${s.skipped}`;
   if (s.daily_loss !== undefined) return `${at}daily loss limit`;
@@ -80,7 +81,7 @@ async function refresh() {
       el("td", {}, i.id), el("td", {}, i.strategy), el("td", {}, `${i.symbol} ${i.timeframe}`),
       el("td", {}, el("span", { class: `badge state-${i.state === "running" ? "ONLINE" : i.state === "error" ? "ERROR" : "STOPPED"}`, "data-state": i.state }, i.state)),
       el("td", {}, i.reason || ""), el("td", { "data-field": "last-signal" }, lastSignal(i.last_signal)),
-      el("td", { class: "num" }, fmtNum(i.daily && i.daily.pnl)),
+      el("td", { class: "num" }, money(i.daily && i.daily.pnl)),
       el("td", {},
         act("start", () => attempt(() => post(`/api/strategy/strategies/${i.id}/start`), "instance started").then(refresh)), " ",
         act("stop", () => attempt(() => post(`/api/strategy/strategies/${i.id}/stop`, { reason: "stopped from the dashboard" }), "instance stopped").then(refresh)), " ",
@@ -88,7 +89,7 @@ async function refresh() {
         act("delete", () => attempt(() => del(`/api/strategy/strategies/${i.id}`), "instance deleted").then(refresh))));
   });
   byId("st-instances").replaceChildren(
-    el("thead", {}, el("tr", {}, ["Id", "Strategy", "Market", "State", "Reason", "Last signal", "Daily P&L", "Actions"].map((h) => el("th", { scope: "col" }, h)))),
+    thead(["Id", "Strategy", "Market", "State", "Reason", "Last signal", num("Daily P&L"), "Actions"]),
     el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 8 }, "No instances yet"))));
 }
 
@@ -99,16 +100,18 @@ async function detail(id) {
   box.hidden = false;
   box.replaceChildren(
     el("h2", {}, `Instance ${d.id}: ${d.strategy} on ${d.symbol} ${d.timeframe}`),
-    el("p", {}, `state ${d.state}; magic ${d.magic}; open P&L ${d.open_pnl === null ? `unavailable (${d.positions_error})` : fmtNum(d.open_pnl)}`),
+    el("p", {}, `state ${d.state}; magic ${d.magic}; open P&L ${d.open_pnl === null ? `unavailable (${d.positions_error})` : money(d.open_pnl)}`),
     el("table", { class: "grid" },
       el("caption", {}, "Open positions"),
-      el("thead", {}, el("tr", {}, ["Ticket", "Type", "Volume", "Open", "SL", "TP", "Profit"].map((h) => el("th", { scope: "col" }, h)))),
-      el("tbody", {}, (d.positions || []).map((p) => el("tr", {}, el("td", {}, p.ticket), el("td", {}, p.type === 0 ? "BUY" : "SELL"), el("td", { class: "num" }, p.volume),
-        el("td", { class: "num" }, p.price_open), el("td", { class: "num" }, p.sl), el("td", { class: "num" }, p.tp), el("td", { class: `num ${p.profit >= 0 ? "up" : "down"}` }, fmtNum(p.profit)))))),
+      thead([num("Ticket"), "Type", num("Volume"), num("Open"), num("SL"), num("TP"), num("Profit")]),
+      el("tbody", {}, (d.positions || []).map((p) => el("tr", {}, el("td", { class: "num" }, p.ticket), el("td", {}, p.type === 0 ? "BUY" : "SELL"),
+        el("td", { class: "num" }, volume(p.volume, d.symbol)), el("td", { class: "num" }, price(p.price_open, d.symbol)),
+        el("td", { class: "num" }, stopPrice(p.sl, d.symbol)), el("td", { class: "num" }, stopPrice(p.tp, d.symbol)),
+        el("td", { class: `num ${p.profit >= 0 ? "up" : "down"}` }, money(p.profit)))))),
     el("table", { class: "grid" },
       el("caption", {}, "Orders"),
-      el("thead", {}, el("tr", {}, ["Bar", "Action", "Client id", "Status"].map((h) => el("th", { scope: "col" }, h)))),
-      el("tbody", {}, d.orders.map((o) => el("tr", {}, el("td", {}, fmtTime(o.bar_time)), el("td", {}, o.action), el("td", {}, o.client_id), el("td", {}, o.status))))));
+      thead(["Bar", "Action", "Client id", "Status"]),
+      el("tbody", {}, d.orders.map((o) => el("tr", {}, el("td", {}, dateTime(o.bar_time)), el("td", {}, o.action), el("td", {}, o.client_id), el("td", {}, o.status))))));
 }
 
 function scheduleRefresh() {
@@ -121,8 +124,8 @@ export function init() {
   on("signal", (event) => {
     const d = event.data;
     const list = byId("st-signals");
-    list.prepend(el("li", { "data-instance": d.instance }, el("span", { class: "type" }, `${new Date(event.ts).toISOString().slice(11, 19)} ${d.instance}`),
-      `${d.symbol} ${d.timeframe} bar ${fmtTime(d.bar_time)}: ${d.direction || ""} ${d.action || ""} — ${d.reason || ""}`));
+    list.prepend(el("li", { "data-instance": d.instance }, el("span", { class: "type" }, `${timeOfDay(event.ts)} ${d.instance}`),
+      `${d.symbol} ${d.timeframe} bar ${dateTime(d.bar_time)}: ${d.direction || ""} ${d.action || ""} — ${d.reason || ""}`));
     while (list.children.length > 200) list.lastChild.remove();
     scheduleRefresh();
   });
@@ -135,7 +138,7 @@ export async function show() {
     if (!overview) return;
     strategies = Object.fromEntries(overview.strategies.map((s) => [s.name, s]));
     byId("st-strategy").replaceChildren(...overview.strategies.map((s) => el("option", { value: s.name, title: s.description }, s.name)));
-    const symbols = await attempt(() => get("/api/mt5/symbols"));
+    const symbols = await attempt(loadSymbols);
     if (symbols) byId("st-symbol").replaceChildren(...symbols.map((s) => el("option", { value: s.name }, s.name)));
     renderParams();
   }

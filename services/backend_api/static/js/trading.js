@@ -2,11 +2,11 @@
 
 import { del, get, patch, post } from "./api.js";
 import { on } from "./hub.js";
-import { attempt, el, fmtNum, fmtTime, toast } from "./ui.js";
+import { dateTime, loadSymbols, money, NONE, number, price, priceDigits, setCurrencyDigits, stopPrice, volume } from "./format.js";
+import { attempt, el, num, thead, toast } from "./ui.js";
 
 const TYPES = ["BUY", "SELL", "BUY_LIMIT", "SELL_LIMIT", "BUY_STOP", "SELL_STOP"];
 const TYPE_NAMES = { 0: "BUY", 1: "SELL", 2: "BUY_LIMIT", 3: "SELL_LIMIT", 4: "BUY_STOP", 5: "SELL_STOP" };
-let symbols = {};
 let pending = null;
 
 function panel() {
@@ -40,7 +40,7 @@ function build() {
   document.getElementById("halt-toggle").addEventListener("click", toggleHalt);
 }
 
-function num(id) {
+function inputNumber(id) {
   const v = document.getElementById(id).value;
   return v === "" ? 0 : Number(v);
 }
@@ -51,14 +51,14 @@ async function submitOrder(e) {
   // One client id per submission: a double click or a retry can never open twice.
   const body = {
     symbol: document.getElementById("order-symbol").value, type: document.getElementById("order-type").value,
-    volume: num("order-volume"), price: num("order-price"), sl: num("order-sl"), tp: num("order-tp"),
+    volume: inputNumber("order-volume"), price: inputNumber("order-price"), sl: inputNumber("order-sl"), tp: inputNumber("order-tp"),
     deviation: 20, comment: "dashboard", client_order_id: `ui-${crypto.randomUUID()}`,
   };
   button.disabled = true;
   try {
     const result = await post("/api/mt5/orders", body);
     message.className = "";
-    message.textContent = `${result.retcode_name}: order ${result.order}${result.deal ? `, deal ${result.deal}` : ""} at ${result.price}`;
+    message.textContent = `${result.retcode_name}: order ${result.order}${result.deal ? `, deal ${result.deal}` : ""} at ${price(result.price, body.symbol)}`;
     refresh();
   } catch (err) {
     const d = err.details || {};
@@ -88,28 +88,25 @@ async function refreshStatus() {
 
 function renderAccount(a) {
   const kpi = (label, value) => el("div", { class: "kpi" }, el("div", { class: "label" }, label), el("div", { class: "value", "data-kpi": label }, value));
+  setCurrencyDigits(a.currency_digits);
   document.getElementById("account-kpis").replaceChildren(
-    kpi("Balance", `${fmtNum(a.balance)} ${a.currency}`), kpi("Equity", fmtNum(a.equity)), kpi("Profit", fmtNum(a.profit)),
-    kpi("Margin", fmtNum(a.margin)), kpi("Free margin", fmtNum(a.margin_free)), kpi("Margin level", a.margin ? `${fmtNum(a.margin_level)} %` : "–"),
+    kpi("Balance", `${money(a.balance)} ${a.currency}`), kpi("Equity", money(a.equity)), kpi("Profit", money(a.profit)),
+    kpi("Margin", money(a.margin)), kpi("Free margin", money(a.margin_free)), kpi("Margin level", a.margin ? `${number(a.margin_level)} %` : NONE),
   );
 }
 
-function head(...names) {
-  return el("thead", {}, el("tr", {}, names.map((n) => el("th", { scope: "col" }, n))));
-}
-
 function renderPositions(list) {
-  const digits = (s) => (symbols[s] ? symbols[s].digits : 5);
   const rows = list.map((p) => {
-    const sl = el("input", { type: "number", step: "any", value: p.sl || "", "aria-label": `SL of ${p.ticket}`, class: "w-7" });
-    const tp = el("input", { type: "number", step: "any", value: p.tp || "", "aria-label": `TP of ${p.ticket}`, class: "w-7" });
+    const inputPrice = (v) => (v ? v.toFixed(priceDigits(p.symbol)) : "");  // an input takes no grouping
+    const sl = el("input", { type: "number", step: "any", value: inputPrice(p.sl), "aria-label": `SL of ${p.ticket}`, class: "w-7" });
+    const tp = el("input", { type: "number", step: "any", value: inputPrice(p.tp), "aria-label": `TP of ${p.ticket}`, class: "w-7" });
     const part = el("input", { type: "number", step: "any", placeholder: "all", "aria-label": `volume to close of ${p.ticket}`, class: "w-5" });
     return el("tr", { "data-ticket": p.ticket },
       el("td", { class: "num" }, p.ticket), el("td", {}, p.symbol), el("td", {}, TYPE_NAMES[p.type]),
-      el("td", { class: "num" }, p.volume), el("td", { class: "num" }, p.price_open.toFixed(digits(p.symbol))),
-      el("td", { class: "num" }, p.price_current.toFixed(digits(p.symbol))),
+      el("td", { class: "num" }, volume(p.volume, p.symbol)), el("td", { class: "num" }, price(p.price_open, p.symbol)),
+      el("td", { class: "num" }, price(p.price_current, p.symbol)),
       el("td", {}, sl), el("td", {}, tp),
-      el("td", { class: `num ${p.profit >= 0 ? "up" : "down"}`, "data-profit": "" }, fmtNum(p.profit)),
+      el("td", { class: `num ${p.profit >= 0 ? "up" : "down"}`, "data-profit": "" }, money(p.profit)),
       el("td", {},
         el("button", { type: "button", onclick: () => attempt(() => patch(`/api/mt5/positions/${p.ticket}`, { sl: Number(sl.value) || 0, tp: Number(tp.value) || 0 }), "SL/TP saved").then(refresh) }, "Save SL/TP"), " ",
         part, " ",
@@ -117,27 +114,29 @@ function renderPositions(list) {
     );
   });
   document.getElementById("positions-table").replaceChildren(
-    head("Ticket", "Symbol", "Type", "Volume", "Open", "Current", "SL", "TP", "Profit", "Actions"),
+    thead([num("Ticket"), "Symbol", "Type", num("Volume"), num("Open"), num("Current"), "SL", "TP", num("Profit"), "Actions"]),
     el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 10 }, "No open positions"))));
 }
 
 function renderOrders(list) {
   const rows = list.map((o) => el("tr", { "data-ticket": o.ticket },
     el("td", { class: "num" }, o.ticket), el("td", {}, o.symbol), el("td", {}, TYPE_NAMES[o.type]),
-    el("td", { class: "num" }, o.volume_current), el("td", { class: "num" }, o.price_open), el("td", { class: "num" }, o.sl), el("td", { class: "num" }, o.tp),
+    el("td", { class: "num" }, volume(o.volume_current, o.symbol)), el("td", { class: "num" }, price(o.price_open, o.symbol)),
+    el("td", { class: "num" }, stopPrice(o.sl, o.symbol)), el("td", { class: "num" }, stopPrice(o.tp, o.symbol)),
     el("td", {}, el("button", { type: "button", onclick: () => attempt(() => del(`/api/mt5/orders/${o.ticket}`), "order cancelled").then(refresh) }, "Cancel"))));
   document.getElementById("orders-table").replaceChildren(
-    head("Ticket", "Symbol", "Type", "Volume", "Price", "SL", "TP", ""),
+    thead([num("Ticket"), "Symbol", "Type", num("Volume"), num("Price"), num("SL"), num("TP"), ""]),
     el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 8 }, "No pending orders"))));
 }
 
 function renderDeals(list) {
   const rows = list.slice(-50).reverse().map((d) => el("tr", {},
-    el("td", {}, fmtTime(d.time)), el("td", { class: "num" }, d.ticket), el("td", {}, d.symbol), el("td", {}, d.type === 0 ? "BUY" : d.type === 1 ? "SELL" : "BALANCE"),
-    el("td", {}, ["IN", "OUT", "INOUT", "OUT_BY"][d.entry] ?? d.entry), el("td", { class: "num" }, d.volume), el("td", { class: "num" }, d.price),
-    el("td", { class: "num" }, fmtNum(d.commission)), el("td", { class: `num ${d.profit >= 0 ? "up" : "down"}` }, fmtNum(d.profit))));
+    el("td", {}, dateTime(d.time)), el("td", { class: "num" }, d.ticket), el("td", {}, d.symbol), el("td", {}, d.type === 0 ? "BUY" : d.type === 1 ? "SELL" : "BALANCE"),
+    el("td", {}, ["IN", "OUT", "INOUT", "OUT_BY"][d.entry] ?? d.entry), el("td", { class: "num" }, d.symbol ? volume(d.volume, d.symbol) : NONE),
+    el("td", { class: "num" }, d.symbol ? price(d.price, d.symbol) : NONE),
+    el("td", { class: "num" }, money(d.commission)), el("td", { class: `num ${d.profit >= 0 ? "up" : "down"}` }, money(d.profit))));
   document.getElementById("deals-table").replaceChildren(
-    head("Time", "Deal", "Symbol", "Type", "Entry", "Volume", "Price", "Commission", "Profit"), el("tbody", {}, rows));
+    thead(["Time", num("Deal"), "Symbol", "Type", "Entry", num("Volume"), num("Price"), num("Commission"), num("Profit")]), el("tbody", {}, rows));
 }
 
 export async function refresh() {
@@ -157,10 +156,9 @@ function scheduleRefresh() {
   pending = setTimeout(() => { pending = null; if (!panel().hidden) refresh(); }, 500);
 }
 
-export async function loadSymbols() {
-  const list = await attempt(() => get("/api/mt5/symbols"));
+async function loadSymbolList() {
+  const list = await attempt(loadSymbols);
   if (!list) return;
-  symbols = Object.fromEntries(list.map((s) => [s.name, s]));
   const select = document.getElementById("order-symbol");
   if (select) select.replaceChildren(...list.map((s) => el("option", { value: s.name }, s.name)));
   return list;
@@ -172,8 +170,8 @@ export function init() {
   on("order.rejected", (e) => toast(`order rejected: ${e.data.comment || e.data.reason || ""}`));
 }
 
-export function show() {
-  loadSymbols();
+export async function show() {
+  await loadSymbolList();  // prices and volumes are printed at the symbols' digits and steps
   refresh();
   refreshStatus();
 }

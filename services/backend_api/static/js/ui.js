@@ -34,18 +34,11 @@ export async function attempt(action, successMessage) {
   }
 }
 
-export function fmtDuration(seconds) {
-  if (seconds === null || seconds === undefined) return "–";
-  const s = Math.floor(seconds);
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
-  return h ? `${h}h ${m}m` : m ? `${m}m ${s % 60}s` : `${s}s`;
-}
+// A header row; numeric columns (given as num("Volume")) are right-aligned like their cells.
+export const num = (label) => ({ label, numeric: true });
 
-export function fmtTime(epochSeconds) {
-  return new Date(epochSeconds * 1000).toISOString().replace("T", " ").slice(0, 19);
-}
-
-export function fmtNum(value, digits = 2) {
-  if (value === null || value === undefined || Number.isNaN(value)) return "–";
-  return Number(value).toLocaleString(undefined, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+export function thead(columns) {
+  return el("thead", {}, el("tr", {}, columns.map((c) => (typeof c === "string"
+    ? el("th", { scope: "col" }, c)
+    : el("th", { scope: "col", class: "num" }, c.label)))));
 }
