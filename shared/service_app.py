@@ -307,6 +307,10 @@ def create_service_app(
         lifespan=_lifespan,
         default_response_class=FastJSONResponse,
         responses=ERROR_RESPONSES,
+        # FastAPI's own pages load Swagger UI and ReDoc from a CDN; backend-api serves every service's docs
+        # with local files instead (services/backend_api/api/docs.py). The schema stays at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.service_name = name
     app.state.settings = settings

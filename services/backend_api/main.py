@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from services.backend_api.api import gateway, services
+from services.backend_api.api import docs, gateway, services
 from services.backend_api.api.auth import ApiKeyMiddleware
 from services.backend_api.core.auth_throttle import AuthThrottle
 from services.backend_api.core.gateway import Proxy
@@ -88,7 +88,7 @@ def create_app(settings: PlatformSettings) -> FastAPI:
     app = create_service_app(
         NAME,
         settings,
-        routers=[services.router, gateway.router],
+        routers=[services.router, docs.router, gateway.router],  # docs before the proxy's catch-all
         lifespan=lifespan,
         require_internal_token=False,
         description="Supervisor, gateway and event hub of the MT5 Trading Platform.",
@@ -99,6 +99,7 @@ def create_app(settings: PlatformSettings) -> FastAPI:
     app.state.started_monotonic = time.monotonic()
     app.state.redactor = RedactingFilter(known_secrets(settings))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(docs.SWAGGER_UI_PREFIX, StaticFiles(directory=docs.SWAGGER_UI_DIR), name="swagger-ui")
 
     @app.get("/", include_in_schema=False)
     async def dashboard() -> FileResponse:
@@ -111,6 +112,7 @@ def create_app(settings: PlatformSettings) -> FastAPI:
             settings.orchestrator.auth_max_failures, settings.orchestrator.auth_failure_window_s
         ),
         open_paths=frozenset({"/"}),
-        open_prefixes=("/static/",),
+        open_prefixes=("/static/", f"{docs.SWAGGER_UI_PREFIX}/"),
+        query_key_paths=docs.DOCS_PAGE,
     )
     return app

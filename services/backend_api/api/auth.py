@@ -1,11 +1,13 @@
 """API-key check for everything backend-api serves except `/health` and the dashboard's static files.
 
-The dashboard's HTML, CSS and JavaScript carry no data; every call they make needs the key.
+The dashboard's HTML, CSS and JavaScript carry no data; every call they make needs the key. A WebSocket, and
+a page a browser opens by its address (the API docs), cannot send a header: they may give it as `?token=`.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -16,15 +18,22 @@ from shared.service_app import error_response
 OPEN_PATHS = frozenset({"/health"})
 
 
-def supplied_key(scope: Scope) -> str:
-    """The key from `Authorization: Bearer`, `X-API-Key`, or (WebSocket only) `?token=`."""
+def supplied_key(scope: Scope, query_key_paths: re.Pattern[str] | None = None) -> str:
+    """The key from `Authorization: Bearer`, `X-API-Key`, or `?token=` (on a WebSocket, or a GET of a path
+    `query_key_paths` matches)."""
     headers = dict(scope["headers"])
     auth = headers.get(b"authorization", b"").decode("latin-1")
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
     if b"x-api-key" in headers:
         return headers[b"x-api-key"].decode("latin-1")
-    if scope["type"] == "websocket":
+    opened_by_address = (
+        scope["type"] == "http"
+        and scope["method"] == "GET"
+        and query_key_paths is not None
+        and query_key_paths.fullmatch(scope["path"]) is not None
+    )
+    if scope["type"] == "websocket" or opened_by_address:
         tokens = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
         if tokens:
             return tokens[0]
@@ -39,12 +48,14 @@ class ApiKeyMiddleware:
         throttle: AuthThrottle,
         open_paths: frozenset[str] = frozenset(),
         open_prefixes: tuple[str, ...] = (),
+        query_key_paths: re.Pattern[str] | None = None,
     ) -> None:
         self.app = app
         self.key = api_key.encode()
         self.throttle = throttle
         self.open_paths = OPEN_PATHS | open_paths
         self.open_prefixes = open_prefixes
+        self.query_key_paths = query_key_paths
 
     def _is_open(self, path: str) -> bool:
         return path in self.open_paths or path.startswith(self.open_prefixes)
@@ -57,7 +68,7 @@ class ApiKeyMiddleware:
         if (retry_after_s := self.throttle.retry_after_s(client)) is not None:
             await self._refuse(scope, receive, send, retry_after_s)
             return
-        if hmac.compare_digest(supplied_key(scope).encode(), self.key):
+        if hmac.compare_digest(supplied_key(scope, self.query_key_paths).encode(), self.key):
             await self.app(scope, receive, send)
             return
         self.throttle.failed(client, scope.get("method", "WEBSOCKET"), scope["path"])

@@ -9,8 +9,9 @@ from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
 from services.backend_api.api.deps import ProxyDep, SupervisorDep
+from services.backend_api.core.supervisor import Supervisor
 from shared.errors import ServiceUnavailableError
-from shared.models import ServiceState
+from shared.models import ServiceState, ServiceStatus
 
 router = APIRouter(tags=["gateway"])
 # OPTIONS too, so a child answers it (a 405 naming its own methods) rather than the gateway for it.
@@ -27,16 +28,22 @@ def raw_target(request: Request) -> tuple[str, str]:
     return unquote(service.decode("latin-1")), quote_from_bytes(rest[0] if rest else b"", safe=_PATH_SAFE)
 
 
-async def proxy(
-    service: str, path: str, request: Request, supervisor: SupervisorDep, proxy: ProxyDep
-) -> StreamingResponse:
-    service, path = raw_target(request)  # the route's decoded parameters only document the operation
-    status = supervisor.status(service)  # 404 unknown_service
+def running_target(supervisor: Supervisor, service: str) -> ServiceStatus:
+    """The status of the child a request is for: 404 unknown_service, 503 when it is stopped or failed."""
+    status = supervisor.status(service)
     if status.state in (ServiceState.STOPPED, ServiceState.ERROR):
         raise ServiceUnavailableError(
             f"{service} is {status.state.value}" + (f": {status.last_error}" if status.last_error else ""),
             details={"service": service, "state": status.state.value},
         )
+    return status
+
+
+async def proxy(
+    service: str, path: str, request: Request, supervisor: SupervisorDep, proxy: ProxyDep
+) -> StreamingResponse:
+    service, path = raw_target(request)  # the route's decoded parameters only document the operation
+    status = running_target(supervisor, service)
     upstream = await proxy.forward(
         service=service,
         base_url=status.url,

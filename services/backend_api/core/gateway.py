@@ -125,8 +125,25 @@ class Proxy:
         request = self._client.build_request(
             method, url, headers=out_headers, content=body if has_body else None
         )
+        response = await self._send(service, request, stream=True)
+        kept = _end_to_end(response.headers.multi_items(), _DROP_RESPONSE)
+        kept = [
+            (k, gateway_location(v, base_url, f"/api/{service}") if k.lower() == "location" else v)
+            for k, v in kept
+        ]
+        return ProxiedResponse(response.status_code, kept, response.aiter_raw(), response)
+
+    async def fetch(self, *, service: str, base_url: str, path: str) -> httpx.Response:
+        """GET `path` of a child for the gateway itself (read whole, not streamed to a client)."""
+        request = self._client.build_request(
+            "GET", f"{base_url}/{path}", headers={INTERNAL_TOKEN_HEADER: self._token}
+        )
+        return await self._send(service, request, stream=False)
+
+    async def _send(self, service: str, request: httpx.Request, *, stream: bool) -> httpx.Response:
+        """Send to a child, its failure to answer mapped to the gateway's 503 / 504."""
         try:
-            response = await self._client.send(request, stream=True)
+            return await self._client.send(request, stream=stream)
         except httpx.TimeoutException:
             raise UpstreamTimeoutError(
                 f"{service} did not answer in time", details={"service": service}
@@ -135,9 +152,3 @@ class Proxy:
             raise ServiceUnavailableError(
                 f"{service} is not reachable: {type(exc).__name__}", details={"service": service}
             ) from None
-        kept = _end_to_end(response.headers.multi_items(), _DROP_RESPONSE)
-        kept = [
-            (k, gateway_location(v, base_url, f"/api/{service}") if k.lower() == "location" else v)
-            for k, v in kept
-        ]
-        return ProxiedResponse(response.status_code, kept, response.aiter_raw(), response)

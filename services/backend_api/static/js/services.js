@@ -1,6 +1,6 @@
 // Services panel: the seven services with live state, actions and log tails.
 
-import { get, post } from "./api.js";
+import { apiKey, get, post } from "./api.js";
 import { on } from "./hub.js";
 import { count, duration } from "./format.js";
 import { attempt, el } from "./ui.js";
@@ -38,7 +38,9 @@ function row(s) {
     el("td", { class: "num" }, duration(s.uptime_s)),
     el("td", { class: "num" }, count(s.restarts)),
     el("td", { class: "error-text" }, s.last_error || ""),
-    el("td", {}, act("start"), " ", act("stop"), " ", act("restart")),
+    el("td", {}, act("start"), " ", act("stop"), " ", act("restart"), " ",
+      el("a", { href: `/api${self ? "" : `/${s.name}`}/docs?token=${encodeURIComponent(apiKey())}`,
+        target: "_blank", rel: "noopener", "data-docs": true }, "API docs")),
   );
 }
 
