@@ -52,6 +52,11 @@ class HeadTimeoutProtocol(asyncio.Protocol):
             self._deadline = None
 
     def _expire(self) -> None:
+        # A head parsed in this loop turn has its request cycle, but the app task that stops the clock has
+        # not run yet (a loaded loop runs due timers after the I/O callbacks of the same turn): keep it.
+        cycle = getattr(self._inner, "cycle", None)
+        if cycle is not None and not cycle.response_complete:
+            return
         # After a WebSocket upgrade the transport belongs to the WebSocket protocol: not ours to close.
         transport = self._transport
         if transport is not None and transport.get_protocol() is self and not transport.is_closing():

@@ -78,8 +78,8 @@ def create_app(settings: DataSettings) -> FastAPI:
         market_clock = MarketClock()
         bus = app.state.bus
 
-        async def enter(name: str, previous: Path | None) -> DataWorld:
-            """Open a world's stores and resume its collection."""
+        async def enter(name: str, previous: Path | None, *, collect: bool = True) -> DataWorld:
+            """Open a world's stores and, when the mt5 service has confirmed it, resume its collection."""
             world_root = world_dir(root, name)
             world_root.mkdir(parents=True, exist_ok=True)
             stores = open_stores(
@@ -101,9 +101,13 @@ def create_app(settings: DataSettings) -> FastAPI:
             app.state.world, app.state.stores, app.state.collector = world, stores, collector
             app.state.gap_fill_runtime = gap_fill_runtime(settings, world_root)
             remember_world(root, name)
+            if collect:
+                await resume_collection(collector)
+            return world
+
+        async def resume_collection(collector: Collector) -> None:
             if not await collector.resume() and settings.data.collection.auto_start:
                 await collector.start(settings.collection_symbols)
-            return world
 
         async def switch(name: str) -> None:
             """Leave the current world (its collection intent kept) for `name`."""
@@ -116,13 +120,18 @@ def create_app(settings: DataSettings) -> FastAPI:
         reading = await read_market_clock(client)
         if reading is not None:
             market_clock.update(reading)
-        await enter(reading.world if reading is not None else last_world(root), None)
+        # Without the mt5 service's word, the last world serves reads, but nothing is collected into it
+        # until the world is confirmed: the terminal may be on another clock now.
+        await enter(
+            reading.world if reading is not None else last_world(root), None, collect=reading is not None
+        )
         follower = WorldFollower(
             client,
             market_clock,
             lambda: app.state.world.name,
             switch,
             settings.data.market.clock_check_interval_s,
+            confirm=None if reading is not None else lambda: resume_collection(app.state.collector),
         )
         follower.start()
         jobs = JobManager(root / "jobs.sqlite", bus, workers=settings.data.gap_fill.workers)

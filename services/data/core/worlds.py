@@ -82,29 +82,37 @@ class WorldFollower:
         current: Callable[[], str],
         switch: Callable[[str], Awaitable[None]],
         interval_s: float,
+        *,
+        confirm: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._client = client
         self._clock = clock
         self._current = current
         self._switch = switch
         self._interval_s = interval_s
+        self._confirm = confirm  # called once when the first reading finds the world unchanged
         self._task: asyncio.Task[None] | None = None
 
     async def check(self) -> None:
-        """One read: update the clock, and switch when the world differs."""
+        """One read: update the clock, and switch when the world differs (or confirm it when it does not)."""
         reading = await self._clock.refresh(self._client)
         if reading is None:
             return
         if reading.world != self._current():
             log.info("the market's world is now %s (was %s)", reading.world, self._current())
+            self._confirm = None  # entering the new world resumes its collection
             await self._switch(reading.world)
+        elif self._confirm is not None:
+            confirm, self._confirm = self._confirm, None
+            await confirm()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="market-world")
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self._interval_s)
+            # Unconfirmed (the mt5 service was not up at start): ask again soon, collection waits on it.
+            await asyncio.sleep(self._interval_s if self._confirm is None else min(self._interval_s, 0.5))
             try:
                 await self.check()
             except (OSError, PlatformError) as exc:  # a failed switch is retried on the next period

@@ -39,6 +39,10 @@ def eurusd_ticks(platform: Platform) -> dict[str, Any] | None:
     return next((t for t in body["ticks"] if t["symbol"] == "EURUSD" and t["rows"]), None)
 
 
+def world_of(platform: Platform) -> str:
+    return str(platform.http.get("/api/data/health").json()["checks"]["collection"]["world"])
+
+
 def stored(platform: Platform) -> int:
     status = platform.http.get("/api/data/collection/status").json()
     return sum(s["stored_ticks"] for s in status["symbols"])
@@ -63,8 +67,7 @@ def test_platform_replay_world_is_stored_apart_and_real_time_untouched(tmp_path:
 
     platform = run_platform(tmp_path, REPLAY)
     try:
-        health = platform.http.get("/api/data/health").json()
-        assert health["checks"]["collection"]["world"] == REPLAY_WORLD
+        wait_until(lambda: world_of(platform) == REPLAY_WORLD, 30, "the data service in the replay world")
         platform.http.post("/api/data/collection/start", json={"symbols": ["EURUSD"]})
         wait_until(lambda: stored(platform) > 0, 90, "replayed ticks stored")
         platform.http.post("/api/data/collection/stop")
@@ -80,7 +83,9 @@ def test_platform_replay_world_is_stored_apart_and_real_time_untouched(tmp_path:
 
     platform = run_platform(tmp_path, REAL)
     try:
-        assert platform.http.get("/api/data/health").json()["checks"]["collection"]["world"] == "real"
+        # The data service may start before the mt5 service answers: it then waits for the world to be
+        # confirmed before collecting anything, and follows it within moments.
+        wait_until(lambda: world_of(platform) == "real", 30, "the data service back in real time")
         assert eurusd_ticks(platform) == real_before
     finally:
         platform.stop()
