@@ -22,7 +22,7 @@ function build() {
       el("div", { class: "row mt", id: "st-params" }),
       el("div", { class: "row mt" },
         el("label", { for: "st-sizing" }, "Sizing"), el("select", { id: "st-sizing" }, ["fixed", "risk_percent", "equity_fraction"].map((m) => el("option", { value: m }, m))),
-        el("label", { for: "st-size" }, "Size"), el("input", { id: "st-size", type: "number", step: "any", value: 0.1, class: "w-5" }),
+        el("label", { for: "st-size" }, "Size"), el("input", { id: "st-size", type: "number", step: "any", value: 0.01, class: "w-5" }),
         el("label", { for: "st-sl" }, "SL points"), el("input", { id: "st-sl", type: "number", step: "any", value: 200, class: "w-6" }),
         el("label", { for: "st-tp" }, "TP points"), el("input", { id: "st-tp", type: "number", step: "any", value: 400, class: "w-6" }),
         el("label", { for: "st-loss" }, "Daily loss limit"), el("input", { id: "st-loss", type: "number", step: "any", placeholder: "none", class: "w-6" }),
