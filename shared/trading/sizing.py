@@ -31,8 +31,8 @@ class SizingMode(IntEnum):
 
 
 # Requests name the mode ("risk_percent"); answers and the OpenAPI schema use the same names. The integer
-# stays the in-memory value (the compiled loop branches on it) and is still read, for older requests and
-# stored jobs.
+# stays the in-memory value (the compiled loop branches on it); JSON that gives it is refused, as the
+# schema documents names only.
 NamedSizingMode = Annotated[
     SizingMode,
     PlainSerializer(lambda mode: mode.name.lower(), return_type=str),
@@ -58,11 +58,12 @@ class SizingConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _mode_by_name(cls, data: object) -> object:
-        # Accept "risk_percent" as well as 2, so JSON requests can name the mode.
+        names = ", ".join(m.lower() for m in SizingMode.__members__)
+        if isinstance(data, dict) and type(data.get("mode")) in (int, bool):
+            raise ValueError(f"mode: name the sizing mode, one of {names}")
         if isinstance(data, dict) and isinstance(data.get("mode"), str):
             name = data["mode"].upper()
             if name not in SizingMode.__members__:
-                names = ", ".join(m.lower() for m in SizingMode.__members__)
                 raise ValueError(f"mode: unknown sizing mode {data['mode']!r}; expected one of {names}")
             data = {**data, "mode": SizingMode[name]}
         return data

@@ -60,7 +60,7 @@ def test_strategies_patch_coercible_value_refused_instance_unchanged(
 def test_strategies_documented_sizing_and_risk_forms_accepted(client: TestClient) -> None:
     body = {
         **NEW,
-        "sizing": {"mode": 2, "value": 1},  # an integer mode, as older clients sent, and an integer value
+        "sizing": {"mode": "risk_percent", "value": 1},  # an integer value
         "risk": {"sl_points": 50, "atr_period": 20, "close_on_daily_loss": False},
     }
 
@@ -73,3 +73,11 @@ def test_strategies_documented_sizing_and_risk_forms_accepted(client: TestClient
     assert created.json()["sizing"] == {"mode": "risk_percent", "value": 1.0}
     assert created.json()["risk"]["close_on_daily_loss"] is False
     assert renamed.json()["sizing"] == {"mode": "fixed", "value": 2.0}
+
+
+def test_strategies_integer_sizing_mode_is_refused_naming_the_modes(client: TestClient) -> None:
+    """The schema documents the modes by name only; an integer code is refused, not read as a hidden alias."""
+    response = client.post("/strategies", json={**NEW, "sizing": {"mode": 2, "value": 1}})
+
+    assert response.status_code == 422
+    assert "risk_percent" in response.json()["error"]["message"]
