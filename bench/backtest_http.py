@@ -16,12 +16,12 @@ from typing import Any
 import httpx
 import numpy as np
 import orjson
+from tests.backtesting.integration.standin_data import standin_app
 
 from services.backtesting.main import create_app
 from services.backtesting.settings import BacktestingSettings
 from shared.config import load_config, resolve_internal_token
 from shared.market.records import RATES_DTYPE
-from tests.backtesting.integration.standin_data import standin_app
 from tests.support.platform import write_config
 from tests.support.served_app import ServedApp
 

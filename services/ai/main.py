@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.ai.api import models, training
+from services.ai.api import routers
 from services.ai.core.jobs import KIND, BarFiles
 from services.ai.core.launcher import JobPaths, TrainingLauncher
 from services.ai.core.market import DataBars
@@ -91,7 +91,7 @@ def create_app(settings: AiSettings) -> FastAPI:
     return create_service_app(
         NAME,
         settings,
-        routers=[training.router, models.router],
+        routers=routers,
         lifespan=lifespan,
         health_checks=health,
         description="Feature pipelines, model training (scikit-learn, TensorFlow/Keras), model registry, prediction.",

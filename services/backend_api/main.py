@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from services.backend_api.api import docs, gateway, services
+from services.backend_api.api import docs, routers
 from services.backend_api.api.auth import ApiKeyMiddleware
 from services.backend_api.core.auth_throttle import AuthThrottle
 from services.backend_api.core.gateway import Proxy
@@ -88,7 +88,7 @@ def create_app(settings: PlatformSettings) -> FastAPI:
     app = create_service_app(
         NAME,
         settings,
-        routers=[services.router, docs.router, gateway.router],  # docs before the proxy's catch-all
+        routers=routers,
         lifespan=lifespan,
         require_internal_token=False,
         description="Supervisor, gateway and event hub of the MT5 Trading Platform.",

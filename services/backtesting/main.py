@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.backtesting.api import backtests, searches, strategies
+from services.backtesting.api import routers
 from services.backtesting.core.bar_spool import BarSpool
 from services.backtesting.core.jobs import strategy_registry
 from services.backtesting.core.launcher import RunLauncher, RunPaths
@@ -75,7 +75,7 @@ def create_app(settings: BacktestingSettings) -> FastAPI:
     return create_service_app(
         NAME,
         settings,
-        routers=[strategies.router, backtests.router, searches.router],
+        routers=routers,
         lifespan=lifespan,
         health_checks=health,
         description="Backtest jobs, parameter optimisation, walk-forward analysis, result storage.",

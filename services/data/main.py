@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.data.api import ROUTERS
+from services.data.api import routers
 from services.data.core.collection import Collector
 from services.data.core.gap_fill import GapFillRuntime
 from services.data.core.mt5_source import Mt5TickSource
@@ -150,7 +150,7 @@ def create_app(settings: DataSettings) -> FastAPI:
     return create_service_app(
         "data",
         settings,
-        routers=ROUTERS,
+        routers=routers,
         lifespan=lifespan,
         health_checks=health,
         description="Tick and OHLC storage, on-the-fly collection, tick→OHLC conversion, gap fill, "

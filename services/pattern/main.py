@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.pattern.api import chart_patterns, indicators, patterns
+from services.pattern.api import routers
 from services.pattern.core.bars_source import DataServiceBars
 from services.pattern.core.catalog import Catalog
 from services.pattern.core.live import LiveDetector
@@ -72,7 +72,7 @@ def create_app(settings: PatternSettings) -> FastAPI:
     return create_service_app(
         NAME,
         settings,
-        routers=[indicators.router, patterns.router, chart_patterns.router],
+        routers=routers,
         lifespan=lifespan,
         health_checks=health,
         description="TA-Lib indicators, candlestick patterns, chart analysis and live pattern detection.",

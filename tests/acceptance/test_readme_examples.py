@@ -24,8 +24,9 @@ import httpx
 import pytest
 
 from shared.config import PROJECT_ROOT
-from tests.support.platform import API_KEY, Platform, wait_until, write_config
+from tests.support.platform import API_KEY, Platform, write_config
 from tests.support.readme_examples import PLACEHOLDER, CurlExample, find_key, readme_examples
+from tests.support.waits import wait_until
 from tests.test_readme_strategy import readme_example as readme_strategy_code
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -41,10 +41,6 @@ def planted_bars(
     }
 
 
-def as_json_columns(bars: dict[str, np.ndarray]) -> dict[str, list[Any]]:
-    return {name: values.tolist() for name, values in bars.items()}
-
-
 FEATURES: list[dict[str, Any]] = [
     {"name": "returns", "window": 1},
     {"name": "returns", "window": 1, "lag": 1},

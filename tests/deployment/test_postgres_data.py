@@ -14,9 +14,10 @@ from services.data.core.stores import DataStores, open_stores
 from shared.market.bars import ticks_to_bars
 from shared.market.records import TICKS_DTYPE
 from shared.market.timeframes import TIMEFRAMES
-from tests.data.api.conftest import MONDAY, m1_bars, make_settings, open_client, stores_of
+from tests.data.api.conftest import MONDAY, make_settings, open_client, stores_of
 from tests.data.unit.factories import MONDAY_2024_01_01_MS, POINT, make_ticks
 from tests.deployment.postgres_server import create_database, postgres_server, skip_reason
+from tests.support.bars import m1_bars
 
 pytestmark = [
     pytest.mark.integration,

@@ -26,7 +26,8 @@ import websockets
 
 from shared.columnar import decode_arrow
 from shared.market.records import TICKS_DTYPE
-from tests.support.platform import API_KEY, Platform, children_of_config, wait_until, write_config
+from tests.support.platform import API_KEY, Platform, children_of_config, write_config
+from tests.support.waits import wait_until
 
 MONDAY_JAN_8 = 1_704_672_000  # 2024-01-08 00:00 UTC, a Monday: the FX market is open all day
 SYMBOLS = ("EURUSD", "USDJPY")

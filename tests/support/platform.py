@@ -9,14 +9,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from shared.config import PROJECT_ROOT, SERVICE_NAMES
+from tests.support.waits import wait_until
 
 API_KEY = "test-api-key-0123456789"
 
@@ -55,18 +54,6 @@ def write_config(
     path = directory / "config.json"
     path.write_text(json.dumps(config, indent=2))
     return path
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float, message: str, interval: float = 0.05) -> Any:
-    """Poll until `predicate` returns something truthy, with a deadline (never a fixed sleep)."""
-    deadline = time.monotonic() + timeout
-    value: Any = None
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s: {message}; last: {value!r}")
 
 
 class Platform:

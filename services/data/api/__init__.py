@@ -1,8 +1,8 @@
-"""HTTP routers of the data service; `ROUTERS` is the one list main.py mounts."""
+"""HTTP routers of the data service; `routers` is the one list main.py mounts."""
 
 from services.data.api import collection, completeness, gap_fill, imports, market_data, statistics
 
-ROUTERS = [
+routers = [
     market_data.router,
     collection.router,
     completeness.router,

@@ -16,11 +16,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from services.mt5.core.idempotency import Claim, ClientOrderIds
+from services.mt5.core.terminal import Terminal
 from shared.market import mt5_constants as mt5
 from shared.market.records import OrderSendResult, TradeOrder, trade_request_from_dict
-
-from .idempotency import Claim, ClientOrderIds
-from .terminal import Terminal
 
 log = logging.getLogger(__name__)
 

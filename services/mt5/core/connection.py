@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from services.mt5.core.terminal import Terminal
 from shared.errors import ServiceUnavailableError
-
-from .terminal import Terminal
 
 
 class ConnectionState(StrEnum):

@@ -18,13 +18,12 @@ from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from services.mt5.core.connection import ConnectionChange, ConnectionMonitor, ConnectionState
+from services.mt5.core.simulated.broker import BrokerEvent
+from services.mt5.core.terminal import Terminal
 from shared.disk_full import DiskFullError
 from shared.errors import InvalidInputError, NotFoundError, PlatformError, ServiceUnavailableError
 from shared.market import mt5_constants as mt5
-
-from .connection import ConnectionChange, ConnectionMonitor, ConnectionState
-from .simulated.broker import BrokerEvent
-from .terminal import Terminal
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .risk_guard import RiskGuard
+from services.mt5.core.risk_guard import RiskGuard
 
 
 class KillSwitch:

@@ -13,12 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from services.mt5.core.gateway import TerminalGateway
 from shared.errors import InvalidInputError
 from shared.market import mt5_constants as mt5
 from shared.market.records import TICKS_DTYPE, SymbolInfo, Tick
 from shared.market.timeframes import Timeframe
-
-from .gateway import TerminalGateway
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS

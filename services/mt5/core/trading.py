@@ -23,6 +23,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.mt5.core.gateway import Publish, TerminalGateway, terminal_failure
+from services.mt5.core.idempotency import ClientOrderIds
+from services.mt5.core.price_bounds import distance_refusal, priced_fields
+from services.mt5.core.risk_guard import LiveTradingGate, RiskGuard, RiskRuleViolation, adds_risk
 from shared.errors import NotFoundError, PlatformError
 from shared.market import mt5_constants as mt5
 from shared.market.records import (
@@ -32,11 +36,6 @@ from shared.market.records import (
     TradePosition,
     trade_request_from_dict,
 )
-
-from .gateway import Publish, TerminalGateway, terminal_failure
-from .idempotency import ClientOrderIds
-from .price_bounds import distance_refusal, priced_fields
-from .risk_guard import LiveTradingGate, RiskGuard, RiskRuleViolation, adds_risk
 
 log = logging.getLogger(__name__)
 

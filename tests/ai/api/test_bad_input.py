@@ -9,9 +9,10 @@ from fastapi.testclient import TestClient
 
 from services.ai.settings import AiSettings
 from tests.ai.api.conftest import run_training
-from tests.ai.support import FAST_HYPERPARAMETERS, FEATURES, START, as_json_columns, planted_bars
+from tests.ai.support import FAST_HYPERPARAMETERS, FEATURES, START, planted_bars
+from tests.support.bars import json_columns
 
-BARS = as_json_columns(planted_bars(1500))
+BARS = json_columns(planted_bars(1500))
 GOOD: dict[str, Any] = {
     "name": "good",
     "model_type": "random_forest",
@@ -80,7 +81,7 @@ TRAIN_CASES = [
         "single_class",
         "label.threshold",
     ),
-    ("too_few_inline_bars", {**GOOD, "bars": as_json_columns(planted_bars(120))}, 422, "too_few_bars", None),
+    ("too_few_inline_bars", {**GOOD, "bars": json_columns(planted_bars(120))}, 422, "too_few_bars", None),
     ("too_few_data_bars", _without_bars(**{**DATA, "to": START + 99 * 3600}), 422, "too_few_bars", None),
     ("unknown_symbol", _without_bars(**{**DATA, "symbol": "NOPE"}), 404, "unknown_symbol", None),
     (
@@ -170,7 +171,7 @@ def model_id(client: TestClient) -> str:
     [("get", "/models/nope"), ("delete", "/models/nope"), ("post", "/models/nope/predict")],
 )
 def test_unknown_model_404(client: TestClient, method: str, path: str) -> None:
-    response = client.request(method, path, json={"bars": as_json_columns(planted_bars(50))})
+    response = client.request(method, path, json={"bars": json_columns(planted_bars(50))})
     assert response.status_code == 404 and response.json()["error"]["code"] == "unknown_model"
 
 
@@ -191,7 +192,7 @@ def test_predict_features_not_matching_model_refused(client: TestClient, model_i
 
 
 def test_predict_too_few_bars_for_feature_windows_refused(client: TestClient, model_id: str) -> None:
-    response = client.post(f"/models/{model_id}/predict", json={"bars": as_json_columns(planted_bars(10))})
+    response = client.post(f"/models/{model_id}/predict", json={"bars": json_columns(planted_bars(10))})
 
     error = response.json()["error"]
     assert (
@@ -203,7 +204,7 @@ def test_predict_too_few_bars_for_feature_windows_refused(client: TestClient, mo
     "body",
     [
         {},
-        {"bars": as_json_columns(planted_bars(20)), "symbol": "EURUSD", "timeframe": "H1", "count": 3},
+        {"bars": json_columns(planted_bars(20)), "symbol": "EURUSD", "timeframe": "H1", "count": 3},
         {"symbol": "EURUSD", "count": 3},
         {"symbol": "EURUSD", "timeframe": "H1", "count": 0},
     ],

@@ -9,8 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shared.ml.features import build_features, parse_features
-from tests.ai.api.conftest import run_training, wait_finished, wait_job
-from tests.ai.support import FAST_HYPERPARAMETERS, FEATURES, START, as_json_columns, planted_bars
+from tests.ai.api.conftest import run_training
+from tests.ai.support import FAST_HYPERPARAMETERS, FEATURES, START, planted_bars
+from tests.support.bars import json_columns
+from tests.support.waits import wait_job
 
 N = 1500
 WINDOW = {"symbol": "EURUSD", "timeframe": "H1", "from": START, "to": START + (N - 1) * 3600}
@@ -69,7 +71,7 @@ def test_predict_inline_latest_and_features_agree(client: TestClient, trained: d
     model_id = trained["job"]["result"]["model_id"]
     bars = planted_bars(N)
 
-    inline = client.post(f"/models/{model_id}/predict", json={"bars": as_json_columns(bars)}).json()
+    inline = client.post(f"/models/{model_id}/predict", json={"bars": json_columns(bars)}).json()
     latest = client.post(
         f"/models/{model_id}/predict", json={"symbol": "EURUSD", "timeframe": "H1", "count": 5}
     ).json()
@@ -95,13 +97,13 @@ def test_predict_feature_matrix_equals_bars(client: TestClient, trained: dict[st
     by_features = client.post(
         f"/models/{model_id}/predict", json={"features": columns, "time": bars["time"].tolist()}
     ).json()
-    by_bars = client.post(f"/models/{model_id}/predict", json={"bars": as_json_columns(bars)}).json()
+    by_bars = client.post(f"/models/{model_id}/predict", json={"bars": json_columns(bars)}).json()
 
     assert by_features["time"] == by_bars["time"] and by_features["class"] == by_bars["class"]
 
 
 def test_second_training_of_a_name_is_version_two_then_delete(client: TestClient) -> None:
-    body = _body("inline-lr", "logistic_regression", bars=as_json_columns(planted_bars(N)))
+    body = _body("inline-lr", "logistic_regression", bars=json_columns(planted_bars(N)))
     first, second = run_training(client, body), run_training(client, body)
     first_id, second_id = first["result"]["model_id"], second["result"]["model_id"]
 
@@ -116,21 +118,21 @@ def test_second_training_of_a_name_is_version_two_then_delete(client: TestClient
 
 
 def test_keras_model_trains_in_worker_and_predicts(client: TestClient) -> None:
-    body = _body("inline-mlp", "mlp", bars=as_json_columns(planted_bars(N)), folds=2)
+    body = _body("inline-mlp", "mlp", bars=json_columns(planted_bars(N)), folds=2)
 
     job = run_training(client, body)
 
     assert job["state"] == "completed", job["error"]
     model_id = job["result"]["model_id"]
     assert client.get(f"/models/{model_id}").json()["framework"] == "keras"
-    predicted = client.post(f"/models/{model_id}/predict", json={"bars": as_json_columns(planted_bars(100))})
+    predicted = client.post(f"/models/{model_id}/predict", json={"bars": json_columns(planted_bars(100))})
     assert predicted.status_code == 200 and len(predicted.json()["class"]) == 100 - 14
 
 
 def test_cancel_running_job_ends_cancelled_without_a_model(client: TestClient) -> None:
     body = _body(
         "slow-rf",
-        bars=as_json_columns(planted_bars(N)),
+        bars=json_columns(planted_bars(N)),
         folds=12,
         hyperparameters={"n_estimators": 300, "max_depth": None, "min_samples_leaf": 1},
     )
@@ -139,7 +141,7 @@ def test_cancel_running_job_ends_cancelled_without_a_model(client: TestClient) -
     assert running["state"] == "running", running
 
     response = client.post(f"/models/jobs/{job_id}/cancel")
-    job = wait_finished(lambda: client.get(f"/models/jobs/{job_id}").json())
+    job = wait_job(lambda: client.get(f"/models/jobs/{job_id}").json())
 
     assert response.status_code == 202
     assert job["state"] == "cancelled"

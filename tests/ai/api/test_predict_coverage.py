@@ -14,7 +14,8 @@ from services.data.main import create_app as create_data_app
 from services.data.settings import DataSettings
 from shared.config import load_config
 from tests.ai.api.conftest import open_client, rates, run_training
-from tests.ai.support import FAST_HYPERPARAMETERS, FEATURES, START, as_json_columns, planted_bars
+from tests.ai.support import FAST_HYPERPARAMETERS, FEATURES, START, planted_bars
+from tests.support.bars import json_columns
 from tests.support.platform import write_config
 from tests.support.served_app import ServedApp
 
@@ -45,7 +46,7 @@ def model_id(client: TestClient) -> str:
         "features": FEATURES,
         "hyperparameters": FAST_HYPERPARAMETERS["logistic_regression"],
         "folds": 3,
-        "bars": as_json_columns(planted_bars(600)),
+        "bars": json_columns(planted_bars(600)),
     }
     job = run_training(client, body)
     assert job["state"] == "completed", job["error"]
@@ -70,7 +71,7 @@ def test_predict_latest_over_a_hole_says_so(client: TestClient, model_id: str) -
 def test_predict_posted_bars_has_no_calendar_so_holes_are_null(client: TestClient, model_id: str) -> None:
     bars = planted_bars(50)
 
-    coverage = client.post(f"/models/{model_id}/predict", json={"bars": as_json_columns(bars)}).json()[
+    coverage = client.post(f"/models/{model_id}/predict", json={"bars": json_columns(bars)}).json()[
         "coverage"
     ]
 

@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.ai.api.conftest import run_training
-from tests.ai.support import FEATURES, START, as_json_columns, planted_bars
+from tests.ai.support import FEATURES, START, planted_bars
+from tests.support.bars import json_columns
 
 TRAIN = {
     "name": "typed",
@@ -24,7 +25,7 @@ TRAIN = {
 @pytest.fixture(scope="module")
 def model(client: TestClient) -> dict[str, Any]:
     """A logistic regression (it reads its inputs as float32, as every model type does) and its columns."""
-    job = run_training(client, {**TRAIN, "bars": as_json_columns(planted_bars(1500))})
+    job = run_training(client, {**TRAIN, "bars": json_columns(planted_bars(1500))})
     assert job["state"] == "completed", job["error"]
     return client.get(f"/models/{job['result']['model_id']}").json()
 

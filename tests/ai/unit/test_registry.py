@@ -13,7 +13,7 @@ import pytest
 from services.ai.core.registry import ModelRegistry
 from shared.errors import NotFoundError
 from tests.ai.support import train, train_spec
-from tests.support.platform import wait_until
+from tests.support.waits import wait_until
 
 
 def test_registry_versions_per_name_survive_reopen(tmp_path: Path, registry: ModelRegistry) -> None:

@@ -12,7 +12,8 @@ import pytest
 import websockets
 
 from tests.backend_api.integration.conftest import FAST_HEALTH
-from tests.support.platform import API_KEY, Platform, wait_until, write_config
+from tests.support.platform import API_KEY, Platform, write_config
+from tests.support.waits import wait_until
 
 AUTH_MAX_FAILURES = 5
 AUTH_WINDOW_S = 3.0

@@ -11,7 +11,8 @@ import time
 
 import websockets
 
-from tests.support.platform import API_KEY, Platform, wait_until
+from tests.support.platform import API_KEY, Platform
+from tests.support.waits import wait_until
 
 EVENTS = 1000
 

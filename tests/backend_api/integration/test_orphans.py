@@ -6,7 +6,8 @@ import os
 import signal
 from pathlib import Path
 
-from tests.support.platform import Platform, children_of_config, wait_until, write_config
+from tests.support.platform import Platform, children_of_config, write_config
+from tests.support.waits import wait_until
 
 
 def _alive(pid: int) -> bool:

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from shared.config import PROJECT_ROOT
-from tests.support.platform import API_KEY, children_of_config, wait_until, write_config
+from tests.support.platform import API_KEY, children_of_config, write_config
+from tests.support.waits import wait_until
 
 
 def _run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,8 @@ import signal
 
 import websockets
 
-from tests.support.platform import API_KEY, Platform, wait_until
+from tests.support.platform import API_KEY, Platform
+from tests.support.waits import wait_until
 
 
 def test_supervisor_child_killed_with_sigkill_comes_back_online_with_new_pid_and_hub_reports_it(

@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from services.backtesting.core import BacktestConfig, CostConfig, run_backtest
 from services.backtesting.settings import BacktestingSettings
 from shared.trading import SizingConfig, SizingMode, build_strategy
-from tests.backtesting.api.conftest import open_client, random_walk_bars, run_to_end, wait_finished
+from tests.backtesting.api.conftest import json_bars, open_client, run_to_end
+from tests.support.waits import wait_job
 
 PARAMS = {"fast": 10, "slow": 20}
 
@@ -22,12 +23,12 @@ def _as_json(value: Any) -> Any:
 
 
 def _start(client: TestClient, **fields: Any) -> dict[str, Any]:
-    body = {"strategy": "sma_crossover", "params": PARAMS, "bars": random_walk_bars(), **fields}
+    body = {"strategy": "sma_crossover", "params": PARAMS, "bars": json_bars(), **fields}
     return run_to_end(client, "/backtest/start", body, "/backtest/{id}/status")
 
 
 def test_backtest_inline_bars_result_equals_in_process_run(client: TestClient) -> None:
-    bars = random_walk_bars(1500)
+    bars = json_bars(1500)
     costs = {"commission_fraction": 0.001, "spread_points": 2, "slippage_points": 1}
     sizing = {"mode": "equity_fraction", "value": 0.5}
     body = {
@@ -65,7 +66,7 @@ def test_backtest_result_max_points_thins_the_equity_curve(client: TestClient) -
     default = client.get(f"/backtest/{job['id']}/result").json()
 
     assert 40 <= len(thin["equity"]["time"]) <= 51
-    assert thin["equity"]["time"][-1] == default["equity"]["time"][-1] == random_walk_bars()["time"][-1]
+    assert thin["equity"]["time"][-1] == default["equity"]["time"][-1] == json_bars()["time"][-1]
     assert len(default["equity"]["time"]) <= 1001  # backtesting.default_equity_points
 
 
@@ -86,11 +87,11 @@ def test_backtest_progress_and_completion_reach_the_event_stream(client: TestCli
 def test_backtest_cancel_before_it_runs_ends_cancelled_without_result(client: TestClient) -> None:
     # The app's first job waits for its worker process to spawn, so the flag is up before it starts.
     started = client.post(
-        "/backtest/start", json={"strategy": "sma_crossover", "params": PARAMS, "bars": random_walk_bars()}
+        "/backtest/start", json={"strategy": "sma_crossover", "params": PARAMS, "bars": json_bars()}
     ).json()
     cancel = client.post(f"/backtest/{started['id']}/cancel")
 
-    job = wait_finished(lambda: client.get(f"/backtest/{started['id']}/status").json())
+    job = wait_job(lambda: client.get(f"/backtest/{started['id']}/status").json())
 
     assert cancel.status_code == 202
     assert job["state"] == "cancelled"

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.backtesting.settings import BacktestingSettings
-from tests.backtesting.api.conftest import make_settings, open_client, random_walk_bars
+from tests.backtesting.api.conftest import json_bars, make_settings, open_client
 
-BARS = random_walk_bars(300)
+BARS = json_bars(300)
 SMA = {"strategy": "sma_crossover", "params": {"fast": 10, "slow": 20}}
 SPACE = {"fast": {"values": [5, 10]}, "slow": {"values": [20, 30]}}
 RANGE = {"symbol": "EURUSD", "timeframe": "H1", "from": "2024-01-01", "to": "2024-02-01"}
@@ -43,8 +43,8 @@ BACKTEST_CASES = [
     ("unknown_timeframe", _with(SMA, **{**RANGE, "timeframe": "M7"}), 422, "unknown_timeframe"),
     ("unknown_symbol", _with(SMA, symbol="NOPE", bars=BARS), 404, "unknown_symbol"),
     ("unknown_symbol_range", _with(SMA, **{**RANGE, "symbol": "NOPE"}), 404, "unknown_symbol"),
-    ("warmup", _with(SMA, bars=random_walk_bars(15)), 422, "insufficient_data"),
-    ("too_many_bars", _with(SMA, bars=random_walk_bars(1001)), 422, "too_many_bars"),
+    ("warmup", _with(SMA, bars=json_bars(15)), 422, "insufficient_data"),
+    ("too_many_bars", _with(SMA, bars=json_bars(1001)), 422, "too_many_bars"),
     ("no_source", SMA, 422, "validation_error"),
     ("ragged", _with(SMA, bars={**BARS, "close": BARS["close"][:-1]}), 422, "validation_error"),
     ("unordered", _with(SMA, bars={**BARS, "time": BARS["time"][::-1]}), 422, "invalid_bars"),

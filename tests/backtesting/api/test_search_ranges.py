@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.backtesting.settings import BacktestingSettings
-from tests.backtesting.api.conftest import make_settings, open_client, random_walk_bars
+from tests.backtesting.api.conftest import json_bars, make_settings, open_client
 
 MAX_COMBINATIONS = 50
-BARS = random_walk_bars(120)
+BARS = json_bars(120)
 WINDOWS = {"in_sample_bars": 60, "out_of_sample_bars": 30}
 SEARCHES = {"/optimize": {}, "/walk-forward": WINDOWS}
 

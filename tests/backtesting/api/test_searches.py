@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from services.backtesting.core import BacktestConfig, ParamRange, run_optimization, run_walk_forward
 from shared.trading import StrategyRegistry
-from tests.backtesting.api.conftest import make_settings, open_client, random_walk_bars, run_to_end
+from tests.backtesting.api.conftest import json_bars, make_settings, open_client, run_to_end
 
 REGISTRY = StrategyRegistry.with_builtins()
 SPACE = {"fast": {"min": 5, "max": 25, "step": 5}, "slow": {"values": [10, 20, 40]}}
@@ -23,7 +23,7 @@ def _columns(bars: dict[str, list[Any]]) -> dict[str, np.ndarray]:
 
 
 def test_optimize_on_two_processes_equals_the_in_process_search(tmp_path: Path) -> None:
-    bars = random_walk_bars(3000)
+    bars = json_bars(3000)
     body = {
         "strategy": "sma_crossover",
         "space": SPACE,
@@ -64,7 +64,7 @@ def test_optimize_random_search_evaluates_the_requested_samples(client: TestClie
         "method": "random",
         "samples": 7,
         "seed": 3,
-        "bars": random_walk_bars(1000),
+        "bars": json_bars(1000),
     }
 
     job = run_to_end(client, "/optimize", body, "/optimize/{id}")
@@ -75,7 +75,7 @@ def test_optimize_random_search_evaluates_the_requested_samples(client: TestClie
 
 
 def test_walk_forward_windows_equal_the_in_process_analysis(client: TestClient) -> None:
-    bars = random_walk_bars(2000)
+    bars = json_bars(2000)
     body = {
         "strategy": "sma_crossover",
         "space": {"fast": {"values": [5, 10]}, "slow": {"values": [20, 40]}},
@@ -111,7 +111,7 @@ def test_walk_forward_windows_equal_the_in_process_analysis(client: TestClient) 
 
 
 def test_optimize_listing_shows_the_job_without_private_fields(client: TestClient) -> None:
-    body = {"strategy": "sma_crossover", "space": SPACE, "bars": random_walk_bars(500)}
+    body = {"strategy": "sma_crossover", "space": SPACE, "bars": json_bars(500)}
 
     job = run_to_end(client, "/optimize", body, "/optimize/{id}")
     listed = client.get("/optimizations").json()

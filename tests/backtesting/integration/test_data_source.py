@@ -15,8 +15,7 @@ from shared.market.records import RATES_DTYPE
 from shared.market.symbols import DEFAULT_SYMBOLS
 from shared.trading import SizingConfig, SizingMode, build_strategy
 from tests.backtesting.api.conftest import make_settings, open_client, run_to_end
-from tests.backtesting.integration.standin_data import standin_app
-from tests.support.served_app import ServedApp
+from tests.support.data_standin import DataStandIn
 
 START = 1_704_067_200  # 2024-01-01T00:00:00Z
 N = 1500
@@ -48,8 +47,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> BacktestingSettings:
 
 @pytest.fixture(scope="module")
 def client(settings: BacktestingSettings) -> Iterator[TestClient]:
-    app = standin_app(BARS, {"GBPUSD": [GAP]})
-    with ServedApp("data stand-in", app, settings.service("data").port), open_client(settings) as c:
+    store = {(symbol, "H1"): bars for symbol, bars in BARS.items()}
+    with DataStandIn(settings, store, {("GBPUSD", "H1"): [GAP]}), open_client(settings) as c:
         yield c
 
 

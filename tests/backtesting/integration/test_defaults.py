@@ -19,7 +19,7 @@ from services.mt5.core.simulated.market import DeterministicMarket
 from shared.market.symbols import DEFAULT_SYMBOLS
 from shared.market.timeframes import get_timeframe
 from tests.backtesting.api.conftest import make_settings, open_client, run_to_end
-from tests.backtesting.integration.standin_data import standin_app
+from tests.support.data_standin import DataStandIn
 from tests.support.served_app import ServedApp
 
 FROM, TO = "2026-06-01T00:00:00Z", "2026-11-01T00:00:00Z"
@@ -61,7 +61,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> BacktestingSettings:
 def client(settings: BacktestingSettings) -> Iterator[TestClient]:
     market = DeterministicMarket(DEFAULT_SYMBOLS)
     rates = market.rates_range("EURUSD", get_timeframe("H1"), FROM_S, TO_S, TO_S * 1000 + 1)
-    data = ServedApp("data stand-in", standin_app({"EURUSD": rates}, {}), settings.service("data").port)
+    data = DataStandIn(settings, {("EURUSD", "H1"): rates})
     mt5 = ServedApp("mt5 stand-in", mt5_standin_app(), settings.service("mt5").port)
     with data, mt5, open_client(settings) as c:
         yield c

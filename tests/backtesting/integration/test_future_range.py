@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 
 from services.backtesting.settings import BacktestingSettings
 from tests.backtesting.api.conftest import make_settings, open_client, run_to_end
-from tests.backtesting.integration.standin_data import standin_app
 from tests.backtesting.integration.test_data_source import BARS, START
 from tests.backtesting.integration.test_defaults import mt5_standin_app
+from tests.support.data_standin import DataStandIn
 from tests.support.served_app import ServedApp
 
 MARKET_NOW_S = START + 1000 * 3600  # a replay 1000 hours into the stored bars
@@ -52,7 +52,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> BacktestingSettings:
 
 @pytest.fixture(scope="module")
 def client(settings: BacktestingSettings) -> Iterator[TestClient]:
-    data = ServedApp("data stand-in", standin_app(BARS, {"EURUSD": [FUTURE]}), settings.service("data").port)
+    store = {(symbol, "H1"): bars for symbol, bars in BARS.items()}
+    data = DataStandIn(settings, store, {("EURUSD", "H1"): [FUTURE]})
     mt5 = ServedApp("mt5 stand-in", _replay_mt5(), settings.service("mt5").port)
     with data, mt5, open_client(settings) as c:
         yield c

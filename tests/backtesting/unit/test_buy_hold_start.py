@@ -9,21 +9,9 @@ import talib
 
 from services.backtesting.core import BacktestConfig, run_backtest
 from shared.trading import build_strategy
+from tests.support.bars import random_walk_bars
 
 N = 400
-
-
-def _bars() -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(3)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, N)))
-    open_ = np.r_[close[0], close[:-1]]
-    return {
-        "time": 1_700_000_000 + 3600 * np.arange(N),
-        "open": open_,
-        "high": np.maximum(open_, close) * 1.002,
-        "low": np.minimum(open_, close) * 0.998,
-        "close": close,
-    }
 
 
 def _first_valid(*indicators: np.ndarray) -> int:
@@ -35,7 +23,7 @@ def _first_valid(*indicators: np.ndarray) -> int:
 def test_buy_hold_donchian_starts_where_channel_and_atr_have_values(
     entry_period: int, atr_period: int
 ) -> None:
-    bars = _bars()
+    bars = random_walk_bars(N, seed=3)
     high, low, close = bars["high"], bars["low"], bars["close"]
     channel = np.r_[np.nan, talib.MAX(high, timeperiod=entry_period)[:-1]]  # the past bars' channel
     first = _first_valid(channel, talib.ATR(high, low, close, timeperiod=atr_period))
@@ -50,7 +38,7 @@ def test_buy_hold_donchian_starts_where_channel_and_atr_have_values(
 
 
 def test_buy_hold_sma_crossover_starts_where_the_slow_average_has_a_value() -> None:
-    bars = _bars()
+    bars = random_walk_bars(N, seed=3)
     first = _first_valid(talib.SMA(bars["close"], timeperiod=20))
 
     metrics = run_backtest(

@@ -18,28 +18,16 @@ from services.backtesting.core import (
 from services.backtesting.core.walk_forward import window_bounds
 from shared.errors import InvalidInputError
 from shared.trading import StrategyRegistry
+from tests.support.bars import random_walk_bars
 
 REGISTRY = StrategyRegistry.with_builtins()
 CONFIG = BacktestConfig(initial_balance=100_000)
 SPACE = {"fast": ParamRange(start=5, stop=25, step=5), "slow": ParamRange(values=[10, 20, 40])}
 
 
-def _bars(n: int = 3000, seed: int = 7) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    close = 100 + np.cumsum(rng.normal(0, 0.5, n))
-    open_ = np.r_[close[0], close[:-1]]
-    return {
-        "time": 1_700_000_000 + 3600 * np.arange(n),
-        "open": open_,
-        "high": np.maximum(open_, close) + 0.2,
-        "low": np.minimum(open_, close) - 0.2,
-        "close": close,
-    }
-
-
 def test_optimize_grid_skips_invalid_combos_and_ranks_by_metric() -> None:
     result = run_optimization(
-        _bars(),
+        random_walk_bars(3000),
         "sma_crossover",
         SPACE,
         CONFIG,
@@ -52,37 +40,62 @@ def test_optimize_grid_skips_invalid_combos_and_ranks_by_metric() -> None:
     scores = [t.score for t in result.top]
     assert scores == sorted(scores, reverse=True)
     best = result.top[0]
-    direct = run_backtest(_bars(), REGISTRY.build("sma_crossover", best.params), CONFIG)
+    direct = run_backtest(random_walk_bars(3000), REGISTRY.build("sma_crossover", best.params), CONFIG)
     assert direct.metrics.return_pct == pytest.approx(best.score)
-    cell = run_backtest(_bars(), REGISTRY.build("sma_crossover", {"fast": 5, "slow": 20}), CONFIG)
+    cell = run_backtest(
+        random_walk_bars(3000), REGISTRY.build("sma_crossover", {"fast": 5, "slow": 20}), CONFIG
+    )
     assert result.heatmap["values"][0][1] == pytest.approx(cell.metrics.return_pct)  # fast=5, slow=20
     assert result.heatmap["values"][4][0] is None  # fast=25, slow=10 is refused
 
 
 def test_optimize_process_pool_gives_the_serial_ranking() -> None:
-    serial = run_optimization(_bars(), "sma_crossover", SPACE, CONFIG, registry=REGISTRY, top_n=5)
+    serial = run_optimization(
+        random_walk_bars(3000), "sma_crossover", SPACE, CONFIG, registry=REGISTRY, top_n=5
+    )
     with ProcessPoolExecutor(2) as executor:
         parallel = run_optimization(
-            _bars(), "sma_crossover", SPACE, CONFIG, registry=REGISTRY, top_n=5, executor=executor
+            random_walk_bars(3000),
+            "sma_crossover",
+            SPACE,
+            CONFIG,
+            registry=REGISTRY,
+            top_n=5,
+            executor=executor,
         )
     assert parallel.top == serial.top
 
 
 def test_optimize_random_search_samples_the_asked_count() -> None:
     result = run_optimization(
-        _bars(), "sma_crossover", SPACE, CONFIG, registry=REGISTRY, method="random", samples=4, seed=1
+        random_walk_bars(3000),
+        "sma_crossover",
+        SPACE,
+        CONFIG,
+        registry=REGISTRY,
+        method="random",
+        samples=4,
+        seed=1,
     )
     assert result.evaluated + result.invalid == 4
 
 
 def test_optimize_cancel_flag_stops_the_search() -> None:
     with pytest.raises(BacktestCancelled):
-        run_optimization(_bars(), "sma_crossover", SPACE, CONFIG, registry=REGISTRY, cancel=lambda: True)
+        run_optimization(
+            random_walk_bars(3000), "sma_crossover", SPACE, CONFIG, registry=REGISTRY, cancel=lambda: True
+        )
 
 
 def test_optimize_empty_range_refused() -> None:
     with pytest.raises(InvalidInputError) as exc:
-        run_optimization(_bars(), "sma_crossover", {"fast": ParamRange(values=[])}, CONFIG, registry=REGISTRY)
+        run_optimization(
+            random_walk_bars(3000),
+            "sma_crossover",
+            {"fast": ParamRange(values=[])},
+            CONFIG,
+            registry=REGISTRY,
+        )
     assert exc.value.code == "empty_range"
 
 
@@ -92,7 +105,7 @@ def test_window_bounds_rolling_and_anchored() -> None:
 
 
 def test_walk_forward_stitches_oos_equity_continuously() -> None:
-    bars = _bars()
+    bars = random_walk_bars(3000)
     result = run_walk_forward(
         bars,
         "sma_crossover",

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -15,7 +14,6 @@ from services.data.core.stores import DataStores
 from services.data.main import create_app
 from services.data.settings import DataSettings
 from shared.config import load_config, resolve_internal_token
-from shared.market.records import RATES_DTYPE
 from tests.support.platform import write_config
 
 MONDAY = 1_704_067_200  # 2024-01-01 00:00 UTC, a Monday
@@ -52,18 +50,3 @@ def client(settings: DataSettings) -> Iterator[TestClient]:
 
 def stores_of(client: TestClient) -> DataStores:
     return client.app.state.stores  # type: ignore[attr-defined,no-any-return]
-
-
-def m1_bars(start_s: int, n: int, seed: int = 3) -> np.ndarray:
-    """`n` consecutive M1 bars from `start_s` with consistent OHLC."""
-    rng = np.random.default_rng(seed)
-    bars = np.zeros(n, dtype=RATES_DTYPE)
-    bars["time"] = start_s + 60 * np.arange(n)
-    close = np.round(1.1 + np.cumsum(rng.integers(-5, 6, n)) * 1e-5, 5)
-    bars["open"] = np.r_[close[0], close[:-1]]
-    bars["close"] = close
-    bars["high"] = np.maximum(bars["open"], close) + 2e-5
-    bars["low"] = np.minimum(bars["open"], close) - 2e-5
-    bars["tick_volume"] = rng.integers(1, 100, n)
-    bars["spread"] = rng.integers(5, 20, n)
-    return bars

@@ -7,7 +7,8 @@ from fastapi.testclient import TestClient
 
 from shared.market.calendar import FX_CALENDAR
 from shared.market.timeframes import get_timeframe
-from tests.data.api.conftest import MONDAY, m1_bars, stores_of
+from tests.data.api.conftest import MONDAY, stores_of
+from tests.support.bars import m1_bars
 
 _DAY = 86_400
 FRIDAY = MONDAY + 4 * _DAY

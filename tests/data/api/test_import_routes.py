@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 
 from shared.columnar import decode_arrow
 from shared.market.records import RATES_DTYPE, TICKS_DTYPE
-from tests.data.api.conftest import MONDAY, m1_bars, make_settings, open_client, stores_of
+from tests.data.api.conftest import MONDAY, make_settings, open_client, stores_of
 from tests.data.unit.factories import make_ticks
+from tests.support.bars import m1_bars
 
 BARS_CSV = (
     "<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>\r\n"

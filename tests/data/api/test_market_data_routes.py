@@ -13,8 +13,9 @@ from shared.columnar import decode_arrow
 from shared.market.bars import aggregate_bars
 from shared.market.records import RATES_DTYPE, TICKS_DTYPE
 from shared.market.timeframes import get_timeframe
-from tests.data.api.conftest import MONDAY, m1_bars, stores_of
+from tests.data.api.conftest import MONDAY, stores_of
 from tests.data.unit.factories import make_ticks
+from tests.support.bars import m1_bars
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 from shared.market.bars import aggregate_bars
 from shared.market.coverage import Coverage
 from shared.market.timeframes import get_timeframe
-from tests.data.api.conftest import MONDAY, m1_bars, stores_of
+from tests.data.api.conftest import MONDAY, stores_of
+from tests.support.bars import m1_bars
 
 DAY = 86_400
 

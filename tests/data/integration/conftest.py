@@ -13,7 +13,6 @@ from tests.data.mt5_standin import StandinMarket
 T = TypeVar("T")
 
 MONDAY_JAN_8 = 1_704_672_000  # 2024-01-08 00:00 UTC
-FINISHED = ("completed", "failed", "cancelled")
 
 
 def assert_matches_market(stores: DataStores, market: StandinMarket, symbol: str, start_s: int) -> int:

@@ -16,8 +16,8 @@ from tests.data.api.conftest import make_settings, open_client
 from tests.data.integration.conftest import MONDAY_JAN_8, assert_matches_market
 from tests.data.mt5_standin import StandinMarket, StandinServer
 from tests.data.unit.factories import make_ticks
-from tests.support.platform import wait_until
 from tests.support.sqlite_space import sqlite_space
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.integration
 SYMBOLS = ["EURUSD", "XAUUSD"]

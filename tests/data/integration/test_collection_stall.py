@@ -16,7 +16,7 @@ from tests.data.api.conftest import make_settings, open_client
 from tests.data.integration.conftest import MONDAY_JAN_8, assert_matches_market
 from tests.data.mt5_standin import StandinMarket, StandinServer
 from tests.data.unit.factories import make_ticks
-from tests.support.platform import wait_until
+from tests.support.waits import wait_until
 
 pytestmark = pytest.mark.integration
 # At speed 60 a minute of market time passes in a second: the stall is seen within about a second of wall time.

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from services.data.core.stores import DataStores
 from shared.market.timeframes import get_timeframe
 from tests.data.api.conftest import make_settings, open_client
-from tests.data.integration.conftest import FINISHED, MONDAY_JAN_8
+from tests.data.integration.conftest import MONDAY_JAN_8
 from tests.data.mt5_standin import StandinMarket, StandinServer
-from tests.support.platform import wait_until
+from tests.support.waits import wait_job
 
 pytestmark = pytest.mark.integration
 FROM, TO = MONDAY_JAN_8, MONDAY_JAN_8 + 2 * 86_400 - 1  # Monday and Tuesday, inclusive
@@ -62,9 +62,7 @@ def run_gap_fill(client: TestClient) -> dict[str, Any]:
     created = client.post("/gap-fill", json=body)
     assert created.status_code == 202
     job_id = created.json()["id"]
-    job = wait_until(
-        lambda: (j := client.get(f"/gap-fill/{job_id}").json())["state"] in FINISHED and j, 60, "the gap fill"
-    )
+    job = wait_job(lambda: client.get(f"/gap-fill/{job_id}").json(), timeout=60)
     assert job["state"] == "completed", job
     return job["result"]  # type: ignore[no-any-return]
 
@@ -103,9 +101,7 @@ def test_gap_fill_cancel_stops_the_job(client: TestClient) -> None:
     job_id = client.post("/gap-fill", json=body).json()["id"]
 
     cancelled = client.post(f"/gap-fill/{job_id}/cancel")
-    job = wait_until(
-        lambda: (j := client.get(f"/gap-fill/{job_id}").json())["state"] in FINISHED and j, 60, "the cancel"
-    )
+    job = wait_job(lambda: client.get(f"/gap-fill/{job_id}").json(), timeout=60)
 
     assert cancelled.status_code == 200
     assert job["state"] == "cancelled"

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from tests.data.integration.conftest import MONDAY_JAN_8
-from tests.support.platform import Platform, wait_until, write_config
+from tests.support.platform import Platform, write_config
+from tests.support.waits import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 NOT_NEEDED = ("pattern", "strategy", "ai", "backtesting")

@@ -17,7 +17,8 @@ from shared.columnar import decode_arrow
 from shared.market.records import RATES_DTYPE, TICKS_DTYPE
 from shared.market.timeframes import get_timeframe
 from tests.data.integration.conftest import MONDAY_JAN_8
-from tests.support.platform import Platform, wait_until, write_config
+from tests.support.platform import Platform, write_config
+from tests.support.waits import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SYMBOLS = ["EURUSD", "USDJPY"]

@@ -19,7 +19,7 @@ from shared.config import PROJECT_ROOT, resolve_internal_token
 from tests.data.api.conftest import make_settings
 from tests.data.integration.conftest import MONDAY_JAN_8, assert_matches_market
 from tests.data.mt5_standin import StandinMarket, StandinServer
-from tests.support.platform import wait_until
+from tests.support.waits import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SYMBOLS = ["EURUSD", "GBPUSD"]

@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 from services.data.core.aggregation import best_source, divides
 from shared.market.bars import aggregate_bars, ticks_to_bars
 from shared.market.timeframes import TIMEFRAMES
-
-from .factories import POINT, make_ticks
+from tests.data.unit.factories import POINT, make_ticks
 
 
 @settings(max_examples=40, deadline=None)

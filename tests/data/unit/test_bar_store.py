@@ -15,8 +15,7 @@ from shared.errors import InvalidInputError
 from shared.market.bars import ticks_to_bars
 from shared.market.calendar import FX_CALENDAR
 from shared.market.timeframes import TIMEFRAMES
-
-from .factories import POINT, make_ticks
+from tests.data.unit.factories import POINT, make_ticks
 
 
 @pytest.fixture

@@ -11,25 +11,11 @@ import pytest
 from services.data.core.bar_store import BarStore
 from services.data.core.filled_read import read_covered
 from shared.market.bars import aggregate_bars
-from shared.market.records import RATES_DTYPE
 from shared.market.timeframes import TIMEFRAMES
+from tests.support.bars import m1_bars
 
 TUESDAY = 1_704_153_600  # 2024-01-02 00:00 UTC
 DAY = 86_400
-
-
-def m1_bars(start_s: int, n: int, seed: int = 5) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    bars = np.zeros(n, dtype=RATES_DTYPE)
-    bars["time"] = start_s + 60 * np.arange(n)
-    close = np.round(1.1 + np.cumsum(rng.integers(-5, 6, n)) * 1e-5, 5)
-    bars["open"] = np.r_[close[0], close[:-1]]
-    bars["close"] = close
-    bars["high"] = np.maximum(bars["open"], close) + 2e-5
-    bars["low"] = np.minimum(bars["open"], close) - 2e-5
-    bars["tick_volume"] = rng.integers(1, 100, n)
-    bars["spread"] = rng.integers(5, 20, n)
-    return bars
 
 
 def built(m1: np.ndarray, name: str) -> np.ndarray:
@@ -47,7 +33,7 @@ def store(tmp_path: Path) -> Iterator[BarStore]:
 def gap_filled(store: BarStore) -> np.ndarray:
     """Tuesday and Wednesday gap-filled in M1 and H1; Thursday collected from ticks in every timeframe
     for its first hour only (so M5, M15 and D1 are 'stored', but only for Thursday)."""
-    m1 = m1_bars(TUESDAY, 3 * 1440)
+    m1 = m1_bars(TUESDAY, 3 * 1440, seed=5)
     filled, today = m1[: 2 * 1440], m1[2 * 1440 : 2 * 1440 + 60]
     store.upsert("EURUSD", "M1", filled, "terminal")
     store.upsert("EURUSD", "H1", built(filled, "H1"), "terminal")
@@ -82,7 +68,7 @@ def test_read_keeps_own_rows_where_they_exist(store: BarStore, gap_filled: np.nd
 
 
 def test_read_over_a_hole_reports_it_against_the_calendar(store: BarStore) -> None:
-    m1 = m1_bars(TUESDAY, 2 * 1440)
+    m1 = m1_bars(TUESDAY, 2 * 1440, seed=5)
     store.upsert("EURUSD", "M1", np.concatenate([m1[:600], m1[700:]]), "terminal")
     bars, coverage = read_covered(store, "EURUSD", "M5", TUESDAY, TUESDAY + 2 * DAY, None)
     assert coverage.count == len(bars) == 2 * 288 - 20
@@ -96,7 +82,7 @@ def test_read_over_a_weekend_reports_no_hole(store: BarStore) -> None:
     store.upsert(
         "EURUSD",
         "M1",
-        m1_bars(friday, 4 * 1440)[
+        m1_bars(friday, 4 * 1440, seed=5)[
             (np.arange(4 * 1440) < 22 * 60) | (np.arange(4 * 1440) >= (2 * 1440 + 22 * 60))
         ],
         "terminal",

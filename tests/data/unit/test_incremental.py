@@ -16,8 +16,7 @@ from services.data.core.tick_store import TickStore
 from shared.market.bars import ticks_to_bars
 from shared.market.records import RATES_DTYPE
 from shared.market.timeframes import TIMEFRAMES
-
-from .factories import POINT, make_ticks
+from tests.data.unit.factories import POINT, make_ticks
 
 TIMEFRAME_NAMES = ["M1", "M5", "M15", "H1", "H4", "D1", "W1", "MN1"]
 

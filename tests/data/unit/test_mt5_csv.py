@@ -15,8 +15,7 @@ from services.data.core.stores import open_stores
 from shared.errors import InvalidInputError
 from shared.market.bars import ticks_to_bars
 from shared.market.timeframes import TIMEFRAMES
-
-from .factories import POINT, make_ticks
+from tests.data.unit.factories import POINT, make_ticks
 
 BARS_TAB = (
     "<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>\r\n"

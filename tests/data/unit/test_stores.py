@@ -9,8 +9,7 @@ import pytest
 from services.data.core.stores import open_stores
 from shared.market.bars import ticks_to_bars
 from shared.market.timeframes import TIMEFRAMES
-
-from .factories import POINT, make_ticks
+from tests.data.unit.factories import POINT, make_ticks
 
 
 @pytest.mark.parametrize("use_url", [False, True])

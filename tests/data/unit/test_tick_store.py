@@ -10,8 +10,7 @@ from sqlalchemy import create_engine
 
 from services.data.core.tick_store import TickCursor, TickStore, assign_seq
 from shared.errors import InvalidInputError
-
-from .factories import make_ticks
+from tests.data.unit.factories import make_ticks
 
 JAN_31_23_59_MS = 1_706_745_540_000  # 2024-01-31 23:59:00 UTC
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from tests.mt5.api.support import WEDNESDAY_MS, ManualClock, buy, error_of, mt5_client, mt5_config
-from tests.support.platform import wait_until
 from tests.support.sqlite_space import sqlite_space
+from tests.support.waits import wait_until
 
 
 def test_paper_broker_on_a_full_disk_answers_507_once_logged_and_recovers(

@@ -15,7 +15,8 @@ import websockets
 
 from shared.columnar import ARROW_MEDIA_TYPE, decode_arrow, from_columns
 from shared.market.records import TICKS_DTYPE
-from tests.support.platform import API_KEY, Platform, wait_until, write_config
+from tests.support.platform import API_KEY, Platform, write_config
+from tests.support.waits import wait_until
 
 OTHERS = ("data", "pattern", "strategy", "ai", "backtesting")
 FAST_HEALTH = {

@@ -23,8 +23,14 @@ from shared.db import sqlite_engine
 from shared.errors import ConflictError
 from shared.market import mt5_constants as mt5
 from shared.market.symbols import is_multiple
-
-from .broker_support import SYMBOLS, Market, assert_books_balance, make_broker, market_order, pending_order
+from tests.mt5.unit.broker_support import (
+    SYMBOLS,
+    Market,
+    assert_books_balance,
+    make_broker,
+    market_order,
+    pending_order,
+)
 
 R = mt5.TradeRetcode
 REPO = Path(__file__).resolve().parents[3]

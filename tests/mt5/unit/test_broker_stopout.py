@@ -19,8 +19,14 @@ from services.mt5.core.simulated.broker_store import BrokerStore
 from services.mt5.core.simulated.broker_triggers import process_ticks
 from shared.market import mt5_constants as mt5
 from shared.market.records import TradePosition
-
-from .broker_support import SYMBOLS, Market, assert_books_balance, make_broker, market_order, pending_order
+from tests.mt5.unit.broker_support import (
+    SYMBOLS,
+    Market,
+    assert_books_balance,
+    make_broker,
+    market_order,
+    pending_order,
+)
 
 R = mt5.TradeRetcode
 BUY, SELL = mt5.ORDER_TYPE_BUY, mt5.ORDER_TYPE_SELL

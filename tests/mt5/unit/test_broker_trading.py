@@ -9,8 +9,7 @@ import pytest
 from services.mt5.core.simulated.broker import PaperBroker
 from shared.market import mt5_constants as mt5
 from shared.market.records import OrderSendResult
-
-from .broker_support import SATURDAY_MS, Market, make_broker, market_order, pending_order
+from tests.mt5.unit.broker_support import SATURDAY_MS, Market, make_broker, market_order, pending_order
 
 R = mt5.TradeRetcode
 BUY, SELL = mt5.ORDER_TYPE_BUY, mt5.ORDER_TYPE_SELL

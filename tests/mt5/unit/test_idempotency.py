@@ -15,8 +15,7 @@ from shared.db import sqlite_engine
 from shared.errors import ConflictError, InvalidInputError
 from shared.market import mt5_constants as mt5
 from shared.market.records import OrderSendResult
-
-from .broker_support import Market, make_broker, market_order
+from tests.mt5.unit.broker_support import Market, make_broker, market_order
 
 BUY = market_order("EURUSD", mt5.ORDER_TYPE_BUY, 0.1)
 

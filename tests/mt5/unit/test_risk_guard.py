@@ -17,8 +17,7 @@ from services.mt5.core.risk_guard import (
 from services.mt5.core.simulated.broker import PaperBroker
 from shared.errors import ForbiddenError
 from shared.market import mt5_constants as mt5
-
-from .broker_support import Market, make_broker, market_order, pending_order
+from tests.mt5.unit.broker_support import Market, make_broker, market_order, pending_order
 
 BUY, SELL = mt5.ORDER_TYPE_BUY, mt5.ORDER_TYPE_SELL
 

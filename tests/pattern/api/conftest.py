@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 from services.pattern.main import create_app
 from services.pattern.settings import PatternSettings
 from shared.config import load_config, resolve_internal_token
-from tests.pattern.api.data_standin import DataStandIn, rates
 from tests.pattern.unit.conftest import make_bars
+from tests.support.bars import rates
+from tests.support.data_standin import DataStandIn
 from tests.support.platform import write_config
 
 T0 = 1_699_999_980  # a minute boundary
@@ -29,10 +30,16 @@ def pattern_settings(directory: Path, live: dict[str, Any]) -> PatternSettings:
     return load_config(path, model=PatternSettings)
 
 
+def minute_rates(ohlc: np.ndarray) -> np.ndarray:
+    """M1 RATES_DTYPE bars from T0 for an (n, 4) array of open, high, low, close."""
+    n = len(ohlc)
+    columns = dict(zip(("open", "high", "low", "close"), ohlc.T, strict=True))
+    return rates({"time": T0 + 60 * np.arange(n), **columns, "tick_volume": 10 + np.arange(n) % 7})
+
+
 def random_rates(n: int, seed: int) -> np.ndarray:
     bars = make_bars(n, seed)
-    ohlc = np.column_stack([bars[k] for k in ("open", "high", "low", "close")])
-    return rates(T0 + 60 * np.arange(n, dtype=np.int64), ohlc)
+    return minute_rates(np.column_stack([bars[k] for k in ("open", "high", "low", "close")]))
 
 
 def engulfing_rates() -> np.ndarray:
@@ -42,7 +49,7 @@ def engulfing_rates() -> np.ndarray:
         rows.append((price, price + 0.3, price - 1.3, price - 1.0))
         price -= 1.0
     rows += [(10.0, 10.2, 8.8, 9.0), (8.8, 10.5, 8.6, 10.3)]
-    return rates(T0 + 60 * np.arange(len(rows), dtype=np.int64), np.array(rows))
+    return minute_rates(np.array(rows))
 
 
 @pytest.fixture(scope="session")
@@ -85,7 +92,3 @@ def down_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient
 def column(values: list[float | None]) -> np.ndarray:
     """A JSON column back as floats, null as NaN."""
     return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-
-
-def body_bars(bars: dict[str, np.ndarray]) -> dict[str, list[float]]:
-    return {name: values.tolist() for name, values in bars.items()}

@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 
 from services.pattern.schemas import BarsIn
 from shared.columnar import ARROW_MEDIA_TYPE
-from tests.pattern.api.conftest import body_bars, column
+from tests.pattern.api.conftest import column
 from tests.pattern.unit.conftest import make_bars
+from tests.support.bars import json_columns
 
 BARS = make_bars(300, seed=11)
 
@@ -24,7 +25,7 @@ def _post(client: TestClient, bars: dict[str, Any], indicators: Any) -> Any:
 
 
 def test_compute_outputs_equal_talib_with_nan_as_null(client: TestClient) -> None:
-    response = _post(client, body_bars(BARS), "SMA(20),MACD(12,26,9),BBANDS(20,2,2)")
+    response = _post(client, json_columns(BARS), "SMA(20),MACD(12,26,9),BBANDS(20,2,2)")
 
     assert response.status_code == 200
     body = response.json()
@@ -41,7 +42,7 @@ def test_compute_outputs_equal_talib_with_nan_as_null(client: TestClient) -> Non
 
 
 def test_compute_list_of_specs_and_tick_volume_alias(client: TestClient) -> None:
-    bars = body_bars(BARS)
+    bars = json_columns(BARS)
     bars["tick_volume"] = bars.pop("volume")
 
     response = _post(client, bars, ["OBV", "RSI(14)"])
@@ -65,7 +66,7 @@ def test_compute_list_of_specs_and_tick_volume_alias(client: TestClient) -> None
 def test_compute_bad_spec_is_422_naming_indicator_and_parameter(
     client: TestClient, indicators: str, code: str, details: dict[str, Any]
 ) -> None:
-    response = _post(client, body_bars(BARS), indicators)
+    response = _post(client, json_columns(BARS), indicators)
 
     assert response.status_code == 422
     error = response.json()["error"]
@@ -74,7 +75,7 @@ def test_compute_bad_spec_is_422_naming_indicator_and_parameter(
 
 
 def _broken(column_name: str, index: int, value: Any) -> dict[str, Any]:
-    bars = body_bars(BARS)
+    bars = json_columns(BARS)
     bars[column_name][index] = value
     return bars
 
@@ -82,10 +83,10 @@ def _broken(column_name: str, index: int, value: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("bars", "column_name", "index"),
     [
-        ({**body_bars(BARS), "close": BARS["close"][:-1].tolist()}, "close", None),
+        ({**json_columns(BARS), "close": BARS["close"][:-1].tolist()}, "close", None),
         (_broken("high", 7, float(BARS["low"][7]) - 1), "high", 7),
         (_broken("time", 5, int(BARS["time"][3])), "time", 5),
-        ({k: v for k, v in body_bars(BARS).items() if k != "high"}, "high", None),
+        ({k: v for k, v in json_columns(BARS).items() if k != "high"}, "high", None),
     ],
     ids=["unequal-lengths", "high-below-low", "unsorted-time", "missing-input"],
 )
@@ -177,7 +178,7 @@ def test_compute_nan_or_infinity_literal_is_422_naming_the_row(client: TestClien
 
 def test_compute_integral_float_times_are_accepted(client: TestClient) -> None:
     """Integer times take simdjson's fast path and float ones pydantic's: the answers must be identical."""
-    bars = body_bars(BARS)
+    bars = json_columns(BARS)
     as_ints = _post(client, bars, "SMA(5)")
 
     as_floats = _post(client, {**bars, "time": [float(t) for t in bars["time"]]}, "SMA(5)")
@@ -215,7 +216,7 @@ def _arrow(bars: dict[str, np.ndarray]) -> bytes:
 
 def test_compute_arrow_body_equals_json_body(client: TestClient) -> None:
     specs = "SMA(20),STOCH(5,3,0,3,0)"
-    by_json = _post(client, body_bars(BARS), specs)
+    by_json = _post(client, json_columns(BARS), specs)
 
     by_arrow = client.post(
         "/indicators/compute",
@@ -287,13 +288,13 @@ def test_compute_arrow_answer_holds_the_json_columns_with_null_for_nan(
     client: TestClient, params: dict[str, str], headers: dict[str, str]
 ) -> None:
     specs = "SMA(20),MACD(12,26,9)"
-    by_json = _post(client, body_bars(BARS), specs).json()
+    by_json = _post(client, json_columns(BARS), specs).json()
 
     response = client.post(
         "/indicators/compute",
         params=params,
         headers=headers,
-        json={"bars": body_bars(BARS), "indicators": specs},
+        json={"bars": json_columns(BARS), "indicators": specs},
     )
 
     assert response.status_code == 200
@@ -323,7 +324,7 @@ def test_compute_unknown_format_is_422_naming_it(client: TestClient) -> None:
     response = client.post(
         "/indicators/compute",
         params={"format": "csv"},
-        json={"bars": body_bars(BARS), "indicators": "SMA(5)"},
+        json={"bars": json_columns(BARS), "indicators": "SMA(5)"},
     )
 
     assert response.status_code == 422

@@ -16,7 +16,8 @@ from services.pattern.core.live import LiveDetector
 from services.pattern.core.spec import parse_specs
 from services.pattern.settings import PatternSettings
 from shared.config import resolve_internal_token
-from tests.pattern.api.data_standin import DataStandIn
+from tests.support.data_standin import DataStandIn
+from tests.support.waits import wait_until
 
 Store = dict[tuple[str, str], np.ndarray]
 
@@ -36,20 +37,12 @@ def _candle(symbol: str, row: np.void, *, backfill: bool = False) -> dict[str, A
     }
 
 
-def _wait_until(predicate: Any, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
 @pytest.mark.timeout(30)
 def test_live_engulfing_pushed_as_candles_emits_pattern_detected(
     client: TestClient, data: DataStandIn, store: Store, token: dict[str, str]
 ) -> None:
     bars = store[("GBPUSD", "M1")]
-    _wait_until(lambda: client.get("/health").json()["checks"]["live"]["following_data_events"], 10, "live")
+    wait_until(lambda: client.get("/health").json()["checks"]["live"]["following_data_events"], 10, "live")
 
     with client.websocket_connect("/ws/events?types=pattern.detected", headers=token) as ws:
         data.emit("candle.closed", _candle("GBPUSD", bars[-2], backfill=True))

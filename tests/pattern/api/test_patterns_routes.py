@@ -9,8 +9,9 @@ import talib
 from fastapi.testclient import TestClient
 
 from services.pattern.core.catalog import PATTERN_GROUP
-from tests.pattern.api.conftest import body_bars, engulfing_rates
+from tests.pattern.api.conftest import engulfing_rates
 from tests.pattern.unit.conftest import make_bars
+from tests.support.bars import json_columns
 
 
 def _bars_of(rates: np.ndarray) -> dict[str, list[float]]:
@@ -37,7 +38,7 @@ def test_detect_textbook_engulfing_found_on_last_bar(client: TestClient) -> None
 def test_detect_all_patterns_by_default_match_talib(client: TestClient) -> None:
     bars = make_bars(400, seed=5)
 
-    response = client.post("/patterns/detect", json={"bars": body_bars(bars)})
+    response = client.post("/patterns/detect", json={"bars": json_columns(bars)})
 
     assert response.status_code == 200
     found: dict[str, list[int]] = {}

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from shared.config import PROJECT_ROOT, PlatformSettings, load_config
-from tests.support.platform import wait_until, write_config
+from tests.support.platform import write_config
+from tests.support.waits import wait_until
 
 TOKEN = "memory-test-token"
 BODY_BYTES = 200 * 1024 * 1024

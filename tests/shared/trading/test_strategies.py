@@ -13,24 +13,9 @@ from shared.trading import (
     list_strategies,
     load_strategy_folder,
 )
+from tests.support.bars import random_walk_bars
 
 N = 600
-
-
-def _random_bars(seed: int, n: int = N) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
-    open_ = np.r_[close[0], close[:-1]]
-    wiggle = np.abs(rng.normal(0, 0.004, n)) * close
-    return {
-        "time": 1_700_000_000 + 60 * np.arange(n),
-        "open": open_,
-        "high": np.maximum(open_, close) + wiggle,
-        "low": np.minimum(open_, close) - wiggle,
-        "close": close,
-        "tick_volume": rng.integers(1, 100, n).astype(float),
-        "spread": np.full(n, 10.0),
-    }
 
 
 def _fields(signals) -> dict[str, np.ndarray]:
@@ -46,7 +31,7 @@ def _fields(signals) -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("cls", BUILTIN_STRATEGIES, ids=lambda c: c.name)
 def test_strategy_later_bars_changed_signals_up_to_bar_unchanged(cls) -> None:
     strategy = cls.from_dict({})
-    bars = _random_bars(1)
+    bars = random_walk_bars(N, seed=1)
     full = _fields(strategy.signals(bars))
     assert any(full[name].any() for name in ("entry_long", "entry_short")), "strategy never trades"
     for cut in (strategy.warmup + 5, N // 2, N - 2):
@@ -64,13 +49,13 @@ def test_strategy_later_bars_changed_signals_up_to_bar_unchanged(cls) -> None:
 @pytest.mark.parametrize("cls", BUILTIN_STRATEGIES, ids=lambda c: c.name)
 def test_strategy_before_warmup_no_entries(cls) -> None:
     strategy = cls.from_dict({})
-    signals = strategy.signals(_random_bars(2))
+    signals = strategy.signals(random_walk_bars(N, seed=2))
     assert not signals.entry_long[: strategy.warmup - 1].any()
     assert not signals.entry_short[: strategy.warmup - 1].any()
 
 
 def test_strategy_allow_short_false_never_enters_short() -> None:
-    signals = build_strategy("sma_crossover", {"allow_short": False}).signals(_random_bars(3))
+    signals = build_strategy("sma_crossover", {"allow_short": False}).signals(random_walk_bars(N, seed=3))
     assert not signals.entry_short.any() and signals.entry_long.any()
 
 
@@ -120,4 +105,4 @@ def test_load_strategy_folder_registers_user_strategy(tmp_path) -> None:
     for cls in load_strategy_folder(tmp_path):
         registry.register(cls)
     assert "always_long" in registry.names()
-    assert registry.build("always_long").signals(_random_bars(4)).entry_long.all()
+    assert registry.build("always_long").signals(random_walk_bars(N, seed=4)).entry_long.all()

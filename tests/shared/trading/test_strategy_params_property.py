@@ -14,25 +14,12 @@ from services.backtesting.core import BacktestConfig, run_backtest
 from shared.errors import InvalidInputError
 from shared.trading import BUILTIN_STRATEGIES, build_strategy
 from shared.trading.strategy import Strategy
+from tests.support.bars import random_walk_bars
 
 N = 1000
 
 
-def _bars() -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(11)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, N)))
-    open_ = np.r_[close[0], close[:-1]]
-    wiggle = np.abs(rng.normal(0, 0.004, N)) * close
-    return {
-        "time": 1_700_000_000 + 3600 * np.arange(N),
-        "open": open_,
-        "high": np.maximum(open_, close) + wiggle,
-        "low": np.minimum(open_, close) - wiggle,
-        "close": close,
-    }
-
-
-BARS = _bars()
+BARS = random_walk_bars(N, seed=11)
 
 
 def _values(prop: dict[str, Any]) -> st.SearchStrategy[Any]:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from tests.strategy.integration.conftest import SYMBOL, deals_of, ok
-from tests.support.platform import Platform, wait_until
+from tests.support.platform import Platform
+from tests.support.waits import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SPEED = 120.0  # an M1 bar every 0.5 s

@@ -19,7 +19,8 @@ from shared.market.records import RATES_DTYPE, TICKS_DTYPE
 from shared.trading.registry import build_strategy
 from shared.trading.sizing import SizingConfig, SizingMode
 from tests.strategy.integration.conftest import SYMBOL, arrow, deals_of, ok, replay_symbol
-from tests.support.platform import Platform, wait_until
+from tests.support.platform import Platform
+from tests.support.waits import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SPEED = 1200.0  # an M5 bar every 0.25 s

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from tests.strategy.integration.conftest import SYMBOL, deals_of, ok
-from tests.support.platform import Platform, wait_until
+from tests.support.platform import Platform
+from tests.support.waits import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SPEED = 600.0  # an M5 bar every 0.5 s

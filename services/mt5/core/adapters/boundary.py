@@ -11,10 +11,9 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
+from services.mt5.core.terminal import TimeArg, to_epoch_ms
 from shared.market import mt5_constants as mt5
 from shared.market.records import SymbolInfo, Tick, TradeDeal, TradeOrder, TradePosition, TradeRequest
-
-from ..terminal import TimeArg, to_epoch_ms
 
 R = TypeVar("R", bound=NamedTuple)
 

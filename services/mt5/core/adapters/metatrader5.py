@@ -20,6 +20,16 @@ from typing import Any, Literal, NamedTuple, TypeVar
 
 import numpy as np
 
+from services.mt5.core.adapters.boundary import (
+    SymbolNames,
+    choose_filling,
+    measure_offset,
+    platform_array,
+    platform_record,
+    platform_records,
+    server_datetime,
+)
+from services.mt5.core.terminal import TimeArg, spec_from_symbol_info
 from shared.errors import NotFoundError
 from shared.market import mt5_constants as mt5
 from shared.market.calendar import FX_CALENDAR
@@ -37,17 +47,6 @@ from shared.market.records import (
     TradePosition,
 )
 from shared.market.symbols import SymbolSpec
-
-from ..terminal import TimeArg, spec_from_symbol_info
-from .boundary import (
-    SymbolNames,
-    choose_filling,
-    measure_offset,
-    platform_array,
-    platform_record,
-    platform_records,
-    server_datetime,
-)
 
 R = TypeVar("R", bound=NamedTuple)
 ServerOffset = int | Literal["auto"]

@@ -11,7 +11,7 @@ import ipaddress
 from collections.abc import Callable
 from typing import Any
 
-from .metatrader5 import Mt5ModuleTerminal
+from services.mt5.core.adapters.metatrader5 import Mt5ModuleTerminal
 
 DEFAULT_PORT = 18812
 

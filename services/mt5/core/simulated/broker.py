@@ -18,6 +18,17 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from services.mt5.core.simulated.broker_accounting import (
+    PaperAccountSettings,
+    Pricing,
+    account_snapshot,
+    is_buy,
+    money,
+)
+from services.mt5.core.simulated.broker_execution import SUCCESS_RETCODES, OrderExecutor
+from services.mt5.core.simulated.broker_ledger import BrokerEvent, Tx
+from services.mt5.core.simulated.broker_store import BrokerState, BrokerStore
+from services.mt5.core.simulated.broker_triggers import process_ticks
 from shared.market import mt5_constants as mt5
 from shared.market.records import (
     AccountInfo,
@@ -29,12 +40,6 @@ from shared.market.records import (
     TradePosition,
 )
 from shared.market.symbols import SymbolSpec
-
-from .broker_accounting import PaperAccountSettings, Pricing, account_snapshot, is_buy, money
-from .broker_execution import SUCCESS_RETCODES, OrderExecutor
-from .broker_ledger import BrokerEvent, Tx
-from .broker_store import BrokerState, BrokerStore
-from .broker_triggers import process_ticks
 
 __all__ = ["BrokerEvent", "PaperAccountSettings", "PaperBroker", "matches_group"]
 

@@ -15,19 +15,13 @@ import itertools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from shared.market import mt5_constants as mt5
-from shared.market.records import (
-    OrderSendResult,
-    Tick,
-    TradeOrder,
-    TradePosition,
-    TradeRequest,
-    trade_request_from_dict,
+from services.mt5.core.simulated.broker_accounting import (
+    PaperAccountSettings,
+    account_snapshot,
+    close_price,
+    is_buy,
 )
-from shared.market.symbols import SymbolSpec
-
-from .broker_accounting import PaperAccountSettings, account_snapshot, close_price, is_buy
-from .broker_checks import (
+from services.mt5.core.simulated.broker_checks import (
     R,
     TradeRefused,
     check_deviation,
@@ -40,7 +34,17 @@ from .broker_checks import (
     expiration_of,
     parse_request,
 )
-from .broker_ledger import Ledger, Tx, position_type_of
+from services.mt5.core.simulated.broker_ledger import Ledger, Tx, position_type_of
+from shared.market import mt5_constants as mt5
+from shared.market.records import (
+    OrderSendResult,
+    Tick,
+    TradeOrder,
+    TradePosition,
+    TradeRequest,
+    trade_request_from_dict,
+)
+from shared.market.symbols import SymbolSpec
 
 SUCCESS_RETCODES = frozenset({R.DONE, R.PLACED})
 _PENDING_TYPES = (

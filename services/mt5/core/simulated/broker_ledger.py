@@ -11,6 +11,15 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN
 from typing import Any
 
+from services.mt5.core.simulated.broker_accounting import (
+    PaperAccountSettings,
+    Pricing,
+    account_snapshot,
+    is_buy,
+    money,
+)
+from services.mt5.core.simulated.broker_checks import R, TradeRefused
+from services.mt5.core.simulated.broker_store import BrokerState
 from shared.market import mt5_constants as mt5
 from shared.market.records import (
     Tick,
@@ -21,10 +30,6 @@ from shared.market.records import (
     trade_request_from_dict,
 )
 from shared.market.symbols import SymbolSpec, round_to_step
-
-from .broker_accounting import PaperAccountSettings, Pricing, account_snapshot, is_buy, money
-from .broker_checks import R, TradeRefused
-from .broker_store import BrokerState
 
 
 @dataclass(frozen=True)

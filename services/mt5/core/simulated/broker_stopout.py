@@ -22,12 +22,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from services.mt5.core.simulated.broker_accounting import Pricing, account_snapshot, close_price
+from services.mt5.core.simulated.broker_checks import R, TradeRefused
+from services.mt5.core.simulated.broker_ledger import Ledger, Tx
 from shared.market import mt5_constants as mt5
 from shared.market.records import AccountInfo, Tick
-
-from .broker_accounting import Pricing, account_snapshot, close_price
-from .broker_checks import R, TradeRefused
-from .broker_ledger import Ledger, Tx
 
 MARGIN_CALL_RESET = 10.0
 """Percentage points above `margin_call_level` the margin level must regain before another call."""

@@ -17,14 +17,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from services.mt5.core.simulated.broker_accounting import close_price, is_buy
+from services.mt5.core.simulated.broker_checks import TradeRefused
+from services.mt5.core.simulated.broker_ledger import Ledger, Tx
+from services.mt5.core.simulated.broker_stopout import AccountWatch
+from services.mt5.core.simulated.broker_store import BrokerState
 from shared.market import mt5_constants as mt5
 from shared.market.records import Tick
-
-from .broker_accounting import close_price, is_buy
-from .broker_checks import TradeRefused
-from .broker_ledger import Ledger, Tx
-from .broker_stopout import AccountWatch
-from .broker_store import BrokerState
 
 _SL, _TP, _EXPIRE, _PENDING = 0, 1, 2, 3
 

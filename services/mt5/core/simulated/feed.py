@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from services.mt5.core.simulated.clock import Clock
+from services.mt5.core.simulated.market import DeterministicMarket
 from shared.market.records import SymbolInfo, TerminalInfo, Tick
 from shared.market.symbols import SymbolSpec
-
-from .clock import Clock
-from .market import DeterministicMarket
 
 SIMULATED_BUILD = 5000
 _SYMBOL_TRADE_EXECUTION_MARKET = 2

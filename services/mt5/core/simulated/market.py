@@ -16,14 +16,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from shared.market import mt5_constants as mt5
-from shared.market.bars import aggregate_bars, ticks_to_bars
-from shared.market.calendar import FX_CALENDAR, WeeklyCalendar
-from shared.market.records import RATES_DTYPE, TICKS_DTYPE
-from shared.market.symbols import SymbolSpec
-from shared.market.timeframes import TIMEFRAMES, Timeframe
-
-from .counter_random import (
+from services.mt5.core.simulated.counter_random import (
     GOLDEN,
     brownian_bridges,
     mix,
@@ -33,6 +26,12 @@ from .counter_random import (
     uniform_hi,
     uniform_lo,
 )
+from shared.market import mt5_constants as mt5
+from shared.market.bars import aggregate_bars, ticks_to_bars
+from shared.market.calendar import FX_CALENDAR, WeeklyCalendar
+from shared.market.records import RATES_DTYPE, TICKS_DTYPE
+from shared.market.symbols import SymbolSpec
+from shared.market.timeframes import TIMEFRAMES, Timeframe
 
 MINUTE_MS = 60_000
 HOUR_MS = 3_600_000

@@ -13,6 +13,18 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from services.mt5.core.simulated.broker import BrokerEvent, PaperBroker, matches_group
+from services.mt5.core.simulated.broker_accounting import PaperAccountSettings, Pricing
+from services.mt5.core.simulated.broker_store import BrokerStore
+from services.mt5.core.simulated.clock import Clock
+from services.mt5.core.simulated.feed import (
+    SIMULATED_BUILD,
+    MarketFeed,
+    simulated_symbol_info,
+    simulated_terminal_info,
+)
+from services.mt5.core.simulated.market import HOUR_MS, DeterministicMarket
+from services.mt5.core.terminal import TimeArg, to_epoch_ms
 from shared.errors import NotFoundError
 from shared.market import mt5_constants as mt5
 from shared.market.records import (
@@ -29,14 +41,6 @@ from shared.market.records import (
 )
 from shared.market.symbols import SymbolSpec
 from shared.market.timeframes import TIMEFRAMES_BY_CODE, Timeframe
-
-from ..terminal import TimeArg, to_epoch_ms
-from .broker import BrokerEvent, PaperBroker, matches_group
-from .broker_accounting import PaperAccountSettings, Pricing
-from .broker_store import BrokerStore
-from .clock import Clock
-from .feed import SIMULATED_BUILD, MarketFeed, simulated_symbol_info, simulated_terminal_info
-from .market import HOUR_MS, DeterministicMarket
 
 T = TypeVar("T")
 
