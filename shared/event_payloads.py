@@ -8,7 +8,7 @@ publishers add context fields of their own (an alert's details, a job's summary)
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
@@ -105,20 +105,23 @@ class ImportProgress(Payload):
 
 
 class Signal(Payload):
+    """A strategy instance's decision: `direction` long, short or flat; `refused` names a risk refusal."""
+
     instance: str
     symbol: str
     timeframe: str
     bar_time: int
-    direction: Literal["long", "short", "flat"]
+    direction: str
     action: str
     reason: str
     refused: str | None
 
 
 class OrderEvent(OpenPayload):
-    """An order's record (MT5's TradeOrder or OrderSendResult fields, or a refusal's details)."""
+    """An order's record (MT5's TradeOrder or OrderSendResult fields, or a refusal's details); `symbol` is
+    missing only from a refused request that named none."""
 
-    symbol: str
+    symbol: str | None = None
 
 
 class PositionEvent(OpenPayload):

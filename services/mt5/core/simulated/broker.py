@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from shared.event_catalog import ORDER_REJECTED
 from shared.market import mt5_constants as mt5
 from shared.market.records import (
     AccountInfo,
@@ -115,7 +116,7 @@ class PaperBroker:
             else:
                 self._request_events.append(
                     BrokerEvent(
-                        "order.rejected",
+                        ORDER_REJECTED,
                         {
                             "retcode": result.retcode,
                             "comment": result.comment,

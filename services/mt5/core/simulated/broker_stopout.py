@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from shared.event_catalog import ACCOUNT_MARGIN_CALL, ACCOUNT_STOP_OUT
 from shared.market import mt5_constants as mt5
 from shared.market.records import AccountInfo, Tick
 
@@ -107,7 +108,7 @@ class AccountWatch:
             f"[so {account.margin_level:.2f}%]",
         )
         tx.emit(
-            "account.stop_out",
+            ACCOUNT_STOP_OUT,
             {
                 "time_msc": tx.now_ms,
                 "margin_level": account.margin_level,
@@ -228,7 +229,7 @@ class AccountWatch:
         for j in marked[calls & ~standing_before]:
             account = at(lo + int(j))
             tx.emit(
-                "account.margin_call",
+                ACCOUNT_MARGIN_CALL,
                 {
                     "time_msc": int(self._times[lo + int(j)]),
                     "margin_level": account.margin_level,

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from shared.event_catalog import ORDER_CANCELLED, ORDER_FILLED, ORDER_REJECTED
 from shared.market import mt5_constants as mt5
 from shared.market.records import Tick
 
@@ -101,14 +102,14 @@ def _apply(ledger: Ledger, trial: Tx, tx: Tx, trigger: _Trigger, tick: Tick) -> 
         return None
     order = trial.state.orders[trigger.ticket]
     if trigger.rank == _EXPIRE:
-        ledger.finish_order(trial, order, mt5.ORDER_STATE_EXPIRED, "order.cancelled")
+        ledger.finish_order(trial, order, mt5.ORDER_STATE_EXPIRED, ORDER_CANCELLED)
         return None
     price = tick.ask if is_buy(order.type) else tick.bid
     filled = ledger.finish_order(
         trial,
         order,
         mt5.ORDER_STATE_FILLED,
-        "order.filled",
+        ORDER_FILLED,
         volume_current=0.0,
         position_id=order.ticket,
         price_current=price,
@@ -119,9 +120,7 @@ def _apply(ledger: Ledger, trial: Tx, tx: Tx, trigger: _Trigger, tick: Tick) -> 
     except TradeRefused:
         # Not enough money at the trigger: the order is rejected instead (on a fresh trial of `tx`).
         trial.adopt(tx.fork())
-        ledger.finish_order(
-            trial, trial.state.orders[order.ticket], mt5.ORDER_STATE_REJECTED, "order.rejected"
-        )
+        ledger.finish_order(trial, trial.state.orders[order.ticket], mt5.ORDER_STATE_REJECTED, ORDER_REJECTED)
         return None
     return order.ticket
 
