@@ -7,6 +7,7 @@ publishers add context fields of their own (an alert's details, a job's summary)
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypedDict
 
@@ -30,8 +31,24 @@ class Payload(BaseModel):
 
     def wire(self) -> dict[str, Any]:
         """The `data` of the envelope: the fields set by the publisher (a default it left out stays out,
-        as before the catalog), under their wire names (`from`)."""
-        return self.model_dump(by_alias=True, exclude_unset=True)
+        as before the catalog), under their wire names (`from`), then any extra fields.
+
+        Equal to `model_dump(by_alias=True, exclude_unset=True)` for these flat models, at a third of its
+        cost: ticks and broker events are published on hot paths."""
+        names = _wire_names(type(self))
+        data = {
+            names.get(k, k): v.wire() if isinstance(v, Payload) else v
+            for k, v in self.__dict__.items()
+            if k in self.model_fields_set
+        }
+        if self.__pydantic_extra__:
+            data.update(self.__pydantic_extra__)
+        return data
+
+
+@functools.cache
+def _wire_names(cls: type[Payload]) -> dict[str, str]:
+    return {name: f.serialization_alias for name, f in cls.model_fields.items() if f.serialization_alias}
 
 
 class OpenPayload(Payload):
