@@ -52,6 +52,9 @@ def test_payload_wire_keeps_set_fields_under_wire_names() -> None:
     assert status.wire()["from"] == "STARTING" and "from_" not in status.wire()
     assert ServiceStatusChanged.model_validate(status.wire()) == status
     assert alert.wire() == {"code": "disk_full"}  # unset defaults stay off the wire
+    open_payload = Alert.model_validate({"code": "x", "symbol": "EURUSD", "details": {"a": 1}})
+    for payload in (status, alert, open_payload):
+        assert payload.wire() == payload.model_dump(by_alias=True, exclude_unset=True)
 
 
 def test_payload_refuses_a_missing_field() -> None:
