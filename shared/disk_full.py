@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from shared.errors import PlatformError
+from shared.event_catalog import ALERT
+from shared.event_payloads import Publish, StorageAlert
 from shared.utils import get_timestamp_ms
 
 log = logging.getLogger(__name__)
@@ -66,9 +68,7 @@ class StorageState:
     `publish` must be callable from any thread (EventBus.publish_threadsafe).
     """
 
-    def __init__(
-        self, publish: Callable[[str, dict[str, Any]], None], *, now_ms: Callable[[], int] = get_timestamp_ms
-    ):
+    def __init__(self, publish: Publish, *, now_ms: Callable[[], int] = get_timestamp_ms):
         self._publish = publish
         self._now_ms = now_ms
         self._lock = threading.Lock()
@@ -86,7 +86,7 @@ class StorageState:
             self._full = {"where": where, "message": str(exc).splitlines()[0], "since_ms": self._now_ms()}
             state = dict(self._full)
         log.error("disk full (%s: %s); writes wait until space returns", where, state["message"])
-        self._publish("alert", {"code": "disk_full", "active": True, **state})
+        self._publish(ALERT, StorageAlert(code="disk_full", active=True, **state))
 
     def report_ok(self) -> None:
         """A write succeeded: if the disk was full, it has room again."""
@@ -97,7 +97,7 @@ class StorageState:
                 return
             was, self._full = self._full, None
         log.warning("disk has room again (full since %d ms, seen by %s)", was["since_ms"], was["where"])
-        self._publish("alert", {"code": "disk_full", "active": False, "where": was["where"]})
+        self._publish(ALERT, StorageAlert(code="disk_full", active=False, where=was["where"]))
 
     @contextmanager
     def writing(self, where: str) -> Iterator[None]:

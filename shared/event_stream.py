@@ -13,12 +13,13 @@ import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from shared.events import EventBus, EventFilter, Subscription
+from shared.event_catalog import HEARTBEAT, STREAM_LAGGED
+from shared.event_payloads import Heartbeat, Lagged, Payload
+from shared.events import EventBus, EventFilter, Subscription, envelope
 from shared.utils import get_timestamp_ms
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ async def serve_event_stream(
     send_batch: int,
     max_lost_events: int,
     snapshot: Iterable[str] = (),
-    lag_event_type: str = "stream.lagged",
+    lag_event_type: str = STREAM_LAGGED,
 ) -> None:
     """Accept `websocket` and stream `bus` events matching its filters until either side closes."""
     params = websocket.query_params
@@ -90,9 +91,8 @@ class _Limits:
     max_lost_events: int
 
 
-def _notice(bus: EventBus, event_type: str, data: dict[str, Any]) -> str:
-    event = {"seq": 0, "ts": get_timestamp_ms(), "source": bus.source, "type": event_type, "data": data}
-    return orjson.dumps(event).decode()
+def _notice(bus: EventBus, event_type: str, data: Payload) -> str:
+    return orjson.dumps(envelope(bus.source, event_type, data, seq=0, ts=get_timestamp_ms())).decode()
 
 
 async def _send_loop(
@@ -112,7 +112,7 @@ async def _send_loop(
             if not sub.queue:
                 lost = 0
             if not await sub.wait(limits.heartbeat_interval_s):
-                items, dropped = [_notice(bus, "heartbeat", {})], 0
+                items, dropped = [_notice(bus, HEARTBEAT, Heartbeat())], 0
             else:
                 items, dropped = sub.drain(limits.send_batch)
             if dropped:
@@ -120,7 +120,7 @@ async def _send_loop(
                 if lost > limits.max_lost_events:
                     await _disconnect(websocket, f"lagging: lost {lost} events without catching up")
                     return
-                items.insert(0, _notice(bus, lag_event_type, {"dropped": dropped}))
+                items.insert(0, _notice(bus, lag_event_type, Lagged(dropped=dropped)))
             async with asyncio.timeout(limits.send_timeout_s):
                 for raw in items:
                     await websocket.send_text(raw)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
+from shared.event_payloads import EventEnvelope, Payload
 from shared.utils import get_timestamp_ms
 
 
@@ -118,6 +119,14 @@ class Subscription:
         return [entry.raw for entry in taken], dropped
 
 
+def envelope(
+    source: str, event_type: str, data: Payload | dict[str, Any] | None, *, seq: int, ts: int
+) -> EventEnvelope:
+    """The envelope of one event (`seq` 0 for a stream's own notices, which are outside the source's order)."""
+    body = data.wire() if isinstance(data, Payload) else (data or {})
+    return {"seq": seq, "ts": ts, "source": source, "type": event_type, "data": body}
+
+
 class EventBus:
     """Per-service bus. `publish` stamps an envelope; `dispatch` fans out an envelope made elsewhere."""
 
@@ -126,7 +135,7 @@ class EventBus:
         self._clock_ms = clock_ms
         self._seq = 0
         self._subscriptions: set[Subscription] = set()
-        self._listeners: list[Callable[[dict[str, Any]], None]] = []
+        self._listeners: list[Callable[[Mapping[str, Any]], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self.published = 0
 
@@ -134,24 +143,20 @@ class EventBus:
         """Remember the event loop so worker threads can publish through `publish_threadsafe`."""
         self._loop = loop
 
-    def publish(self, event_type: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    def publish(self, event_type: str, data: Payload | dict[str, Any] | None = None) -> EventEnvelope:
+        """Stamp and deliver one event: services pass a catalog type and its payload (shared/event_catalog.py);
+        a plain dict is for relays and tests."""
         self._seq += 1
-        event = {
-            "seq": self._seq,
-            "ts": self._clock_ms(),
-            "source": self.source,
-            "type": event_type,
-            "data": data or {},
-        }
+        event = envelope(self.source, event_type, data, seq=self._seq, ts=self._clock_ms())
         self.dispatch(event)
         return event
 
-    def publish_threadsafe(self, event_type: str, data: dict[str, Any] | None = None) -> None:
+    def publish_threadsafe(self, event_type: str, data: Payload | dict[str, Any] | None = None) -> None:
         if self._loop is None:
             raise RuntimeError("EventBus.bind_loop() was not called")
         self._loop.call_soon_threadsafe(self.publish, event_type, data)
 
-    def dispatch(self, event: dict[str, Any], raw: str | None = None) -> None:
+    def dispatch(self, event: Mapping[str, Any], raw: str | None = None) -> None:
         """Deliver an envelope to every matching subscriber; serialised once for all of them."""
         self.published += 1
         text = raw if raw is not None else orjson.dumps(event).decode()
@@ -171,7 +176,7 @@ class EventBus:
     def unsubscribe(self, sub: Subscription) -> None:
         self._subscriptions.discard(sub)
 
-    def add_listener(self, listener: Callable[[dict[str, Any]], None]) -> None:
+    def add_listener(self, listener: Callable[[Mapping[str, Any]], None]) -> None:
         """In-process callback for every event (must not block)."""
         self._listeners.append(listener)
 

@@ -31,6 +31,8 @@ from sqlalchemy import JSON, BigInteger, Column, Float, MetaData, String, Table,
 
 from shared.db import sqlite_engine
 from shared.errors import ConflictError, NotFoundError, PlatformError
+from shared.event_catalog import job_event
+from shared.event_payloads import JobCompleted, JobFailed, JobProgress
 from shared.events import EventBus
 from shared.utils import get_timestamp_ms
 
@@ -237,14 +239,23 @@ class JobManager:
                 result=orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY).decode(),
                 finished_ms=now,
             )
-            self._bus.publish(f"{kind}.completed", {"job_id": job_id, **_summary(params)})
+            self._bus.publish(
+                job_event(kind, "completed"),
+                JobCompleted.model_validate({"job_id": job_id, **_summary(params)}),
+            )
         elif outcome == "cancelled":
             self._update(job_id, state=JobState.CANCELLED, finished_ms=now)
-            self._bus.publish(f"{kind}.failed", {"job_id": job_id, "reason": "cancelled", **_summary(params)})
+            self._bus.publish(
+                job_event(kind, "failed"),
+                JobFailed.model_validate({"job_id": job_id, "reason": "cancelled", **_summary(params)}),
+            )
         else:
             self._update(job_id, state=JobState.FAILED, error=payload, finished_ms=now)
             self._bus.publish(
-                f"{kind}.failed", {"job_id": job_id, "reason": payload.get("message"), **_summary(params)}
+                job_event(kind, "failed"),
+                JobFailed.model_validate(
+                    {"job_id": job_id, "reason": payload.get("message"), **_summary(params)}
+                ),
             )
         self._cancel_flag(job_id).unlink(missing_ok=True)
 
@@ -306,14 +317,17 @@ class JobManager:
             return
         self._update(job_id, progress=fraction, message=message)
         self._bus.publish(
-            f"{job['kind']}.progress",
-            {
-                "job_id": job_id,
-                "percent": round(fraction * 100, 2),
-                "message": message,
-                **extra,
-                **_summary(job["params"]),
-            },
+            job_event(job["kind"], "progress"),
+            # Validated from one dict, as before: a later key wins (the job's summary over its progress extras).
+            JobProgress.model_validate(
+                {
+                    "job_id": job_id,
+                    "percent": round(fraction * 100, 2),
+                    "message": message,
+                    **extra,
+                    **_summary(job["params"]),
+                }
+            ),
         )
 
 

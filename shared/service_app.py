@@ -41,6 +41,7 @@ from shared.body_limits import BodyLimitMiddleware
 from shared.config import PlatformSettings, resolve_internal_token
 from shared.disk_full import DiskFullError, StorageState, is_disk_full
 from shared.errors import PlatformError
+from shared.event_catalog import STREAM_LAGGED
 from shared.event_stream import serve_event_stream
 from shared.events import EventBus
 from shared.market.names import NAME_ERROR_CODES
@@ -274,7 +275,7 @@ def create_service_app(
     require_internal_token: bool = True,
     description: str = "",
     event_snapshot: Callable[[FastAPI], list[str]] | None = None,
-    lag_event_type: str = "stream.lagged",
+    lag_event_type: str = STREAM_LAGGED,
 ) -> FastAPI:
     """Build a service's FastAPI app with the platform's common endpoints and behaviour."""
     bus = EventBus(name)

@@ -1,11 +1,10 @@
-"""Small helpers the seed named: timestamps, time parsing and the success response shape."""
+"""Small helpers the seed named: timestamps and time parsing."""
 
 from __future__ import annotations
 
 import math
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 from shared.errors import InvalidInputError
 
@@ -13,15 +12,6 @@ from shared.errors import InvalidInputError
 def get_timestamp_ms() -> int:
     """Now, in epoch milliseconds (UTC)."""
     return time.time_ns() // 1_000_000
-
-
-def format_response(data: Any = None, message: str | None = None, **meta: Any) -> dict[str, Any]:
-    """The success envelope used by endpoints that return a status message with data."""
-    body: dict[str, Any] = {"success": True, "data": data, "timestamp": get_timestamp_ms()}
-    if message is not None:
-        body["message"] = message
-    body.update(meta)
-    return body
 
 
 def format_utc(epoch_s: int) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,6 +22,8 @@ from services.ai.core.predictor import ModelCache, Predictor
 from services.ai.core.registry import ModelRegistry
 from services.ai.settings import AiSettings
 from shared.clients import ServiceClient
+from shared.event_catalog import MODEL_TRAINED, job_event
+from shared.event_payloads import ModelTrained
 from shared.events import EventBus
 from shared.jobs import JobManager
 from shared.service_app import create_service_app
@@ -34,14 +36,16 @@ def _announce_trained(bus: EventBus, jobs: JobManager) -> None:
     """Follow each completed training job with a `model.trained` event naming the registered model."""
     loop = asyncio.get_running_loop()
 
-    def on_event(event: dict[str, Any]) -> None:
-        if event["type"] != f"{KIND}.completed":
+    def on_event(event: Mapping[str, Any]) -> None:
+        if event["type"] != job_event(KIND, "completed"):
             return
         job = jobs.get(event["data"]["job_id"], with_result=True)
         data = {"job_id": job["id"], **(job["result"] or {})}
         if job["params"].get("symbol"):
             data["symbol"] = job["params"]["symbol"]
-        loop.call_soon(bus.publish, f"{KIND}.trained", data)  # not from inside the bus's own dispatch
+        loop.call_soon(
+            bus.publish, MODEL_TRAINED, ModelTrained.model_validate(data)
+        )  # not from inside the bus's own dispatch
 
     bus.add_listener(on_event)
 

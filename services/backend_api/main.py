@@ -7,7 +7,6 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import orjson
 from fastapi import FastAPI
@@ -22,6 +21,9 @@ from services.backend_api.core.hub import ChildEventRelay
 from services.backend_api.core.processes import PidFile
 from services.backend_api.core.supervisor import Supervisor
 from shared.config import PlatformSettings, resolve_api_key, resolve_internal_token
+from shared.event_catalog import HUB_LAGGED, HUB_SNAPSHOT
+from shared.event_payloads import HubSnapshot, Payload, ServiceStatusChanged
+from shared.events import envelope
 from shared.log import RedactingFilter
 from shared.runner import known_secrets
 from shared.service_app import create_service_app
@@ -36,13 +38,7 @@ DASHBOARD_CSP = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self'
 def _snapshot(app: FastAPI) -> list[str]:
     """What a hub client gets on connect: every service's state, then deltas."""
     statuses = [s.model_dump(mode="json") for s in app.state.supervisor.statuses()]
-    event = {
-        "seq": 0,
-        "ts": get_timestamp_ms(),
-        "source": NAME,
-        "type": "hub.snapshot",
-        "data": {"services": statuses},
-    }
+    event = envelope(NAME, HUB_SNAPSHOT, HubSnapshot(services=statuses), seq=0, ts=get_timestamp_ms())
     return [orjson.dumps(event).decode()]
 
 
@@ -56,10 +52,10 @@ def create_app(settings: PlatformSettings) -> FastAPI:
         pid_file.write(os.getpid())
         bus = app.state.bus
 
-        def publish(event_type: str, data: dict[str, Any]) -> None:
+        def publish(event_type: str, data: Payload) -> None:
             bus.publish(event_type, data)
-            if data.get("to") == "ONLINE":
-                relay.wake(data["service"])
+            if isinstance(data, ServiceStatusChanged) and data.to == "ONLINE":
+                relay.wake(data.service)
 
         supervisor = Supervisor(settings, internal_token=token, publish=publish)
         relay = ChildEventRelay(
@@ -93,7 +89,7 @@ def create_app(settings: PlatformSettings) -> FastAPI:
         require_internal_token=False,
         description="Supervisor, gateway and event hub of the MT5 Trading Platform.",
         event_snapshot=_snapshot,
-        lag_event_type="hub.lagged",
+        lag_event_type=HUB_LAGGED,
     )
     app.state.started_at_ms = get_timestamp_ms()
     app.state.started_monotonic = time.monotonic()

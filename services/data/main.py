@@ -26,6 +26,8 @@ from services.data.core.worlds import (
 from services.data.settings import DataSettings
 from shared.clients import ServiceClient
 from shared.config import resolve_internal_token
+from shared.event_catalog import ALERT
+from shared.event_payloads import WorldChanged
 from shared.jobs import JobManager
 from shared.market.clock import MarketClock, read_market_clock
 from shared.market.world import world_dir
@@ -115,7 +117,7 @@ def create_app(settings: DataSettings) -> FastAPI:
             await old.collector.aclose()
             await enter(name, old.collector.intent_path)
             old.stores.close()
-            bus.publish("alert", {"code": "market_world_changed", "from": old.name, "to": name})
+            bus.publish(ALERT, WorldChanged(code="market_world_changed", from_=old.name, to=name))
 
         reading = await read_market_clock(client)
         if reading is not None:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from services.mt5.core.adapters.metatrader5 import Mt5ModuleTerminal
 from services.mt5.core.adapters.mt5linux import Mt5LinuxTerminal
 from services.mt5.core.claim_recovery import Settlement, settle_claims
-from services.mt5.core.gateway import Publish, TerminalGateway
+from services.mt5.core.gateway import TerminalGateway
 from services.mt5.core.idempotency import ClientOrderIds
 from services.mt5.core.kill_switch import KillSwitch
 from services.mt5.core.market_data import MarketData, SeriesLimits
@@ -32,6 +32,7 @@ from services.mt5.core.trading import TradingDesk
 from services.mt5.settings import Mt5Settings
 from shared.db import sqlite_engine
 from shared.disk_full import StorageState
+from shared.event_payloads import Publish
 from shared.market.world import REAL_TIME, replay_world, world_dir
 from shared.service_app import SUPERVISOR_PID_ENV
 from shared.utils import get_timestamp_ms

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from shared.event_payloads import CandleClosed, OHLCData
 from shared.market.records import RATES_DTYPE
 
 
@@ -36,16 +37,16 @@ class ClosedCandle:
 
 def candle_closed(
     symbol: str, timeframe: str, bar: np.void, *, market_ms: int, backfill: bool
-) -> dict[str, Any]:
+) -> CandleClosed:
     """The payload of one closed bar (a RATES_DTYPE record)."""
     names = RATES_DTYPE.names or ()
-    return {
-        "symbol": symbol,
-        "timeframe": timeframe,
-        "bar": {n: bar[n].item() for n in names},
-        "market_ms": market_ms,
-        "backfill": backfill,
-    }
+    return CandleClosed(
+        symbol=symbol,
+        timeframe=timeframe,
+        bar=OHLCData(**dict(zip(names, bar.item(), strict=True))),
+        market_ms=market_ms,
+        backfill=backfill,
+    )
 
 
 def read_candle(data: Mapping[str, Any]) -> ClosedCandle | None:

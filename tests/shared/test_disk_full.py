@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from shared.disk_full import DiskFullError, StorageState, is_disk_full
+from shared.event_payloads import Payload
 
 
 class _PgDiskFull(Exception):
@@ -35,7 +36,7 @@ def test_is_disk_full_not_for_other_errors() -> None:
 
 
 def test_storage_state_reports_each_change_once() -> None:
-    published: list[tuple[str, dict[str, object]]] = []
+    published: list[tuple[str, Payload]] = []
     state = StorageState(lambda t, d: published.append((t, d)), now_ms=lambda: 5)
 
     for _ in range(3):
@@ -48,4 +49,4 @@ def test_storage_state_reports_each_change_once() -> None:
 
     assert degraded["ok"] is False and degraded["reason"] == "disk_full"
     assert state.check() == {"ok": True}
-    assert [(t, d["active"]) for t, d in published] == [("alert", True), ("alert", False)]
+    assert [(t, d.wire()["active"]) for t, d in published] == [("alert", True), ("alert", False)]

@@ -15,7 +15,6 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 
@@ -25,6 +24,8 @@ from services.backend_api.core.lifecycle import Trigger, next_state
 from services.backend_api.core.loop_lag import LoopLagMonitor
 from shared.config import CONFIG_ENV, INTERNAL_TOKEN_ENV, PlatformSettings, ServiceSection
 from shared.errors import ConflictError, NotFoundError
+from shared.event_catalog import SERVICE_STATUS
+from shared.event_payloads import Publish, ServiceStatusChanged
 from shared.models import ServiceState, ServiceStatus
 from shared.runner import PORT_ENV
 from shared.service_app import SUPERVISOR_PID_ENV
@@ -32,7 +33,6 @@ from shared.utils import get_timestamp_ms
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[str, dict[str, Any]], None]
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -183,16 +183,16 @@ class Supervisor:
             svc.last_error = reason
         log.info("%s: %s -> %s (%s)", svc.name, old.value, svc.state.value, reason)
         self._publish(
-            "service.status",
-            {
-                "service": svc.name,
-                "from": old.value,
-                "to": svc.state.value,
-                "state": svc.state.value,
-                "reason": reason,
-                "pid": svc.pid,
-                "restarts": svc.restarts,
-            },
+            SERVICE_STATUS,
+            ServiceStatusChanged(
+                service=svc.name,
+                from_=old.value,
+                to=svc.state.value,
+                state=svc.state.value,
+                reason=reason,
+                pid=svc.pid,
+                restarts=svc.restarts,
+            ),
         )
 
     def _launch_task(self, svc: ManagedService) -> None:

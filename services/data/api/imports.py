@@ -26,6 +26,8 @@ from services.data.core.server_time import ServerTimeOffset, parse_offset
 from services.data.core.stores import DataStores
 from services.data.schemas import ImportRead
 from shared.errors import InvalidInputError
+from shared.event_catalog import IMPORT_PROGRESS
+from shared.event_payloads import ImportProgress
 from shared.events import EventBus
 from shared.market.names import SymbolName, TimeframeName
 from shared.utils import get_timestamp_ms
@@ -94,8 +96,8 @@ def _run_import(
             last[0] = now
             percent = round(100.0 * bytes_read / size, 1)
             bus.publish_threadsafe(
-                "import.progress",
-                {"symbol": symbol, "bytes_read": bytes_read, "total_bytes": size, "percent": percent},
+                IMPORT_PROGRESS,
+                ImportProgress(symbol=symbol, bytes_read=bytes_read, total_bytes=size, percent=percent),
             )
 
     result = import_mt5_csv(

@@ -11,11 +11,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from services.data.core.collector import Publish, SymbolCollector, TerminalHorizon
+from services.data.core.collector import SymbolCollector, TerminalHorizon
 from services.data.core.mt5_source import TickSource
 from services.data.core.stores import DataStores
 from services.data.settings import CollectionSection
 from shared.disk_full import StorageState
+from shared.event_payloads import Publish
 from shared.utils import get_timestamp_ms
 
 

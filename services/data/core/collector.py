@@ -30,6 +30,8 @@ from services.data.core.tick_store import TickCursor
 from services.data.settings import CollectionSection
 from shared.disk_full import DiskFullError, StorageState
 from shared.errors import PlatformError
+from shared.event_catalog import ALERT, CANDLE_CLOSED, TICK
+from shared.event_payloads import CollectionStalled, Publish, TickData
 from shared.market.candle_events import candle_closed
 from shared.market.records import RATES_DTYPE, TICKS_DTYPE
 from shared.market.timeframes import get_timeframe
@@ -37,7 +39,6 @@ from shared.utils import get_timestamp_ms
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[str, dict[str, Any]], None]
 _DAY_S = 86_400
 
 
@@ -295,15 +296,15 @@ class SymbolCollector:
         else:
             log.info("collection of %s no longer stalled: %s", self.symbol, change.reason)
         self._publish(
-            "alert",
-            {
-                "code": "collection_stalled",
-                "symbol": self.symbol,
-                "active": change.active,
-                "since_ms": change.since_ms,
-                "market_ms": change.market_ms,
-                "reason": change.reason,
-            },
+            ALERT,
+            CollectionStalled(
+                code="collection_stalled",
+                symbol=self.symbol,
+                active=change.active,
+                since_ms=change.since_ms,
+                market_ms=change.market_ms,
+                reason=change.reason,
+            ),
         )
 
     def _maybe_publish_tick(self, tick: np.void) -> None:
@@ -311,14 +312,9 @@ class SymbolCollector:
         if (now - self._last_tick_event) * 1000 < self._config.tick_event_interval_ms:
             return
         self._last_tick_event = now
+        # The whole tick, as the mt5 service publishes it (this event once carried only time_msc, bid, ask).
         self._publish(
-            "tick",
-            {
-                "symbol": self.symbol,
-                "time_msc": int(tick["time_msc"]),
-                "bid": float(tick["bid"]),
-                "ask": float(tick["ask"]),
-            },
+            TICK, TickData(symbol=self.symbol, **dict(zip(TICKS_DTYPE.names or (), tick.item(), strict=True)))
         )
 
     def _flush_due(self) -> bool:
@@ -399,7 +395,7 @@ class SymbolCollector:
             for bar in closed.get(tf.name, ()):
                 late = backfill or tf.next_open(int(bar["time"])) * 1000 <= self._catch_up_ms
                 payload = candle_closed(self.symbol, tf.name, bar, market_ms=market_ms, backfill=late)
-                self._publish("candle.closed", payload)
+                self._publish(CANDLE_CLOSED, payload)
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

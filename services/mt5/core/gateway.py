@@ -23,13 +23,13 @@ from services.mt5.core.simulated.broker import BrokerEvent
 from services.mt5.core.terminal import Terminal
 from shared.disk_full import DiskFullError
 from shared.errors import InvalidInputError, NotFoundError, PlatformError, ServiceUnavailableError
+from shared.event_catalog import CATALOG, TERMINAL_CONNECTION, TICK
+from shared.event_payloads import Publish, TerminalConnection, TickData
 from shared.market import mt5_constants as mt5
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Publish = Callable[[str, dict[str, Any]], None]
-"""Publishes one event; must be callable from any thread (EventBus.publish_threadsafe)."""
 
 
 def broker_event_data(event: BrokerEvent) -> dict[str, Any]:
@@ -169,13 +169,13 @@ class TerminalGateway:
     def _on_connection_change(self, change: ConnectionChange) -> None:
         log.info("terminal connection %s -> %s (%s)", change.from_state, change.to_state, change.reason)
         self._publish(
-            "terminal.connection",
-            {
-                "backend": self.backend,
-                "from": change.from_state.value,
-                "to": change.to_state.value,
-                "reason": change.reason,
-            },
+            TERMINAL_CONNECTION,
+            TerminalConnection(
+                backend=self.backend,
+                from_=change.from_state.value,
+                to=change.to_state.value,
+                reason=change.reason,
+            ),
         )
 
     async def _connection_loop(self) -> None:
@@ -202,7 +202,9 @@ class TerminalGateway:
                 log.exception("paper broker sync failed")
                 continue
             for event in events:
-                self._publish(event.type, broker_event_data(event))
+                self._publish(
+                    event.type, CATALOG[event.type].payload.model_validate(broker_event_data(event))
+                )
 
     async def _tick_loop(self) -> None:
         while True:
@@ -217,7 +219,7 @@ class TerminalGateway:
             for symbol, tick in ticks.items():
                 if tick.time_msc > self._last_tick_ms.get(symbol, -1):
                     self._last_tick_ms[symbol] = tick.time_msc
-                    self._publish("tick", {"symbol": symbol, **tick._asdict()})
+                    self._publish(TICK, TickData(symbol=symbol, **tick._asdict()))
 
     def _latest_ticks(self) -> dict[str, Any]:
         ticks = {s: self.terminal.symbol_info_tick(s) for s in self._tick_symbols}

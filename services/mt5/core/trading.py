@@ -23,11 +23,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.mt5.core.gateway import Publish, TerminalGateway, terminal_failure
+from services.mt5.core.gateway import TerminalGateway, terminal_failure
 from services.mt5.core.idempotency import ClientOrderIds
 from services.mt5.core.price_bounds import distance_refusal, priced_fields
 from services.mt5.core.risk_guard import LiveTradingGate, RiskGuard, RiskRuleViolation, adds_risk
 from shared.errors import NotFoundError, PlatformError
+from shared.event_catalog import ORDER_FILLED, ORDER_PLACED, ORDER_REJECTED
+from shared.event_payloads import OrderEvent, Publish
 from shared.market import mt5_constants as mt5
 from shared.market.records import (
     OrderCheckResult,
@@ -235,8 +237,14 @@ class TradingDesk:
                 result = self._guarded_send(request)
         except RiskRuleViolation as refused:
             self._publish(
-                "order.rejected",
-                {"symbol": request.get("symbol", ""), "client_order_id": client_order_id, **refused.details},
+                ORDER_REJECTED,
+                OrderEvent.model_validate(
+                    {
+                        "symbol": request.get("symbol", ""),
+                        "client_order_id": client_order_id,
+                        **refused.details,
+                    }
+                ),
             )
             raise
         if result is None:
@@ -369,8 +377,8 @@ class TradingDesk:
     def _publish_result(self, result: OrderSendResult) -> None:
         data = {**result._asdict(), "request": result.request._asdict(), "symbol": result.request.symbol}
         event: dict[int, str] = {
-            R.DONE: "order.filled",
-            R.DONE_PARTIAL: "order.filled",
-            R.PLACED: "order.placed",
+            R.DONE: ORDER_FILLED,
+            R.DONE_PARTIAL: ORDER_FILLED,
+            R.PLACED: ORDER_PLACED,
         }
-        self._publish(event.get(result.retcode, "order.rejected"), data)
+        self._publish(event.get(result.retcode, ORDER_REJECTED), OrderEvent.model_validate(data))

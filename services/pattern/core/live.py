@@ -10,7 +10,7 @@ missed), to be seeded again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -20,11 +20,11 @@ from services.pattern.core.candlesticks import detect_patterns
 from services.pattern.core.compute import max_lookback
 from services.pattern.core.spec import Spec
 from shared.errors import PlatformError
+from shared.event_catalog import PATTERN_DETECTED
+from shared.event_payloads import PatternDetected, Publish
 from shared.market.candle_events import read_candle
 
 log = logging.getLogger(__name__)
-
-Publish = Callable[[str, dict[str, Any]], object]
 
 
 class LiveDetector:
@@ -70,17 +70,17 @@ class LiveDetector:
         symbol, timeframe = key
         for found in detections.to_records():
             self._publish(
-                "pattern.detected",
-                {
-                    "symbol": symbol,
-                    "timeframe": timeframe,
-                    "time": found["time"],
-                    "pattern": found["pattern"],
-                    "direction": found["direction"],
-                    "strength": found["strength"],
+                PATTERN_DETECTED,
+                PatternDetected(
+                    symbol=symbol,
+                    timeframe=timeframe,
+                    time=found["time"],
+                    pattern=found["pattern"],
+                    direction=found["direction"],
+                    strength=found["strength"],
                     # A pattern on a backfilled candle is history: recorded and shown, never acted on.
-                    "backfill": candle.backfill,
-                },
+                    backfill=candle.backfill,
+                ),
             )
 
     async def _advance(self, key: tuple[str, str], bar: np.ndarray) -> np.ndarray | None:

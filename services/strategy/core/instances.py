@@ -20,6 +20,8 @@ from services.strategy.core.runner import StrategyRunner
 from services.strategy.core.store import InstanceRecord, InstanceState, InstanceStore, OrderStatus
 from services.strategy.settings import StrategySection
 from shared.errors import ConflictError, InvalidInputError, PlatformError
+from shared.event_catalog import ALERT, STRATEGY_STATUS
+from shared.event_payloads import Alert, OrphanPositions, Publish, StrategyStatus
 from shared.market.candle_events import read_candle
 from shared.market.names import canonical_timeframe
 from shared.trading.registry import StrategyRegistry
@@ -27,7 +29,6 @@ from shared.trading.sizing import SizingConfig
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[str, dict[str, Any]], object]
 S = InstanceState
 TRANSITIONS: dict[tuple[InstanceState, str], InstanceState] = {
     (S.STOPPED, "start"): S.RUNNING,
@@ -201,7 +202,7 @@ class InstanceService:
             positions = await self._broker.positions()
         except PlatformError as exc:
             log.warning("cannot reconcile with the mt5 service: %s", exc.message)
-            self._publish("alert", {"code": "reconcile_failed", "message": exc.message})
+            self._publish(ALERT, Alert(code="reconcile_failed", message=exc.message))
             return {"ok": False, "error": exc.code, "adopted": {}, "orphans": []}
         records = await self._store.worker.run(self._store.instances)
         by_magic = {r.magic: r.id for r in records}
@@ -215,12 +216,12 @@ class InstanceService:
                 orphans.append(p.to_dict())
         if orphans:
             self._publish(
-                "alert",
-                {
-                    "code": "orphan_positions",
-                    "message": f"{len(orphans)} position(s) carry a platform magic number no instance owns",
-                    "positions": orphans,
-                },
+                ALERT,
+                OrphanPositions(
+                    code="orphan_positions",
+                    message=f"{len(orphans)} position(s) carry a platform magic number no instance owns",
+                    positions=orphans,
+                ),
             )
         report = {"ok": True, "at_ms": self._now_ms(), "adopted": adopted, "orphans": orphans}
         self.last_reconcile = report
@@ -319,16 +320,18 @@ class InstanceService:
         self, record: InstanceRecord, from_: InstanceState, to: InstanceState, reason: str, **extra: Any
     ) -> None:
         self._publish(
-            "strategy.status",
-            {
-                "instance": record.id,
-                "symbol": record.symbol,
-                "timeframe": record.timeframe,
-                "from": from_.value,
-                "to": to.value,
-                "reason": reason,
-                **extra,
-            },
+            STRATEGY_STATUS,
+            StrategyStatus.model_validate(
+                {
+                    "instance": record.id,
+                    "symbol": record.symbol,
+                    "timeframe": record.timeframe,
+                    "from": from_.value,
+                    "to": to.value,
+                    "reason": reason,
+                    **extra,
+                }
+            ),
         )
 
     async def _get(self, instance_id: str) -> InstanceRecord:

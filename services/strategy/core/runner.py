@@ -28,6 +28,8 @@ from services.strategy.core.ports import BarSource, Broker, Position, Quote
 from services.strategy.core.risk import RiskManager, day_start
 from services.strategy.core.store import InstanceRecord, InstanceStore, OrderRecord, OrderStatus
 from shared.errors import PlatformError
+from shared.event_catalog import ALERT, SIGNAL
+from shared.event_payloads import Alert, Publish, Signal
 from shared.market.candle_events import ClosedCandle
 from shared.market.timeframes import get_timeframe
 from shared.trading.sizing import SizingMode
@@ -35,7 +37,6 @@ from shared.trading.strategy import Strategy
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[str, dict[str, Any]], object]
 StopHandler = Callable[[str, str], Awaitable[None]]
 CLOSE = "close"
 
@@ -377,29 +378,31 @@ class StrategyRunner:
         self, bar_time: int, direction: int, action: str, reason: str, *, refused: str | None = None
     ) -> None:
         self._publish(
-            "signal",
-            {
-                "instance": self.instance.id,
-                "symbol": self.instance.symbol,
-                "timeframe": self.instance.timeframe,
-                "bar_time": bar_time,
-                "direction": {1: "long", -1: "short"}.get(direction, "flat"),
-                "action": action,
-                "reason": reason,
-                "refused": refused,
-            },
+            SIGNAL,
+            Signal(
+                instance=self.instance.id,
+                symbol=self.instance.symbol,
+                timeframe=self.instance.timeframe,
+                bar_time=bar_time,
+                direction={1: "long", -1: "short"}.get(direction, "flat"),
+                action=action,
+                reason=reason,
+                refused=refused,
+            ),
         )
 
     def _alert(self, code: str, message: str, **extra: Any) -> None:
         self._publish(
-            "alert",
-            {
-                "instance": self.instance.id,
-                "symbol": self.instance.symbol,
-                "code": code,
-                "message": message,
-                **extra,
-            },
+            ALERT,
+            Alert.model_validate(
+                {
+                    "instance": self.instance.id,
+                    "symbol": self.instance.symbol,
+                    "code": code,
+                    "message": message,
+                    **extra,
+                }
+            ),
         )
 
 

@@ -42,7 +42,7 @@ def test_supervisor_late_event_loop_does_not_count_failed_checks_against_a_healt
 
     async def scenario() -> tuple[str, int]:
         supervisor = Supervisor(
-            settings, internal_token="t", publish=lambda kind, data: events.append(data), names=["ai"]
+            settings, internal_token="t", publish=lambda kind, data: events.append(data.wire()), names=["ai"]
         )
         # A check on a kept-alive connection rides out a late loop; one that must connect does not. With
         # the default 5 s interval the child's 5 s keep-alive has usually expired, so checks connect anew:

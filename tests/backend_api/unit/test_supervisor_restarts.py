@@ -37,7 +37,7 @@ def test_supervisor_crashing_child_backs_off_with_growing_delays_then_errors(tmp
         supervisor = Supervisor(
             settings,
             internal_token="t",
-            publish=lambda kind, data: events.append(data),
+            publish=lambda kind, data: events.append(data.wire()),
             clock=lambda: now[0],
             sleep=fake_sleep,
             names=["ai"],

@@ -15,7 +15,7 @@ from shared.market.records import RATES_DTYPE
 def test_a_bar_survives_the_payload_and_json_exactly() -> None:
     bar = np.array([(1_704_880_800, 1.10001, 1.10042, 1.09987, 1.10013, 152, 7, 0)], dtype=RATES_DTYPE)[0]
     payload = orjson.loads(
-        orjson.dumps(candle_closed("EURUSD", "M1", bar, market_ms=1_704_880_861_250, backfill=False))
+        orjson.dumps(candle_closed("EURUSD", "M1", bar, market_ms=1_704_880_861_250, backfill=False).wire())
     )
     assert (payload["symbol"], payload["timeframe"]) == ("EURUSD", "M1")
     assert bar_from_candle(payload)[0] == bar

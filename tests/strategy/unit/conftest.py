@@ -14,6 +14,7 @@ from services.strategy.core.instances import InstanceService
 from services.strategy.core.store import InstanceStore
 from services.strategy.settings import StrategySection
 from shared.db import sqlite_engine
+from shared.event_payloads import Payload
 from shared.trading.registry import StrategyRegistry
 from shared.trading.sizing import SizingConfig, SizingMode
 from tests.strategy.fakes import FakeBars, FakeBroker, make_bars
@@ -37,8 +38,8 @@ class Clock:
 class Events:
     published: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
-    def __call__(self, event_type: str, data: dict[str, Any]) -> None:
-        self.published.append((event_type, data))
+    def __call__(self, event_type: str, data: Payload) -> None:
+        self.published.append((event_type, data.wire()))  # what goes on the wire
 
     def of(self, event_type: str) -> list[dict[str, Any]]:
         return [d for t, d in self.published if t == event_type]

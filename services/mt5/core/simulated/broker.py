@@ -29,6 +29,7 @@ from services.mt5.core.simulated.broker_execution import SUCCESS_RETCODES, Order
 from services.mt5.core.simulated.broker_ledger import BrokerEvent, Tx
 from services.mt5.core.simulated.broker_store import BrokerState, BrokerStore
 from services.mt5.core.simulated.broker_triggers import process_ticks
+from shared.event_catalog import ORDER_REJECTED
 from shared.market import mt5_constants as mt5
 from shared.market.records import (
     AccountInfo,
@@ -120,7 +121,7 @@ class PaperBroker:
             else:
                 self._request_events.append(
                     BrokerEvent(
-                        "order.rejected",
+                        ORDER_REJECTED,
                         {
                             "retcode": result.retcode,
                             "comment": result.comment,

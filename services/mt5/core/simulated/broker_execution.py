@@ -35,6 +35,7 @@ from services.mt5.core.simulated.broker_checks import (
     parse_request,
 )
 from services.mt5.core.simulated.broker_ledger import Ledger, Tx, position_type_of
+from shared.event_catalog import ORDER_CANCELLED, ORDER_MODIFIED, ORDER_PLACED, POSITION_MODIFIED
 from shared.market import mt5_constants as mt5
 from shared.market.records import (
     OrderSendResult,
@@ -238,7 +239,7 @@ class OrderExecutor:
             external_id="",
         )
         tx.state.orders[order.ticket] = order
-        tx.emit("order.placed", order._asdict())
+        tx.emit(ORDER_PLACED, order._asdict())
         return self.result(R.PLACED, req, tick=tick, order=order.ticket, volume=req.volume, price=price)
 
     def _sltp(self, tx: Tx, req: TradeRequest) -> OrderSendResult:
@@ -252,7 +253,7 @@ class OrderExecutor:
             raise TradeRefused(R.NO_CHANGES)
         modified = position._replace(sl=sl, tp=tp, time_update=tx.now_ms // 1000, time_update_msc=tx.now_ms)
         tx.state.positions[position.ticket] = modified
-        tx.emit("position.modified", modified._asdict())
+        tx.emit(POSITION_MODIFIED, modified._asdict())
         return self.result(R.DONE, req, tick=tick)
 
     def _modify(self, tx: Tx, req: TradeRequest) -> OrderSendResult:
@@ -274,7 +275,7 @@ class OrderExecutor:
         if modified == order:
             raise TradeRefused(R.NO_CHANGES)
         tx.state.orders[order.ticket] = modified
-        tx.emit("order.modified", modified._asdict())
+        tx.emit(ORDER_MODIFIED, modified._asdict())
         return self.result(
             R.DONE, req, tick=tick, order=order.ticket, volume=order.volume_current, price=price
         )
@@ -282,7 +283,7 @@ class OrderExecutor:
     def _remove(self, tx: Tx, req: TradeRequest) -> OrderSendResult:
         order = self._open_order(tx, req.order)
         self._require_open(tx, order.symbol)
-        self.ledger.finish_order(tx, order, mt5.ORDER_STATE_CANCELED, "order.cancelled")
+        self.ledger.finish_order(tx, order, mt5.ORDER_STATE_CANCELED, ORDER_CANCELLED)
         return self.result(R.DONE, req, tick=self._quote(order.symbol), order=order.ticket)
 
     def _close_by(self, tx: Tx, req: TradeRequest) -> OrderSendResult:

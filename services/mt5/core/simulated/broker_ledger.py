@@ -20,6 +20,13 @@ from services.mt5.core.simulated.broker_accounting import (
 )
 from services.mt5.core.simulated.broker_checks import R, TradeRefused
 from services.mt5.core.simulated.broker_store import BrokerState
+from shared.event_catalog import (
+    ACCOUNT_UPDATED,
+    ORDER_FILLED,
+    POSITION_CLOSED,
+    POSITION_MODIFIED,
+    POSITION_OPENED,
+)
 from shared.market import mt5_constants as mt5
 from shared.market.records import (
     Tick,
@@ -144,7 +151,7 @@ class Ledger:
         )
         tx.state.positions[position.ticket] = position
         tx.state.balance = money(tx.state.balance + commission)
-        tx.emit("position.opened", position._asdict())
+        tx.emit(POSITION_OPENED, position._asdict())
         return deal
 
     def close_volume(
@@ -176,14 +183,14 @@ class Ledger:
             ms = tx.now_ms
             rest = position._replace(volume=remaining, time_update=ms // 1000, time_update_msc=ms)
             tx.state.positions[position.ticket] = rest
-            tx.emit("position.modified", {**rest._asdict(), "deal": deal.ticket})
+            tx.emit(POSITION_MODIFIED, {**rest._asdict(), "deal": deal.ticket})
         else:
             del tx.state.positions[position.ticket]
             tx.emit(
-                "position.closed",
+                POSITION_CLOSED,
                 {**position._asdict(), "deal": deal.ticket, "price_close": price, "profit": profit},
             )
-        tx.emit("account.updated", {"balance": tx.state.balance})
+        tx.emit(ACCOUNT_UPDATED, {"balance": tx.state.balance})
         return deal
 
     def close_by_server(
@@ -268,7 +275,7 @@ class Ledger:
             external_id="",
         )
         tx.finished_orders.append(order)
-        tx.emit("order.filled", order._asdict())
+        tx.emit(ORDER_FILLED, order._asdict())
         return order
 
     def _deal_record(

@@ -25,6 +25,7 @@ import numpy as np
 from services.mt5.core.simulated.broker_accounting import Pricing, account_snapshot, close_price
 from services.mt5.core.simulated.broker_checks import R, TradeRefused
 from services.mt5.core.simulated.broker_ledger import Ledger, Tx
+from shared.event_catalog import ACCOUNT_MARGIN_CALL, ACCOUNT_STOP_OUT
 from shared.market import mt5_constants as mt5
 from shared.market.records import AccountInfo, Tick
 
@@ -106,7 +107,7 @@ class AccountWatch:
             f"[so {account.margin_level:.2f}%]",
         )
         tx.emit(
-            "account.stop_out",
+            ACCOUNT_STOP_OUT,
             {
                 "time_msc": tx.now_ms,
                 "margin_level": account.margin_level,
@@ -227,7 +228,7 @@ class AccountWatch:
         for j in marked[calls & ~standing_before]:
             account = at(lo + int(j))
             tx.emit(
-                "account.margin_call",
+                ACCOUNT_MARGIN_CALL,
                 {
                     "time_msc": int(self._times[lo + int(j)]),
                     "margin_level": account.margin_level,

@@ -22,6 +22,7 @@ from services.mt5.core.simulated.broker_checks import TradeRefused
 from services.mt5.core.simulated.broker_ledger import Ledger, Tx
 from services.mt5.core.simulated.broker_stopout import AccountWatch
 from services.mt5.core.simulated.broker_store import BrokerState
+from shared.event_catalog import ORDER_CANCELLED, ORDER_FILLED, ORDER_REJECTED
 from shared.market import mt5_constants as mt5
 from shared.market.records import Tick
 
@@ -100,14 +101,14 @@ def _apply(ledger: Ledger, trial: Tx, tx: Tx, trigger: _Trigger, tick: Tick) -> 
         return None
     order = trial.state.orders[trigger.ticket]
     if trigger.rank == _EXPIRE:
-        ledger.finish_order(trial, order, mt5.ORDER_STATE_EXPIRED, "order.cancelled")
+        ledger.finish_order(trial, order, mt5.ORDER_STATE_EXPIRED, ORDER_CANCELLED)
         return None
     price = tick.ask if is_buy(order.type) else tick.bid
     filled = ledger.finish_order(
         trial,
         order,
         mt5.ORDER_STATE_FILLED,
-        "order.filled",
+        ORDER_FILLED,
         volume_current=0.0,
         position_id=order.ticket,
         price_current=price,
@@ -118,9 +119,7 @@ def _apply(ledger: Ledger, trial: Tx, tx: Tx, trigger: _Trigger, tick: Tick) -> 
     except TradeRefused:
         # Not enough money at the trigger: the order is rejected instead (on a fresh trial of `tx`).
         trial.adopt(tx.fork())
-        ledger.finish_order(
-            trial, trial.state.orders[order.ticket], mt5.ORDER_STATE_REJECTED, "order.rejected"
-        )
+        ledger.finish_order(trial, trial.state.orders[order.ticket], mt5.ORDER_STATE_REJECTED, ORDER_REJECTED)
         return None
     return order.ticket
 
