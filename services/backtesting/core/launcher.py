@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from services.backtesting.core.bar_spool import BarSpool, discard_bars
 from services.backtesting.core.config import BacktestConfig, SymbolFacts
 from services.backtesting.core.engine import first_signal_bar
 from services.backtesting.core.jobs import backtest_job, optimization_job, walk_forward_job
@@ -41,6 +40,7 @@ from services.backtesting.schemas import (
 from services.backtesting.settings import BacktestingSection
 from shared.errors import InvalidInputError
 from shared.jobs import JobFunction, JobManager
+from shared.market.bar_spool import BarSpool, discard_bars
 from shared.market.clock import refuse_future
 from shared.market.inline_bars import InlineBars
 from shared.market.names import canonical_timeframe
