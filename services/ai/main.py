@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.ai.api import routers
-from services.ai.core.jobs import KIND, BarFiles
+from services.ai.core.jobs import KIND
 from services.ai.core.launcher import JobPaths, TrainingLauncher
 from services.ai.core.market import DataBars
 from services.ai.core.predictor import ModelCache, Predictor
@@ -26,6 +26,7 @@ from shared.event_catalog import MODEL_TRAINED, job_event
 from shared.event_payloads import ModelTrained
 from shared.events import EventBus
 from shared.jobs import JobManager
+from shared.market.bar_spool import BarSpool
 from shared.service_app import create_service_app
 
 NAME = "ai"
@@ -64,7 +65,7 @@ def create_app(settings: AiSettings) -> FastAPI:
             workers=section.workers,
             progress_interval_s=section.progress_interval_s,
         )
-        files = BarFiles(settings.jobs_db_path.parent / "bars")
+        files = BarSpool(settings.jobs_db_path.parent / "bars")
         files.clear()
         bars = DataBars(ServiceClient(settings, "data", timeout_s=section.data_timeout_s))
         cache = ModelCache(registry, section.model_cache_size)

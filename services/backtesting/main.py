@@ -10,7 +10,6 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.backtesting.api import routers
-from services.backtesting.core.bar_spool import BarSpool
 from services.backtesting.core.jobs import strategy_registry
 from services.backtesting.core.launcher import RunLauncher, RunPaths
 from services.backtesting.core.market_data import MarketData
@@ -19,6 +18,7 @@ from services.backtesting.core.summaries import SummaryStore
 from services.backtesting.settings import BacktestingSettings
 from shared.clients import ServiceClient
 from shared.jobs import JobManager
+from shared.market.bar_spool import BarSpool
 from shared.service_app import create_service_app
 
 NAME = "backtesting"

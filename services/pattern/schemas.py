@@ -28,8 +28,8 @@ class BarsIn(BaseModel):
     """Bars sent with a request: equal-length columns; `volume` or `tick_volume`; other columns allowed.
 
     Columns arrive as numpy arrays (numbers only; see `shared.market.bar_columns`); the rules across
-    columns (lengths, order, finite values, high >= low) are `core.bar_input`'s. Keep it free of
-    validators: the JSON fast path (`api.body`) puts simdjson's arrays in without running them.
+    columns (lengths, order, finite values, high >= low) are `shared.market.bar_input`'s. Keep it free of
+    validators: the JSON fast path (`shared.market.bar_body`) puts simdjson's arrays in without running them.
     """
 
     model_config = ConfigDict(extra="allow")

@@ -1,15 +1,21 @@
-"""Bars posted inline with a request (ai training and prediction, backtests): equal-length numpy columns."""
+"""Bars posted inline with a request (ai training and prediction, backtests): numpy columns.
+
+The model checks each column alone (numbers only, see `shared.market.bar_columns`); the rules across
+columns (equal lengths, at least one bar, order) are `shared.market.bar_input.check_bars`', which the
+services run through `checked()`. Keep the model free of validators: the JSON fast path
+(`shared.market.bar_body`) puts simdjson's arrays in without running them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.market.bar_columns import FloatColumn, TimeColumn
-
-_COLUMNS = ("time", "open", "high", "low", "close", "tick_volume", "spread")
+from shared.market.bar_input import BAR_COLUMNS, Columns, check_bars
 
 
 class InlineBars(BaseModel):
@@ -17,9 +23,8 @@ class InlineBars(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    # The constraint sits inside Annotated: a `= Field(min_length=1)` default would be dropped by the
-    # column's own schema (see shared.market.bar_columns).
-    time: Annotated[TimeColumn, Field(min_length=1, json_schema_extra={"minItems": 1})]
+    # Documented only: at least one bar is `check_bars(min_bars=1)`'s rule (the fast path skips this model's).
+    time: Annotated[TimeColumn, Field(json_schema_extra={"minItems": 1})]
     open: FloatColumn
     high: FloatColumn
     low: FloatColumn
@@ -27,14 +32,11 @@ class InlineBars(BaseModel):
     tick_volume: FloatColumn | None = None
     spread: FloatColumn | None = Field(default=None, description="spread of each bar, in points")
 
-    @model_validator(mode="after")
-    def _same_length(self) -> InlineBars:
-        n = len(self.time)
-        ragged = [name for name, values in self.columns().items() if len(values) != n]
-        if ragged:
-            raise ValueError(f"columns {', '.join(ragged)} differ in length from time ({n})")
-        return self
-
     def columns(self) -> dict[str, np.ndarray]:
         """The columns sent (`time` int64, the others float64); optional columns not sent are left out."""
-        return {name: values for name in _COLUMNS if (values := getattr(self, name)) is not None}
+        return {name: values for name in BAR_COLUMNS if (values := getattr(self, name)) is not None}
+
+    def checked(self, *, positive: Sequence[str] = ()) -> Columns:
+        """`columns()` after the rules across columns (`check_bars`: at least one bar, equal lengths, order,
+        finite values, high >= low, the `positive` columns above zero); 422 invalid_bars otherwise."""
+        return check_bars(self.columns(), min_bars=1, positive=positive)

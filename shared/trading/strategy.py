@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeAlias, TypeVar, ca
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from shared.market.bar_input import BAR_COLUMNS as BAR_COLUMNS  # re-exported: the trading library names it
+
 if TYPE_CHECKING:
     import pandas as pd
-
-BAR_COLUMNS: tuple[str, ...] = ("time", "open", "high", "low", "close", "tick_volume", "spread")
 
 # Quoted so that pandas (~0.3 s with the pyarrow it loads) is imported only by code that uses DataFrames, not
 # by every service that imports the trading library.

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 
 from services.ai.api.deps import CacheDep, PredictorDep, RegistryDep
-from services.ai.core.market import inline_bars
 from services.ai.schemas import ModelSummary, PredictRequest
+from shared.market.bar_body import body_schema, json_body
+from shared.market.bar_input import PRICE_COLUMNS
 from shared.service_app import FastJSONResponse
+
+PredictBody = Annotated[PredictRequest, Depends(json_body(PredictRequest))]
 
 router = APIRouter(tags=["models"])
 
@@ -35,11 +38,15 @@ def delete_model(model_id: str, registry: RegistryDep, cache: CacheDep) -> None:
     cache.evict(model_id)
 
 
-@router.post("/models/{model_id}/predict", response_class=FastJSONResponse)
-async def predict(model_id: str, request: PredictRequest, predictor: PredictorDep) -> FastJSONResponse:
+@router.post(
+    "/models/{model_id}/predict",
+    response_class=FastJSONResponse,
+    openapi_extra=body_schema(PredictRequest),
+)
+async def predict(model_id: str, request: PredictBody, predictor: PredictorDep) -> FastJSONResponse:
     """Column-oriented predictions: row, time, class and class probabilities (or the predicted return)."""
     if request.bars is not None:
-        bars = await asyncio.to_thread(inline_bars, request.bars.columns())
+        bars = await asyncio.to_thread(request.bars.checked, positive=PRICE_COLUMNS)
         body = await predictor.on_bars(model_id, bars)
     elif request.features is not None:
         body = await predictor.on_features(model_id, request.features, request.time)

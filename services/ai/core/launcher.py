@@ -14,12 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from services.ai.core.jobs import KIND, BarFiles, train_job
+from services.ai.core.jobs import KIND, train_job
 from services.ai.core.market import BarWindow, DataBars, symbol_point
 from services.ai.core.training import TrainSpec, build_dataset, plan_training
 from services.ai.settings import AiSection
 from shared.errors import InvalidInputError
 from shared.jobs import JobManager
+from shared.market.bar_spool import BarSpool, discard_bars
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,7 @@ class TrainingLauncher:
     """Validates training requests and submits them as jobs."""
 
     def __init__(
-        self, *, jobs: JobManager, bars: DataBars, files: BarFiles, section: AiSection, paths: JobPaths
+        self, *, jobs: JobManager, bars: DataBars, files: BarSpool, section: AiSection, paths: JobPaths
     ) -> None:
         self._jobs = jobs
         self._bars = bars
@@ -92,7 +93,12 @@ class TrainingLauncher:
                 "default_spread_price": self._section.default_spread_price,
             },
         }
-        return public_job(self._jobs.submit(KIND, params, train_job))
+        try:
+            job = self._jobs.submit(KIND, params, train_job)
+        except BaseException:
+            discard_bars(bars_file)  # no job will ever read it
+            raise
+        return public_job(job)
 
     def get(self, job_id: str) -> dict[str, Any]:
         return public_job(self._jobs.get(job_id, with_result=True))

@@ -1,19 +1,19 @@
-"""Bars for training and prediction: from the data service (`/ohlc`, Arrow form) or posted inline."""
+"""Bars for training and prediction from the data service (`/ohlc`, Arrow form); posted bars are checked by
+`shared.market.bar_input`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from shared.clients import ServiceClient
 from shared.errors import InvalidInputError
+from shared.market.bar_input import BAR_COLUMNS
 from shared.market.coverage import Coverage
 from shared.market.records import RATES_DTYPE
 from shared.market.symbols import DEFAULT_SYMBOLS
 
-BAR_FIELDS = ("time", "open", "high", "low", "close", "tick_volume", "spread")
 _POINTS = {spec.name: spec.point for spec in DEFAULT_SYMBOLS}
 
 
@@ -30,32 +30,6 @@ class BarWindow:
 def symbol_point(symbol: str | None) -> float | None:
     """The point of a symbol with a built-in specification (for spreads given in points)."""
     return _POINTS.get(symbol) if symbol else None
-
-
-def inline_bars(columns: Mapping[str, np.ndarray | Sequence[float] | None]) -> dict[str, np.ndarray]:
-    """Posted bars as numpy columns (arrays of the right type are not copied); times must increase strictly
-    and prices be positive."""
-    bars = {
-        name: np.asarray(values, dtype=np.int64 if name == "time" else np.float64)
-        for name, values in columns.items()
-        if values is not None
-    }
-    steps = np.diff(bars["time"])
-    if steps.size and steps.min() <= 0:
-        index = int(np.argmax(steps <= 0)) + 1
-        raise InvalidInputError(
-            f"bars.time must increase strictly (it does not at index {index})",
-            code="invalid_bars",
-            details={"field": "bars.time", "index": index},
-        )
-    for name in ("open", "high", "low", "close"):
-        if not (np.isfinite(bars[name]).all() and (bars[name] > 0).all()):
-            raise InvalidInputError(
-                f"bars.{name} must be positive numbers",
-                code="invalid_bars",
-                details={"field": f"bars.{name}"},
-            )
-    return bars
 
 
 class DataBars:
@@ -80,7 +54,7 @@ class DataBars:
                 code="empty_range",
                 details={"symbol": window.symbol, "timeframe": window.timeframe},
             )
-        return {name: rates[name] for name in BAR_FIELDS}
+        return {name: rates[name] for name in BAR_COLUMNS}
 
     async def latest(
         self, symbol: str, timeframe: str, count: int
@@ -89,4 +63,4 @@ class DataBars:
         rates, metadata = await self._client.get_array_with_metadata(
             f"/ohlc/{symbol}/{timeframe}", RATES_DTYPE, {"count": count}
         )
-        return {name: rates[name] for name in BAR_FIELDS}, Coverage.from_metadata(metadata)
+        return {name: rates[name] for name in BAR_COLUMNS}, Coverage.from_metadata(metadata)

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 
 from services.backtesting.api.deps import CatalogDep, LauncherDep
-from services.backtesting.api.json_route import OrjsonRoute
 from services.backtesting.schemas import BacktestListItem, BacktestRequest, JobRead, RunDefaults
+from shared.market.bar_body import body_schema, json_body
 from shared.service_app import FastJSONResponse
 
 KIND = "backtest"
 MaxPoints = Annotated[int | None, Query(ge=2, description="thin the equity curve to about this many points")]
 
-router = APIRouter(tags=["backtests"], route_class=OrjsonRoute)
+StartBody = Annotated[BacktestRequest, Depends(json_body(BacktestRequest))]
+
+router = APIRouter(tags=["backtests"])
 
 
-@router.post("/backtest/start", response_model=JobRead, status_code=status.HTTP_202_ACCEPTED)
-async def start_backtest(request: BacktestRequest, launcher: LauncherDep) -> dict[str, Any]:
+@router.post(
+    "/backtest/start",
+    response_model=JobRead,
+    status_code=status.HTTP_202_ACCEPTED,
+    openapi_extra=body_schema(BacktestRequest),
+)
+async def start_backtest(request: StartBody, launcher: LauncherDep) -> dict[str, Any]:
     """Validate the request, fetch its bars, and queue the backtest; returns the job at once."""
     return await launcher.start_backtest(request)
 

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 
 from services.backtesting.api.deps import CatalogDep, LauncherDep
-from services.backtesting.api.json_route import OrjsonRoute
 from services.backtesting.schemas import JobRead, JobWithResult, OptimizeRequest, WalkForwardRequest
+from shared.market.bar_body import body_schema, json_body
 from shared.service_app import FastJSONResponse
 
 MaxPoints = Annotated[int | None, Query(ge=2, description="thin the equity curve to about this many points")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
-router = APIRouter(route_class=OrjsonRoute)
+OptimizeBody = Annotated[OptimizeRequest, Depends(json_body(OptimizeRequest))]
+WalkForwardBody = Annotated[WalkForwardRequest, Depends(json_body(WalkForwardRequest))]
+
+router = APIRouter()
 
 
-@router.post("/optimize", response_model=JobRead, status_code=status.HTTP_202_ACCEPTED, tags=["optimize"])
-async def start_optimization(request: OptimizeRequest, launcher: LauncherDep) -> dict[str, Any]:
+@router.post(
+    "/optimize",
+    response_model=JobRead,
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["optimize"],
+    openapi_extra=body_schema(OptimizeRequest),
+)
+async def start_optimization(request: OptimizeBody, launcher: LauncherDep) -> dict[str, Any]:
     """Queue a grid or random search; its result ranks the top combinations and fills a heat-map table."""
     return await launcher.start_optimization(request)
 
@@ -55,9 +64,13 @@ def delete_optimization(job_id: str, catalog: CatalogDep) -> None:
 
 
 @router.post(
-    "/walk-forward", response_model=JobRead, status_code=status.HTTP_202_ACCEPTED, tags=["walk-forward"]
+    "/walk-forward",
+    response_model=JobRead,
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["walk-forward"],
+    openapi_extra=body_schema(WalkForwardRequest),
 )
-async def start_walk_forward(request: WalkForwardRequest, launcher: LauncherDep) -> dict[str, Any]:
+async def start_walk_forward(request: WalkForwardBody, launcher: LauncherDep) -> dict[str, Any]:
     """Queue a walk-forward analysis: optimise in-sample, trade out-of-sample, window by window."""
     return await launcher.start_walk_forward(request)
 

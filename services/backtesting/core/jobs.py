@@ -16,13 +16,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from services.backtesting.core.bar_spool import discard_bars, read_bars
 from services.backtesting.core.config import BacktestConfig
 from services.backtesting.core.engine import BacktestCancelled, run_backtest
 from services.backtesting.core.optimize import ParamRange, run_optimization
 from services.backtesting.core.summaries import SummaryStore, summarize
 from services.backtesting.core.walk_forward import run_walk_forward
 from shared.jobs import JobCancelled, JobContext
+from shared.market.bar_spool import discard_bars, read_bars
 from shared.trading.registry import StrategyRegistry, load_strategy_folder
 
 T = TypeVar("T")

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from services.backtesting.core.bar_spool import BarSpool, discard_bars
 from services.backtesting.core.config import BacktestConfig, SymbolFacts
 from services.backtesting.core.engine import first_signal_bar
 from services.backtesting.core.jobs import backtest_job, optimization_job, walk_forward_job
@@ -41,8 +40,8 @@ from services.backtesting.schemas import (
 from services.backtesting.settings import BacktestingSection
 from shared.errors import InvalidInputError
 from shared.jobs import JobFunction, JobManager
+from shared.market.bar_spool import BarSpool, discard_bars
 from shared.market.clock import refuse_future
-from shared.market.inline_bars import InlineBars
 from shared.market.names import canonical_timeframe
 from shared.trading.registry import StrategyRegistry
 from shared.trading.sizing import SizingConfig, SizingMode
@@ -69,21 +68,6 @@ class Market:
     @property
     def n_bars(self) -> int:
         return len(self.columns["time"])
-
-
-def inline_columns(bars: InlineBars) -> dict[str, np.ndarray]:
-    """Posted bars as numpy columns, as validated (not copied); times must increase strictly (FastAPI's JSON
-    decoding refuses NaN and infinities)."""
-    cols = bars.columns()
-    steps = np.diff(cols["time"])
-    if steps.size and steps.min() <= 0:
-        index = int(np.argmax(steps <= 0)) + 1
-        raise InvalidInputError(
-            f"bars.time must increase strictly (it does not at index {index})",
-            code="invalid_bars",
-            details={"field": "bars.time", "index": index},
-        )
-    return cols
 
 
 def _range_size(r: ParamRange, cap: int) -> int:
@@ -259,7 +243,7 @@ class RunLauncher:
 
     async def _load_market(self, req: MarketInput) -> Market:
         if req.bars is not None:
-            columns = await asyncio.to_thread(inline_columns, req.bars)
+            columns = await asyncio.to_thread(req.bars.checked)
             source: dict[str, Any] = {"source": "inline", "symbol": req.symbol, "timeframe": req.timeframe}
             facts = req.symbol_facts or (
                 await self._market.symbol_facts(req.symbol) if req.symbol else SymbolFacts()

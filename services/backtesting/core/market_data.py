@@ -27,11 +27,11 @@ from shared.errors import (
     ServiceUnavailableError,
     UpstreamTimeoutError,
 )
+from shared.market.bar_input import BAR_COLUMNS
 from shared.market.clock import MarketClock
 from shared.market.records import RATES_DTYPE
 from shared.market.symbols import DEFAULT_SYMBOLS
 
-BAR_FIELDS = ("time", "open", "high", "low", "close", "tick_volume", "spread")
 _DEFAULT_SPECS = {spec.name: spec for spec in DEFAULT_SYMBOLS}
 MAX_LEVERAGE = 1000.0  # the most a run accepts (schemas.RunInput.leverage)
 _MISSING_NAMED = 5  # missing ranges spelled out in the message; all of them are in the details
@@ -129,4 +129,4 @@ class MarketData:
                     },
                 )
         rates = await self._data.get_array(f"/ohlc/{symbol}/{timeframe}", RATES_DTYPE, window)
-        return {name: rates[name] for name in BAR_FIELDS}
+        return {name: rates[name] for name in BAR_COLUMNS}

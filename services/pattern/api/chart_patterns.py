@@ -7,13 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from services.pattern.api.body import body_schema, json_body
 from services.pattern.api.deps import BarQueryDep, BarsSourceDep, PatternSectionDep, SymbolDep, TimeframeDep
 from services.pattern.api.responses import json_from_thread
 from services.pattern.core.bar_input import bars_from_lists
 from services.pattern.core.chart_analysis import analyze_chart
 from services.pattern.core.symbol_series import chart_over
 from services.pattern.schemas import ChartAnalysisRead, ChartAnalyzeRequest, ChartOptionsIn
+from shared.market.bar_body import body_schema, json_body
 from shared.market.coverage import of_times
 
 router = APIRouter(tags=["chart patterns"])

@@ -10,7 +10,6 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from services.pattern.api.body import arrow_columns, body_schema, is_arrow, parse_json
 from services.pattern.api.deps import (
     BarQueryDep,
     BarsSourceDep,
@@ -20,13 +19,15 @@ from services.pattern.api.deps import (
     TimeframeDep,
 )
 from services.pattern.api.responses import body_from_thread, json_from_thread
-from services.pattern.core.bar_input import ColumnValues, bars_from_lists
+from services.pattern.core.bar_input import bars_from_lists
 from services.pattern.core.compute import ColumnFrame, compute
 from services.pattern.core.spec import Spec, parse_specs
 from services.pattern.core.symbol_series import indicators_over
 from services.pattern.schemas import IndicatorRead, IndicatorsComputeRequest, IndicatorsRead, join_specs
 from shared.columnar import ARROW_MEDIA_TYPE, SeriesFormat, wants_arrow
 from shared.errors import InvalidInputError, NotFoundError
+from shared.market.bar_body import arrow_columns, body_schema, is_arrow, parse_json
+from shared.market.bar_input import ColumnValues
 from shared.market.coverage import Coverage, of_times
 
 router = APIRouter(tags=["indicators"])

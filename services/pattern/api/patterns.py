@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from services.pattern.api.body import body_schema, json_body
 from services.pattern.api.deps import (
     BarQueryDep,
     BarsSourceDep,
@@ -23,6 +22,7 @@ from services.pattern.core.catalog import Catalog
 from services.pattern.core.spec import Spec, parse_specs
 from services.pattern.core.symbol_series import patterns_over
 from services.pattern.schemas import DetectionsRead, PatternRead, PatternsDetectRequest, join_specs
+from shared.market.bar_body import body_schema, json_body
 from shared.market.coverage import Coverage, of_times
 
 router = APIRouter(tags=["patterns"])

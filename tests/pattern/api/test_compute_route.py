@@ -234,13 +234,25 @@ def test_compute_arrow_body_equals_json_body(client: TestClient) -> None:
     [
         ({}, _arrow(BARS), "indicators"),
         ({"indicators": "SMA(5)"}, b"not arrow", None),
-        ({"indicators": "SMA(5)"}, _arrow({**BARS, "close": np.full(len(BARS["close"]), "n/a")}), None),
-        ({"indicators": "SMA(5)"}, _arrow({**BARS, "close": np.full(len(BARS["close"]), "1.5")}), None),
-        ({"indicators": "SMA(5)"}, _arrow({**BARS, "close": np.ones(len(BARS["close"]), dtype=bool)}), None),
+        (
+            {"indicators": "SMA(5)"},
+            _arrow({**BARS, "close": np.full(len(BARS["close"]), "n/a")}),
+            "bars.close",
+        ),
+        (
+            {"indicators": "SMA(5)"},
+            _arrow({**BARS, "close": np.full(len(BARS["close"]), "1.5")}),
+            "bars.close",
+        ),
+        (
+            {"indicators": "SMA(5)"},
+            _arrow({**BARS, "close": np.ones(len(BARS["close"]), dtype=bool)}),
+            "bars.close",
+        ),
         (
             {"indicators": "SMA(5)"},
             _arrow({**BARS, "time": np.asarray(BARS["time"], dtype=float) + 0.5}),
-            None,
+            "bars.time",
         ),
     ],
     ids=["no-specs", "not-arrow", "string-column", "numeric-strings", "booleans", "float-times"],
@@ -332,8 +344,8 @@ def test_compute_unknown_format_is_422_naming_it(client: TestClient) -> None:
 
 
 def test_bars_model_has_no_validators_the_fast_path_would_skip() -> None:
-    """simdjson's fast path builds BarsIn from its arrays without validating them (api.body): any rule on
-    bars must live in core.bar_input, which both paths run."""
+    """simdjson's fast path builds BarsIn from its arrays without validating them (shared.market.bar_body):
+    any rule on bars must live in shared.market.bar_input, which both paths run."""
     decorators = BarsIn.__pydantic_decorators__
 
     assert not (decorators.model_validators or decorators.field_validators or decorators.validators)

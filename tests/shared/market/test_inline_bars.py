@@ -1,4 +1,5 @@
-"""Bars posted inline (ai, backtesting): equal-length numpy columns, at least one bar, no other columns."""
+"""Bars posted inline (ai, backtesting): numpy columns of numbers, no other columns (the rules across
+columns are check_bars', tested in test_bar_input)."""
 
 from __future__ import annotations
 
@@ -33,14 +34,11 @@ def test_inline_bars_columns_are_arrays_without_the_absent_ones() -> None:
 @pytest.mark.parametrize(
     ("change", "loc"),
     [
-        ({"close": [1.5]}, ()),
-        ({"tick_volume": [1.0, 2.0, 3.0]}, ()),
-        ({"time": [], "open": [], "high": [], "low": [], "close": []}, ("time",)),
         ({"low": [0.5, "1.5"]}, ("low", 1)),
         ({"time": [60, 120.5]}, ("time", 1)),
         ({"volume": [1.0, 2.0]}, ("volume",)),
     ],
-    ids=["ragged", "ragged-optional", "empty", "string-price", "fractional-time", "unknown-column"],
+    ids=["string-price", "fractional-time", "unknown-column"],
 )
 def test_inline_bars_bad_columns_refused_naming_the_place(
     change: dict[str, Any], loc: tuple[Any, ...]
@@ -53,3 +51,11 @@ def test_inline_bars_bad_columns_refused_naming_the_place(
 
 def test_inline_bars_schema_requires_a_bar() -> None:
     assert InlineBars.model_json_schema()["properties"]["time"]["minItems"] == 1
+
+
+def test_inline_bars_model_has_no_validators_the_fast_path_would_skip() -> None:
+    """simdjson's fast path builds InlineBars from its arrays without validating them
+    (shared.market.bar_body): every rule across columns must live in shared.market.bar_input."""
+    decorators = InlineBars.__pydantic_decorators__
+
+    assert not (decorators.model_validators or decorators.field_validators or decorators.validators)

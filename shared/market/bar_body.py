@@ -1,4 +1,4 @@
-"""Request bodies of bars: JSON parsed off the event loop, or Arrow IPC.
+"""Request bodies carrying bars (ai, backtesting, pattern): JSON parsed off the event loop, or Arrow IPC.
 
 A request of 100,000 bars is ~10 MB of JSON. FastAPI's default path (the stdlib `json` module, then
 validation of the Python objects) takes several times longer than what is done here:
@@ -7,7 +7,9 @@ validation of the Python objects) takes several times longer than what is done h
 - any body the fast path declines goes through `model_validate_json`, which parses and validates in one
   pass (`shared.market.bar_columns`), and whose refusals keep the shape of FastAPI's own (`body.<field>...`
   locations).
-The model is still documented in OpenAPI through `body_schema`.
+The model is still documented in OpenAPI through `body_schema`. The fast path builds the bars model with
+`model_construct`, so a bars model must carry no validators: the rules across columns are
+`shared.market.bar_input`'s, which the service runs on what this returns.
 Services sending bulk bars can skip JSON parsing altogether with an Arrow IPC stream (DESIGN §5), decoded
 here without copying.
 """
@@ -25,9 +27,9 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from services.pattern.core.bar_input import invalid_bars
 from shared.columnar import ARROW_MEDIA_TYPE
 from shared.errors import InvalidInputError
+from shared.market.bar_input import invalid_bars
 from shared.market.bars_json import split_bars
 
 M = TypeVar("M", bound=BaseModel)

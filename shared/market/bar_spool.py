@@ -3,6 +3,7 @@
 A request's bars (posted inline or fetched from the data service) are written once as an uncompressed
 `.npz` of columns; the job reads them in its worker process and removes the file when it ends. Files left
 by a service that stopped mid-job are removed at the next start (such jobs are marked failed then).
+Used by every service whose jobs run on bars (ai training, backtesting runs).
 """
 
 from __future__ import annotations
