@@ -23,7 +23,7 @@ from services.ai.core.registry import ModelRegistry
 from services.ai.settings import AiSettings
 from shared.clients import ServiceClient
 from shared.events import EventBus
-from shared.jobs import JobManager
+from shared.jobs import JobCatalog, JobManager
 from shared.service_app import create_service_app
 
 NAME = "ai"
@@ -69,6 +69,7 @@ def create_app(settings: AiSettings) -> FastAPI:
         app.state.predictor = Predictor(
             cache, bars, warmup_bars=section.predict_warmup_bars, max_bars=section.max_predict_bars
         )
+        app.state.catalog = JobCatalog(jobs)
         app.state.launcher = TrainingLauncher(
             jobs=jobs,
             bars=bars,

@@ -30,12 +30,6 @@ class JobPaths:
     models_dir: str
 
 
-def public_job(job: dict[str, Any]) -> dict[str, Any]:
-    """A job record without the private `_run` block of its parameters."""
-    params = {k: v for k, v in job["params"].items() if not k.startswith("_")}
-    return {**job, "params": params}
-
-
 class TrainingLauncher:
     """Validates training requests and submits them as jobs."""
 
@@ -92,13 +86,4 @@ class TrainingLauncher:
                 "default_spread_price": self._section.default_spread_price,
             },
         }
-        return public_job(self._jobs.submit(KIND, params, train_job))
-
-    def get(self, job_id: str) -> dict[str, Any]:
-        return public_job(self._jobs.get(job_id, with_result=True))
-
-    def list(self, limit: int) -> list[dict[str, Any]]:
-        return [public_job(job) for job in self._jobs.list(KIND, limit)]
-
-    def cancel(self, job_id: str) -> dict[str, Any]:
-        return public_job(self._jobs.cancel(job_id))
+        return self._jobs.submit(KIND, params, train_job)
