@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from pydantic import BaseModel
 from sqlalchemy import JSON, BigInteger, Column, Float, MetaData, String, Table, Text, select, update
 
 from shared.db import sqlite_engine
@@ -48,6 +49,29 @@ class JobState(StrEnum):
 
 
 FINISHED = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED})
+PRIVATE_PREFIX = "_"  # params keys starting with it (the `_run` block) reach the worker, never a client
+
+
+class JobRead(BaseModel):
+    """A job as every job service answers it: state, progress and its parameters as requested."""
+
+    id: str
+    kind: str
+    state: JobState
+    percent: float
+    message: str
+    params: dict[str, Any]
+    error: dict[str, Any] | None = None
+    created_ms: int
+    started_ms: int | None = None
+    finished_ms: int | None = None
+
+
+class JobWithResult(JobRead):
+    """A job with its result (None until it completed)."""
+
+    result: dict[str, Any] | None = None
+
 
 metadata = MetaData()
 jobs_table = Table(
@@ -354,7 +378,62 @@ def _record(row: Any, *, with_result: bool = False) -> dict[str, Any]:
             "finished_ms",
         )
     }
+    record["params"] = {k: v for k, v in record["params"].items() if not k.startswith(PRIVATE_PREFIX)}
     record["percent"] = round(record.pop("progress") * 100, 2)
     if with_result:
         record["result"] = orjson.loads(row["result"]) if row["result"] else None
     return record
+
+
+ResultShaper = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class JobCatalog:
+    """A service's jobs as its API shows them, one kind at a time: an id of another kind is a 404, so two
+    kinds sharing the jobs table never answer for each other. Subclass it to add per-kind extras (the
+    backtesting service adds headline metrics to its listings)."""
+
+    def __init__(self, jobs: JobManager) -> None:
+        self.jobs = jobs
+
+    def get(self, kind: str, job_id: str, *, with_result: bool = False) -> dict[str, Any]:
+        """The job `job_id` if it is of `kind` (404 unknown_job otherwise)."""
+        job = self.jobs.get(job_id, with_result=with_result)
+        if job["kind"] != kind:
+            raise NotFoundError(f"no {kind} job {job_id!r}", code="unknown_job", details={"job_id": job_id})
+        return job
+
+    def with_result(self, kind: str, job_id: str, shape: ResultShaper | None = None) -> dict[str, Any]:
+        """State plus the result once completed (None before), passed through `shape` if given."""
+        job = self.get(kind, job_id, with_result=True)
+        if job["result"] is not None and shape is not None:
+            job["result"] = shape(job["result"])
+        return job
+
+    def result(self, kind: str, job_id: str, shape: ResultShaper | None = None) -> Any:
+        """The result of a completed job; 409 naming the state (and a failed job's error) otherwise."""
+        job = self.with_result(kind, job_id, shape)
+        if job["state"] != JobState.COMPLETED:
+            details: dict[str, Any] = {"job_id": job_id, "state": job["state"]}
+            if job["error"]:
+                details["error"] = job["error"]
+            raise ConflictError(
+                f"{kind} {job_id} has no result: it is {job['state']}",
+                code="result_not_available",
+                details=details,
+            )
+        return job["result"]
+
+    def list(self, kind: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Jobs of `kind`, newest first."""
+        return self.jobs.list(kind, limit)
+
+    def cancel(self, kind: str, job_id: str) -> dict[str, Any]:
+        """Raise the cancel flag (409 if already finished); the job ends as `cancelled` shortly after."""
+        self.get(kind, job_id)
+        return self.jobs.cancel(job_id)
+
+    def delete(self, kind: str, job_id: str) -> None:
+        """Remove a finished job (409 while it runs)."""
+        self.get(kind, job_id)
+        self.jobs.delete(job_id)

@@ -25,7 +25,7 @@ from shared.clients import ServiceClient
 from shared.event_catalog import MODEL_TRAINED, job_event
 from shared.event_payloads import ModelTrained
 from shared.events import EventBus
-from shared.jobs import JobManager
+from shared.jobs import JobCatalog, JobManager
 from shared.market.bar_spool import BarSpool
 from shared.service_app import create_service_app
 
@@ -74,6 +74,7 @@ def create_app(settings: AiSettings) -> FastAPI:
         app.state.predictor = Predictor(
             cache, bars, warmup_bars=section.predict_warmup_bars, max_bars=section.max_predict_bars
         )
+        app.state.catalog = JobCatalog(jobs)
         app.state.launcher = TrainingLauncher(
             jobs=jobs,
             bars=bars,

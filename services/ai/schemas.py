@@ -83,20 +83,6 @@ class PredictRequest(_Request):
         return self
 
 
-class JobRead(BaseModel):
-    id: str
-    kind: str
-    state: str
-    percent: float
-    message: str
-    params: dict[str, Any]
-    error: dict[str, Any] | None = None
-    result: dict[str, Any] | None = None
-    created_ms: int
-    started_ms: int | None = None
-    finished_ms: int | None = None
-
-
 class ModelSummary(BaseModel):
     id: str
     name: str

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.backtesting.core.config import CostConfig, FillTiming, SymbolFacts
 from services.backtesting.core.optimize import ParamRange
+from shared.jobs import JobRead
 from shared.json_input import TimeValue, refuse_coercion
 from shared.market.inline_bars import InlineBars
 from shared.market.names import SymbolName, TimeframeName
@@ -121,27 +122,8 @@ class WalkForwardRequest(MarketInput, RunInput, SearchInput):
     anchored: bool = False
 
 
-class JobRead(BaseModel):
-    """A job's state (its parameters as requested, minus inline bars)."""
-
-    id: str
-    kind: str
-    state: Literal["queued", "running", "completed", "failed", "cancelled"]
-    percent: float
-    message: str
-    params: dict[str, Any]
-    error: dict[str, Any] | None
-    created_ms: int
-    started_ms: int | None
-    finished_ms: int | None
-
-
 class BacktestListItem(JobRead):
     summary: dict[str, Any] | None = Field(default=None, description="headline metrics once completed")
-
-
-class JobWithResult(JobRead):
-    result: dict[str, Any] | None = None
 
 
 class RunDefaults(BaseModel):

@@ -7,10 +7,15 @@ from fastapi import Depends, Request
 from services.ai.core.launcher import TrainingLauncher
 from services.ai.core.predictor import ModelCache, Predictor
 from services.ai.core.registry import ModelRegistry
+from shared.jobs import JobCatalog
 
 
 async def get_launcher(request: Request) -> TrainingLauncher:
     return request.app.state.launcher
+
+
+async def get_catalog(request: Request) -> JobCatalog:
+    return request.app.state.catalog
 
 
 async def get_registry(request: Request) -> ModelRegistry:

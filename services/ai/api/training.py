@@ -1,16 +1,19 @@
-"""Training jobs: start, status (with the result), listing, cancel."""
+"""Training jobs: start here; status (with the result), listing and cancel from the shared job routes."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, status
 
-from services.ai.api.deps import LauncherDep
+from services.ai.api.deps import LauncherDep, get_catalog
+from services.ai.core.jobs import KIND
 from services.ai.core.market import BarWindow
-from services.ai.schemas import JobRead, TrainRequest
+from services.ai.schemas import TrainRequest
 from shared.errors import InvalidInputError
+from shared.job_routes import job_router
+from shared.jobs import JobRead
 from shared.market.bar_body import body_schema, json_body
 from shared.market.bar_input import PRICE_COLUMNS
 from shared.utils import parse_time_s
@@ -43,21 +46,6 @@ async def train_model(request: TrainBody, launcher: LauncherDep) -> dict[str, An
     return await launcher.start(request.spec(), window=BarWindow(request.symbol, timeframe, from_s, to_s))
 
 
-@router.get("/models/jobs", response_model=list[JobRead])
-def list_jobs(
-    launcher: LauncherDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
-) -> list[dict[str, Any]]:
-    """Training jobs, newest first."""
-    return launcher.list(limit)
-
-
-@router.get("/models/jobs/{job_id}", response_model=JobRead)
-def job_status(job_id: str, launcher: LauncherDep) -> dict[str, Any]:
-    """State, progress and, once completed, the registered model's id and headline metrics."""
-    return launcher.get(job_id)
-
-
-@router.post("/models/jobs/{job_id}/cancel", response_model=JobRead, status_code=status.HTTP_202_ACCEPTED)
-def cancel_job(job_id: str, launcher: LauncherDep) -> dict[str, Any]:
-    """Ask a running job to stop (checked between folds and epochs); nothing is registered."""
-    return launcher.cancel(job_id)
+router.include_router(
+    job_router(KIND, get_catalog, collection="/models/jobs", item="/models/jobs/{job_id}", tags=["training"])
+)

@@ -31,12 +31,6 @@ class JobPaths:
     models_dir: str
 
 
-def public_job(job: dict[str, Any]) -> dict[str, Any]:
-    """A job record without the private `_run` block of its parameters."""
-    params = {k: v for k, v in job["params"].items() if not k.startswith("_")}
-    return {**job, "params": params}
-
-
 class TrainingLauncher:
     """Validates training requests and submits them as jobs."""
 
@@ -94,17 +88,7 @@ class TrainingLauncher:
             },
         }
         try:
-            job = self._jobs.submit(KIND, params, train_job)
+            return self._jobs.submit(KIND, params, train_job)
         except BaseException:
             discard_bars(bars_file)  # no job will ever read it
             raise
-        return public_job(job)
-
-    def get(self, job_id: str) -> dict[str, Any]:
-        return public_job(self._jobs.get(job_id, with_result=True))
-
-    def list(self, limit: int) -> list[dict[str, Any]]:
-        return [public_job(job) for job in self._jobs.list(KIND, limit)]
-
-    def cancel(self, job_id: str) -> dict[str, Any]:
-        return public_job(self._jobs.cancel(job_id))

@@ -1,4 +1,5 @@
-"""Backtest jobs: start, status, result, listing, cancel, delete."""
+"""Backtest jobs: start and defaults here; status, result, listing, cancel and delete from the shared
+job routes."""
 
 from __future__ import annotations
 
@@ -6,13 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
 
-from services.backtesting.api.deps import CatalogDep, LauncherDep
-from services.backtesting.schemas import BacktestListItem, BacktestRequest, JobRead, RunDefaults
+from services.backtesting.api.deps import LauncherDep, get_catalog, thinned_equity
+from services.backtesting.schemas import BacktestListItem, BacktestRequest, RunDefaults
+from shared.job_routes import job_router
+from shared.jobs import JobRead
 from shared.market.bar_body import body_schema, json_body
-from shared.service_app import FastJSONResponse
-
-KIND = "backtest"
-MaxPoints = Annotated[int | None, Query(ge=2, description="thin the equity curve to about this many points")]
 
 StartBody = Annotated[BacktestRequest, Depends(json_body(BacktestRequest))]
 
@@ -40,30 +39,17 @@ async def run_defaults(
     return await launcher.run_defaults(symbol)
 
 
-@router.get("/backtest/{job_id}/status", response_model=JobRead)
-def backtest_status(job_id: str, catalog: CatalogDep) -> dict[str, Any]:
-    return catalog.get(KIND, job_id)
-
-
-@router.get("/backtest/{job_id}/result", response_class=FastJSONResponse)
-def backtest_result(job_id: str, catalog: CatalogDep, max_points: MaxPoints = None) -> FastJSONResponse:
-    """Metrics, trades (column-oriented) and the equity and drawdown curve of a completed backtest."""
-    return FastJSONResponse(catalog.result(KIND, job_id, max_points))
-
-
-@router.get("/backtests", response_model=list[BacktestListItem])
-def list_backtests(
-    catalog: CatalogDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
-) -> list[dict[str, Any]]:
-    """Backtests, newest first, with headline metrics of the completed ones."""
-    return catalog.list(KIND, limit)
-
-
-@router.post("/backtest/{job_id}/cancel", response_model=JobRead, status_code=status.HTTP_202_ACCEPTED)
-def cancel_backtest(job_id: str, catalog: CatalogDep) -> dict[str, Any]:
-    return catalog.cancel(KIND, job_id)
-
-
-@router.delete("/backtest/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_backtest(job_id: str, catalog: CatalogDep) -> None:
-    catalog.delete(KIND, job_id)
+router.include_router(
+    job_router(
+        "backtest",
+        get_catalog,
+        collection="/backtests",
+        item="/backtest/{job_id}",
+        tags=["backtests"],
+        status_suffix="/status",
+        result=True,
+        delete=True,
+        list_model=BacktestListItem,
+        shape=thinned_equity,
+    )
+)

@@ -1,11 +1,13 @@
 """Typed dependencies: the core objects built in the lifespan, handed to routes."""
 
+from functools import partial
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from services.backtesting.core.launcher import RunLauncher
-from services.backtesting.core.runs import RunCatalog
+from services.backtesting.core.runs import RunCatalog, thin_equity
+from shared.jobs import ResultShaper
 from shared.trading.registry import StrategyRegistry
 
 
@@ -24,3 +26,14 @@ async def get_registry(request: Request) -> StrategyRegistry:
 LauncherDep = Annotated[RunLauncher, Depends(get_launcher)]
 CatalogDep = Annotated[RunCatalog, Depends(get_catalog)]
 RegistryDep = Annotated[StrategyRegistry, Depends(get_registry)]
+
+
+def thinned_equity(
+    catalog: CatalogDep,
+    max_points: Annotated[
+        int | None, Query(ge=2, description="thin the equity curve to about this many points")
+    ] = None,
+) -> ResultShaper:
+    """How a run's result is sent: its equity curve thinned to `max_points` (default
+    backtesting.default_equity_points)."""
+    return partial(thin_equity, max_points=max_points or catalog.default_points)

@@ -27,7 +27,6 @@ from services.backtesting.core.engine import first_signal_bar
 from services.backtesting.core.jobs import backtest_job, optimization_job, walk_forward_job
 from services.backtesting.core.market_data import MarketData
 from services.backtesting.core.optimize import ParamRange, metric_field, plan_combinations
-from services.backtesting.core.runs import public_job
 from services.backtesting.core.walk_forward import window_bounds
 from services.backtesting.schemas import (
     BacktestRequest,
@@ -334,8 +333,7 @@ class RunLauncher:
         }
         params = {**stored, **market.source, "config": config.model_dump(mode="json"), "_run": run}
         try:
-            job = self._jobs.submit(kind, params, fn)
+            return self._jobs.submit(kind, params, fn)
         except BaseException:
             discard_bars(bars_file)
             raise
-        return public_job(job)

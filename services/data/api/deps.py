@@ -12,7 +12,7 @@ from services.data.core.stores import DataStores
 from services.data.settings import DataSettings
 from shared.disk_full import StorageState
 from shared.events import EventBus
-from shared.jobs import JobManager
+from shared.jobs import JobCatalog, JobManager
 from shared.market.clock import MarketClock
 from shared.market.names import SymbolName, TimeframeName, unknown_symbol_error
 
@@ -31,6 +31,10 @@ async def get_collector(request: Request) -> Collector:
 
 async def get_jobs(request: Request) -> JobManager:
     return request.app.state.jobs
+
+
+async def get_job_catalog(request: Request) -> JobCatalog:
+    return JobCatalog(request.app.state.jobs)
 
 
 async def get_bus(request: Request) -> EventBus:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-import time
-from typing import IO, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
@@ -20,21 +19,15 @@ from services.data.api.deps import (
     StoresDep,
     check_symbol,
 )
-from services.data.core.importer import import_mt5_csv, import_window
-from services.data.core.mt5_csv import TimeWindow
+from services.data.core.importer import import_upload, import_window
 from services.data.core.server_time import ServerTimeOffset, parse_offset
-from services.data.core.stores import DataStores
 from services.data.schemas import ImportRead
 from shared.errors import InvalidInputError
-from shared.event_catalog import IMPORT_PROGRESS
-from shared.event_payloads import ImportProgress
-from shared.events import EventBus
 from shared.market.names import SymbolName, TimeframeName
 from shared.utils import get_timestamp_ms
 
 router = APIRouter(tags=["import"])
 _SPOOL_MEMORY_BYTES = 8 << 20
-_PROGRESS_INTERVAL_S = 0.25
 
 
 @router.post("/import", response_model=ImportRead)
@@ -73,43 +66,6 @@ async def import_csv(
         window = import_window(settings.data.imports, get_timestamp_ms())
         with storage.writing(f"import of {symbol}"):
             result = await asyncio.to_thread(
-                _run_import, stores, bus, symbol, timeframe, window, server_time, spool, size
+                import_upload, stores, bus, symbol, timeframe, window, server_time, spool, size
             )
     return {"symbol": symbol, "timeframe": timeframe, **result}
-
-
-def _run_import(
-    stores: DataStores,
-    bus: EventBus,
-    symbol: str,
-    timeframe: str | None,
-    window: TimeWindow,
-    server_time: ServerTimeOffset,
-    stream: IO[bytes],
-    size: int,
-) -> dict[str, Any]:
-    last = [0.0]
-
-    def progress(bytes_read: int) -> None:
-        now = time.monotonic()
-        if now - last[0] >= _PROGRESS_INTERVAL_S or bytes_read == size:
-            last[0] = now
-            percent = round(100.0 * bytes_read / size, 1)
-            bus.publish_threadsafe(
-                IMPORT_PROGRESS,
-                ImportProgress(symbol=symbol, bytes_read=bytes_read, total_bytes=size, percent=percent),
-            )
-
-    result = import_mt5_csv(
-        stores, symbol, stream, timeframe=timeframe, window=window, server_time=server_time, progress=progress
-    )
-    return {
-        "kind": result.kind,
-        "rows": result.rows,
-        "written": result.written,
-        "inserted": result.inserted,
-        "replaced": result.replaced,
-        "already_stored": result.already_stored,
-        "bytes_read": result.bytes_read,
-        "server_time": {"setting": server_time, "offsets": result.offsets},
-    }

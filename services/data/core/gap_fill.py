@@ -8,21 +8,26 @@ so a second run over the same range finds nothing missing and fetches nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.data.core.gap_plan import FetchChunk, plan_bar_fetches, plan_tick_fetches
 from services.data.core.mt5_source import Mt5History
 from services.data.core.partitions import Granularity
 from services.data.core.stores import DataStores, open_stores
-from shared.errors import PlatformError
-from shared.jobs import JobContext
+from shared.errors import InvalidInputError, PlatformError
+from shared.jobs import JobContext, JobManager
 from shared.market.calendar import FX_CALENDAR, WeeklyCalendar
+from shared.market.clock import refuse_future
 from shared.market.timeframes import Timeframe, get_timeframe
+
+KIND = "gapfill"
 
 
 class HistorySource(Protocol):
@@ -35,23 +40,17 @@ class HistorySource(Protocol):
     def ticks(self, symbol: str, from_ms: int, to_ms: int) -> np.ndarray: ...
 
 
-@dataclass(frozen=True, slots=True)
-class GapFillRequest:
+class GapFillRequest(BaseModel):
+    """The job spec of a gap fill: what a job stores as its params (`model_dump(by_alias=True)`) and what
+    its worker reads back (`model_validate`). Times are epoch seconds, `to` exclusive."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
     symbols: tuple[str, ...]
     timeframes: tuple[str, ...]
-    from_s: int
-    to_s: int
+    from_s: int = Field(validation_alias="from", serialization_alias="from")
+    to_s: int = Field(validation_alias="to", serialization_alias="to")
     include_ticks: bool = False
-
-    @classmethod
-    def from_params(cls, params: dict[str, Any]) -> GapFillRequest:
-        return cls(
-            tuple(params["symbols"]),
-            tuple(params["timeframes"]),
-            int(params["from"]),
-            int(params["to"]),
-            bool(params.get("include_ticks", False)),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,9 +241,31 @@ def gap_fill_job(runtime: GapFillRuntime, params: dict[str, Any], ctx: JobContex
     try:
         filler = GapFiller(stores, source, chunk_bars=runtime.chunk_bars, tick_chunk_s=runtime.tick_chunk_s)
         result = filler.run(
-            GapFillRequest.from_params(params), progress=progress, check_cancelled=ctx.check_cancelled
+            GapFillRequest.model_validate(params), progress=progress, check_cancelled=ctx.check_cancelled
         )
         return {**result, "requests": source.requests}
     finally:
         source.close()
         stores.close()
+
+
+def start_gap_fill(
+    request: GapFillRequest,
+    *,
+    jobs: JobManager,
+    runtime: GapFillRuntime,
+    stored_timeframes: Sequence[str],
+    market_now_ms: int,
+) -> dict[str, Any]:
+    """Launch a gap-fill job; everything a request can get wrong is refused first, so a refusal stores
+    no job. The template for a job kind: check the typed spec, then `jobs.submit(KIND, spec dumped,
+    job function)`; the read routes come from `shared.job_routes.job_router`."""
+    not_stored = [tf for tf in request.timeframes if tf not in stored_timeframes]
+    if not_stored:
+        raise InvalidInputError(
+            f"timeframes {', '.join(not_stored)} are not stored (stored: {', '.join(stored_timeframes)})",
+            code="unknown_timeframe",
+            details={"field": "timeframes", "timeframes": not_stored},
+        )
+    refuse_future(market_now_ms, request.from_s)
+    return jobs.submit(KIND, request.model_dump(mode="json", by_alias=True), partial(gap_fill_job, runtime))

@@ -8,10 +8,11 @@ measures week by week in a first, light pass over the file's times (see server_t
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
@@ -20,8 +21,13 @@ from services.data.core.server_time import ServerTimeOffset, WeeklyOffsets, meas
 from services.data.core.stores import DataStores
 from services.data.settings import ImportSection
 from shared.errors import InvalidInputError
+from shared.event_catalog import IMPORT_PROGRESS
+from shared.event_payloads import ImportProgress
+from shared.events import EventBus
 from shared.market.calendar import FX_CALENDAR, WeeklyCalendar
 from shared.market.timeframes import Timeframe, get_timeframe
+
+_PROGRESS_INTERVAL_S = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,3 +123,42 @@ def import_window(section: ImportSection, now_ms: int) -> TimeWindow:
     """The times an import accepts: from Jan 1 of `earliest_year` to `future_margin_s` past now."""
     earliest = datetime(section.earliest_year, 1, 1, tzinfo=UTC)
     return TimeWindow(int(earliest.timestamp()) * 1000, now_ms + section.future_margin_s * 1000)
+
+
+def import_upload(
+    stores: DataStores,
+    bus: EventBus,
+    symbol: str,
+    timeframe: str | None,
+    window: TimeWindow,
+    server_time: ServerTimeOffset,
+    stream: IO[bytes],
+    size: int,
+) -> dict[str, Any]:
+    """Import an uploaded file (blocking; run it in a thread): `import.progress` events as bytes are read,
+    then the answer of `POST /import` minus symbol and timeframe."""
+    last = [0.0]
+
+    def progress(bytes_read: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= _PROGRESS_INTERVAL_S or bytes_read == size:
+            last[0] = now
+            percent = round(100.0 * bytes_read / size, 1)
+            bus.publish_threadsafe(
+                IMPORT_PROGRESS,
+                ImportProgress(symbol=symbol, bytes_read=bytes_read, total_bytes=size, percent=percent),
+            )
+
+    result = import_mt5_csv(
+        stores, symbol, stream, timeframe=timeframe, window=window, server_time=server_time, progress=progress
+    )
+    return {
+        "kind": result.kind,
+        "rows": result.rows,
+        "written": result.written,
+        "inserted": result.inserted,
+        "replaced": result.replaced,
+        "already_stored": result.already_stored,
+        "bytes_read": result.bytes_read,
+        "server_time": {"setting": server_time, "offsets": result.offsets},
+    }
