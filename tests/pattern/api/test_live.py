@@ -84,7 +84,7 @@ def _run_detector(settings: PatternSettings, events: list[dict[str, Any]]) -> li
         detector = LiveDetector(
             parse_specs("ENGULFING", catalog),
             source,
-            lambda _type, data: published.append(data),
+            lambda _type, data: published.append(data.wire()),
             symbols=["GBPUSD"],
             timeframes=["M1"],
         )
