@@ -1,4 +1,4 @@
-"""Bars for training and prediction: from the data service (`/ohlc`, Arrow form) or posted inline."""
+"""Bars for training and prediction: from the data service (`/ohlc`) or posted inline."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shared.clients import ServiceClient
+from shared.contracts.data import DataClient
 from shared.errors import InvalidInputError
 from shared.market.coverage import Coverage
-from shared.market.records import RATES_DTYPE
 from shared.market.symbols import DEFAULT_SYMBOLS
 
 BAR_FIELDS = ("time", "open", "high", "low", "close", "tick_volume", "spread")
@@ -59,9 +58,9 @@ def inline_bars(columns: Mapping[str, np.ndarray | Sequence[float] | None]) -> d
 
 
 class DataBars:
-    """The data service as a source of bars."""
+    """The data service as a source of bars, as training and prediction read it."""
 
-    def __init__(self, client: ServiceClient) -> None:
+    def __init__(self, client: DataClient) -> None:
         self._client = client
 
     async def aclose(self) -> None:
@@ -69,10 +68,8 @@ class DataBars:
 
     async def window(self, window: BarWindow) -> dict[str, np.ndarray]:
         """Bars opening in [from, to]; 422 empty_range when there are none."""
-        rates = await self._client.get_array(
-            f"/ohlc/{window.symbol}/{window.timeframe}",
-            RATES_DTYPE,
-            {"from": window.from_s, "to": window.to_s},
+        rates = await self._client.bars(
+            window.symbol, window.timeframe, from_s=window.from_s, to_s=window.to_s
         )
         if len(rates) == 0:
             raise InvalidInputError(
@@ -86,7 +83,5 @@ class DataBars:
         self, symbol: str, timeframe: str, count: int
     ) -> tuple[dict[str, np.ndarray], Coverage | None]:
         """The newest `count` bars, and the data service's coverage of them (None if it does not say)."""
-        rates, metadata = await self._client.get_array_with_metadata(
-            f"/ohlc/{symbol}/{timeframe}", RATES_DTYPE, {"count": count}
-        )
-        return {name: rates[name] for name in BAR_FIELDS}, Coverage.from_metadata(metadata)
+        rates, coverage = await self._client.ohlc(symbol, timeframe, count=count)
+        return {name: rates[name] for name in BAR_FIELDS}, coverage

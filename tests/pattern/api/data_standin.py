@@ -34,14 +34,14 @@ async def ohlc(
     count: int | None = None,
     format: str = "json",
 ) -> Any:
-    """Bars with from <= time < to, or the last `count` before `to`."""
+    """Bars with from <= time <= to, or the last `count` up to `to` (the /ohlc contract: inclusive)."""
     if timeframe not in TIMEFRAMES:
         raise InvalidInputError(f"unknown timeframe {timeframe!r}", code="unknown_timeframe")
     bars = request.app.state.store.get((symbol, timeframe))
     if bars is None:
         raise NotFoundError(f"unknown symbol {symbol!r}", code="unknown_symbol", details={"symbol": symbol})
     times = bars["time"]
-    stop = len(bars) if to is None else int(np.searchsorted(times, to, side="left"))
+    stop = len(bars) if to is None else int(np.searchsorted(times, to, side="right"))
     if from_ is not None:
         start = int(np.searchsorted(times, from_, side="left"))
     else:

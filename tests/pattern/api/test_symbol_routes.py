@@ -63,9 +63,9 @@ def test_indicators_range_reads_lookback_before_from(
 
     assert response.status_code == 200
     columns = response.json()["columns"]
-    assert columns["time"] == bars["time"][100:160].tolist()
+    assert columns["time"] == bars["time"][100:161].tolist()  # `to` is inclusive, as the data service's
     macd, _, _ = talib.MACD(bars["close"], 12, 26, 9)
-    np.testing.assert_allclose(column(columns["MACD_12_26_9_macd"]), macd[100:160], rtol=1e-8)
+    np.testing.assert_allclose(column(columns["MACD_12_26_9_macd"]), macd[100:161], rtol=1e-8)
     # 20 look-backs of 33 bars were asked for up to just before `from`; the stand-in had 100.
     assert {"from": None, "to": start - 1, "count": 660, "rows": 100} in data.requests
 
@@ -79,7 +79,7 @@ def test_indicators_iso_times_accepted(client: TestClient, store: Store) -> None
     )
 
     assert response.status_code == 200
-    assert response.json()["columns"]["time"] == [1_700_000_040, 1_700_000_100]
+    assert response.json()["columns"]["time"] == [1_700_000_040, 1_700_000_100, 1_700_000_160]
     assert 1_700_000_040 in bars["time"]
 
 
