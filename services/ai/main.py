@@ -21,7 +21,7 @@ from services.ai.core.market import DataBars
 from services.ai.core.predictor import ModelCache, Predictor
 from services.ai.core.registry import ModelRegistry
 from services.ai.settings import AiSettings
-from shared.clients import ServiceClient
+from shared.contracts.data import DataClient
 from shared.event_catalog import MODEL_TRAINED, job_event
 from shared.event_payloads import ModelTrained
 from shared.events import EventBus
@@ -67,7 +67,7 @@ def create_app(settings: AiSettings) -> FastAPI:
         )
         files = BarSpool(settings.jobs_db_path.parent / "bars")
         files.clear()
-        bars = DataBars(ServiceClient(settings, "data", timeout_s=section.data_timeout_s))
+        bars = DataBars(DataClient.from_settings(settings, timeout_s=section.data_timeout_s))
         cache = ModelCache(registry, section.model_cache_size)
         app.state.registry = registry
         app.state.model_cache = cache

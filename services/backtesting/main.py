@@ -12,11 +12,12 @@ from fastapi import FastAPI
 from services.backtesting.api import routers
 from services.backtesting.core.jobs import strategy_registry
 from services.backtesting.core.launcher import RunLauncher, RunPaths
-from services.backtesting.core.market_data import MarketData
+from services.backtesting.core.market_data import RunMarket
 from services.backtesting.core.runs import RunCatalog
 from services.backtesting.core.summaries import SummaryStore
 from services.backtesting.settings import BacktestingSettings
-from shared.clients import ServiceClient
+from shared.contracts.data import DataClient
+from shared.contracts.mt5 import Mt5Client
 from shared.jobs import JobManager
 from shared.market.bar_spool import BarSpool
 from shared.service_app import create_service_app
@@ -43,9 +44,9 @@ def create_app(settings: BacktestingSettings) -> FastAPI:
             log.info("removed %d bar files left by jobs of an earlier run", removed)
         summaries = SummaryStore(summaries_db)
         timeout = section.data_timeout_s
-        market = MarketData(
-            ServiceClient(settings, "data", timeout_s=timeout),
-            ServiceClient(settings, "mt5", timeout_s=timeout),
+        market = RunMarket(
+            DataClient.from_settings(settings, timeout_s=timeout),
+            Mt5Client.from_settings(settings, timeout_s=timeout),
             settings.trading.symbols,
         )
         app.state.registry = registry

@@ -24,8 +24,8 @@ from services.data.core.worlds import (
     world_intent,
 )
 from services.data.settings import DataSettings
-from shared.clients import ServiceClient
 from shared.config import resolve_internal_token
+from shared.contracts.mt5 import Mt5Client
 from shared.event_catalog import ALERT
 from shared.event_payloads import WorldChanged
 from shared.jobs import JobManager
@@ -75,7 +75,7 @@ def create_app(settings: DataSettings) -> FastAPI:
         root = settings.storage_root
         root.mkdir(parents=True, exist_ok=True)
         # A short timeout: a hung mt5 service must not hold up a graceful stop for long.
-        client = ServiceClient(settings, "mt5", timeout_s=10.0)
+        client = Mt5Client.from_settings(settings, timeout_s=10.0)
         source = Mt5TickSource(client)
         market_clock = MarketClock()
         bus = app.state.bus

@@ -9,12 +9,13 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.pattern.api import routers
-from services.pattern.core.bars_source import DataServiceBars
+from services.pattern.core.bars_source import BarReader
 from services.pattern.core.catalog import Catalog
 from services.pattern.core.live import LiveDetector
 from services.pattern.core.spec import parse_specs
 from services.pattern.settings import PatternSettings
 from shared.config import resolve_internal_token
+from shared.contracts.data import DataClient
 from shared.event_client import EventSubscriber, events_url
 from shared.service_app import INTERNAL_TOKEN_HEADER, create_service_app
 
@@ -29,7 +30,7 @@ def create_app(settings: PatternSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         data_url = settings.service("data").base_url
-        source = DataServiceBars(data_url, token, timeout_s=section.data_timeout_s)
+        source = BarReader(DataClient.from_settings(settings, timeout_s=section.data_timeout_s))
         app.state.indicators = Catalog.indicators()
         app.state.candlesticks = candlesticks = Catalog.candlesticks()
         app.state.bars_source = source

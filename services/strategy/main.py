@@ -13,11 +13,12 @@ from sqlalchemy import Engine
 
 from services.strategy.api import routers
 from services.strategy.core.instances import InstanceService
-from services.strategy.core.remote import DataServiceBars, Mt5Broker
+from services.strategy.core.remote import Mt5Broker
 from services.strategy.core.store import InstanceStore
 from services.strategy.settings import StrategySettings
-from shared.clients import ServiceClient
 from shared.config import resolve_internal_token
+from shared.contracts.data import DataClient
+from shared.contracts.mt5 import Mt5Client
 from shared.db import engine_from_url, sqlite_engine
 from shared.event_client import EventSubscriber, events_url
 from shared.service_app import INTERNAL_TOKEN_HEADER, create_service_app
@@ -76,14 +77,14 @@ def create_app(settings: StrategySettings) -> FastAPI:
         # numba's compiler lock) for the warm-up to finish.
         warm_up = asyncio.create_task(warm_up_trading(), name="trading warm-up")
         engine = build_engine(settings)
-        mt5 = ServiceClient(settings, "mt5", timeout_s=section.mt5_timeout_s)
-        data = ServiceClient(settings, "data", timeout_s=section.data_timeout_s)
+        mt5 = Mt5Client.from_settings(settings, timeout_s=section.mt5_timeout_s)
+        data = DataClient.from_settings(settings, timeout_s=section.data_timeout_s)
         store = InstanceStore(engine, magic_base=section.magic_base, now_ms=get_timestamp_ms)
         instances = InstanceService(
             store,
             build_registry(settings),
             broker=Mt5Broker(mt5),
-            bars=DataServiceBars(data),
+            bars=data,
             publish=app.state.bus.publish,
             symbols=settings.trading.symbols,
             section=section,

@@ -12,16 +12,16 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
-from shared.clients import ServiceClient
+from shared.contracts.mt5 import Mt5Client
 from shared.errors import InvalidInputError, PlatformError
 from shared.market.world import MarketClockRead
 from shared.utils import get_timestamp_ms
 
 
-async def read_market_clock(mt5: ServiceClient) -> MarketClockRead | None:
+async def read_market_clock(mt5: Mt5Client) -> MarketClockRead | None:
     """The mt5 service's `GET /clock`, or None when it cannot say (down, or an older service)."""
     try:
-        return MarketClockRead.model_validate(await mt5.get_json("/clock"))
+        return await mt5.clock()
     except (PlatformError, ValidationError, ValueError):
         return None
 
@@ -42,7 +42,7 @@ class MarketClock:
     def update(self, reading: MarketClockRead) -> None:
         self._reading, self._read_at_ms = reading, self._wall_ms()
 
-    async def refresh(self, mt5: ServiceClient) -> MarketClockRead | None:
+    async def refresh(self, mt5: Mt5Client) -> MarketClockRead | None:
         """Read the mt5 service's clock now; when it cannot tell, the last reading runs on."""
         reading = await read_market_clock(mt5)
         if reading is not None:

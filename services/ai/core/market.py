@@ -7,11 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shared.clients import ServiceClient
+from shared.contracts.data import DataClient
 from shared.errors import InvalidInputError
 from shared.market.bar_input import BAR_COLUMNS
 from shared.market.coverage import Coverage
-from shared.market.records import RATES_DTYPE
 from shared.market.symbols import DEFAULT_SYMBOLS
 
 _POINTS = {spec.name: spec.point for spec in DEFAULT_SYMBOLS}
@@ -33,9 +32,9 @@ def symbol_point(symbol: str | None) -> float | None:
 
 
 class DataBars:
-    """The data service as a source of bars."""
+    """The data service as a source of bars, as training and prediction read it."""
 
-    def __init__(self, client: ServiceClient) -> None:
+    def __init__(self, client: DataClient) -> None:
         self._client = client
 
     async def aclose(self) -> None:
@@ -43,10 +42,8 @@ class DataBars:
 
     async def window(self, window: BarWindow) -> dict[str, np.ndarray]:
         """Bars opening in [from, to]; 422 empty_range when there are none."""
-        rates = await self._client.get_array(
-            f"/ohlc/{window.symbol}/{window.timeframe}",
-            RATES_DTYPE,
-            {"from": window.from_s, "to": window.to_s},
+        rates = await self._client.bars(
+            window.symbol, window.timeframe, from_s=window.from_s, to_s=window.to_s
         )
         if len(rates) == 0:
             raise InvalidInputError(
@@ -60,7 +57,5 @@ class DataBars:
         self, symbol: str, timeframe: str, count: int
     ) -> tuple[dict[str, np.ndarray], Coverage | None]:
         """The newest `count` bars, and the data service's coverage of them (None if it does not say)."""
-        rates, metadata = await self._client.get_array_with_metadata(
-            f"/ohlc/{symbol}/{timeframe}", RATES_DTYPE, {"count": count}
-        )
-        return {name: rates[name] for name in BAR_COLUMNS}, Coverage.from_metadata(metadata)
+        rates, coverage = await self._client.ohlc(symbol, timeframe, count=count)
+        return {name: rates[name] for name in BAR_COLUMNS}, coverage

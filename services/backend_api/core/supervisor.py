@@ -16,13 +16,12 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-import httpx
-
 from services.backend_api.core import processes
 from services.backend_api.core.backoff import RestartPolicy
 from services.backend_api.core.lifecycle import Trigger, next_state
 from services.backend_api.core.loop_lag import LoopLagMonitor
 from shared.config import CONFIG_ENV, INTERNAL_TOKEN_ENV, PlatformSettings, ServiceSection
+from shared.contracts.health import HealthProbe
 from shared.errors import ConflictError, NotFoundError
 from shared.event_catalog import SERVICE_STATUS
 from shared.event_payloads import Publish, ServiceStatusChanged
@@ -74,7 +73,7 @@ class Supervisor:
         self._publish = publish
         self._clock = clock
         self._sleep = sleep
-        self._http = httpx.AsyncClient(timeout=self.orch.health_timeout_s)
+        self._health = HealthProbe(self.orch.health_timeout_s)
         self.loop_lag = LoopLagMonitor(self.orch.loop_lag_sample_s)
         children = names or [n for n in settings.services if n != "backend-api"]
         self.services: dict[str, ManagedService] = {
@@ -108,7 +107,7 @@ class Supervisor:
         """Stop every child (concurrently) and release resources."""
         await asyncio.gather(*(self._stop(svc, "backend-api stopping") for svc in self.services.values()))
         await self.loop_lag.aclose()
-        await self._http.aclose()
+        await self._health.aclose()
 
     async def start(self, name: str) -> ServiceStatus:
         svc = self._get(name)
@@ -339,11 +338,7 @@ class Supervisor:
         return False
 
     async def _healthy(self, svc: ManagedService) -> bool:
-        try:
-            response = await self._http.get(f"{svc.section.base_url}/health")
-        except httpx.HTTPError:
-            return False
-        return response.status_code == 200
+        return await self._health.healthy(svc.section.base_url)
 
     async def _observe(self, svc: ManagedService) -> None:
         """External mode: follow the health of a service someone else runs."""

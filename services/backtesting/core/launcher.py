@@ -25,7 +25,7 @@ import numpy as np
 from services.backtesting.core.config import BacktestConfig, SymbolFacts
 from services.backtesting.core.engine import first_signal_bar
 from services.backtesting.core.jobs import backtest_job, optimization_job, walk_forward_job
-from services.backtesting.core.market_data import MarketData
+from services.backtesting.core.market_data import RunMarket
 from services.backtesting.core.optimize import ParamRange, metric_field, plan_combinations
 from services.backtesting.core.walk_forward import window_bounds
 from services.backtesting.schemas import (
@@ -111,7 +111,7 @@ class RunLauncher:
         *,
         jobs: JobManager,
         registry: StrategyRegistry,
-        market: MarketData,
+        market: RunMarket,
         spool: BarSpool,
         section: BacktestingSection,
         paths: RunPaths,

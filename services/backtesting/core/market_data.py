@@ -1,7 +1,7 @@
 """Bars and symbol facts from the other services, checked before a job is created.
 
 Bars come from the data service (`/completeness` first, so incomplete history is refused with the missing
-ranges named, then `/ohlc` in the Arrow form); its `to` is inclusive, as ours. Symbol facts come from the
+ranges named, then `/ohlc`); its `to` is inclusive, as ours. Symbol facts come from the
 mt5 service's `/symbols/{symbol}`; when the mt5 service is not reachable, the built-in specification of a
 configured symbol is used (its tick value then assumes the profit currency is the account currency), so
 backtests do not need a terminal. The account's leverage (the default of a request that gives none) comes
@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from services.backtesting.core.config import SymbolFacts
-from shared.clients import ServiceClient
+from shared.contracts.data import DataClient
+from shared.contracts.mt5 import Mt5Client
 from shared.errors import (
     InvalidInputError,
     NotFoundError,
@@ -29,7 +30,6 @@ from shared.errors import (
 )
 from shared.market.bar_input import BAR_COLUMNS
 from shared.market.clock import MarketClock
-from shared.market.records import RATES_DTYPE
 from shared.market.symbols import DEFAULT_SYMBOLS
 
 _DEFAULT_SPECS = {spec.name: spec for spec in DEFAULT_SYMBOLS}
@@ -63,10 +63,10 @@ def missing_ranges_message(symbol: str, timeframe: str, missing: Sequence[Sequen
     )
 
 
-class MarketData:
+class RunMarket:
     """The data and mt5 services as seen by the backtesting service."""
 
-    def __init__(self, data: ServiceClient, mt5: ServiceClient, symbols: Sequence[str]) -> None:
+    def __init__(self, data: DataClient, mt5: Mt5Client, symbols: Sequence[str]) -> None:
         self._data = data
         self._mt5 = mt5
         self._symbols = frozenset(symbols)
@@ -79,7 +79,7 @@ class MarketData:
     async def symbol_facts(self, symbol: str) -> SymbolFacts:
         """The symbol's facts from mt5, else the built-in spec of a configured symbol; 404 unknown_symbol."""
         try:
-            return facts_from_mt5(await self._mt5.get_json(f"/symbols/{symbol}"))
+            return facts_from_mt5(await self._mt5.symbol_info(symbol))
         except (ServiceUnavailableError, UpstreamTimeoutError):
             spec = _DEFAULT_SPECS.get(symbol)
             if spec is None or symbol not in self._symbols:
@@ -100,7 +100,7 @@ class MarketData:
         """The mt5 service's account leverage; None when it cannot be read (service down, no account) or is
         outside what a run accepts (1..1000)."""
         try:
-            account = await self._mt5.get_json("/account")
+            account = await self._mt5.account()
         except PlatformError:
             return None
         leverage = account.get("leverage") if isinstance(account, dict) else None
@@ -113,10 +113,9 @@ class MarketData:
     ) -> dict[str, np.ndarray]:
         """Bars in [from_s, to_s] (inclusive, as everywhere in the platform) as columns;
         InvalidInputError(history_incomplete) naming missing ranges."""
-        window = {"from": from_s, "to": to_s}
         if not allow_gaps:
-            report = await self._data.get_json(f"/completeness/{symbol}/{timeframe}", window)
-            missing = [(int(r["from"]), int(r["to"])) for r in report.get("missing") or []]
+            report = await self._data.completeness(symbol, timeframe, from_s, to_s)
+            missing = [(r.from_, r.to) for r in report.missing]
             if missing:
                 raise InvalidInputError(
                     missing_ranges_message(symbol, timeframe, missing),
@@ -125,8 +124,8 @@ class MarketData:
                         "symbol": symbol,
                         "timeframe": timeframe,
                         "missing": [list(r) for r in missing],
-                        "percent": report.get("percent"),
+                        "percent": report.percent,
                     },
                 )
-        rates = await self._data.get_array(f"/ohlc/{symbol}/{timeframe}", RATES_DTYPE, window)
+        rates = await self._data.bars(symbol, timeframe, from_s=from_s, to_s=to_s)
         return {name: rates[name] for name in BAR_COLUMNS}

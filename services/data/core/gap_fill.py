@@ -18,9 +18,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.data.core.gap_plan import FetchChunk, plan_bar_fetches, plan_tick_fetches
-from services.data.core.mt5_source import Mt5History
 from services.data.core.partitions import Granularity
 from services.data.core.stores import DataStores, open_stores
+from shared.contracts.mt5 import Mt5HistoryClient
 from shared.errors import InvalidInputError, PlatformError
 from shared.jobs import JobContext, JobManager
 from shared.market.calendar import FX_CALENDAR, WeeklyCalendar
@@ -226,7 +226,7 @@ def gap_fill_job(runtime: GapFillRuntime, params: dict[str, Any], ctx: JobContex
         granularity=runtime.granularity,
         timeframes=runtime.stored_timeframes,
     )
-    source = Mt5History(runtime.mt5_url, runtime.token, runtime.timeout_s)
+    source = Mt5HistoryClient(runtime.mt5_url, runtime.token, runtime.timeout_s)
 
     def progress(done: int, total: int, elapsed_s: float) -> None:
         eta = elapsed_s / done * (total - done) if done else None

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from services.data.core.collection import CollectionIntent, Collector
 from services.data.core.stores import DataStores
-from shared.clients import ServiceClient
+from shared.contracts.mt5 import Mt5Client
 from shared.errors import PlatformError
 from shared.market.clock import MarketClock
 from shared.market.world import REAL_TIME, world_dir
@@ -77,7 +77,7 @@ class WorldFollower:
 
     def __init__(
         self,
-        client: ServiceClient,
+        client: Mt5Client,
         clock: MarketClock,
         current: Callable[[], str],
         switch: Callable[[str], Awaitable[None]],

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from services.pattern.core.bars_source import BarQuery, DataServiceBars
+from services.pattern.core.bars_source import BarQuery, BarReader
 from services.pattern.core.catalog import Catalog
 from services.pattern.settings import PatternSection
 from shared.errors import InvalidInputError
@@ -22,7 +22,7 @@ async def get_candlestick_catalog(request: Request) -> Catalog:
     return request.app.state.candlesticks
 
 
-async def get_bars_source(request: Request) -> DataServiceBars:
+async def get_bars_source(request: Request) -> BarReader:
     return request.app.state.bars_source
 
 
@@ -32,7 +32,7 @@ async def get_pattern_section(request: Request) -> PatternSection:
 
 IndicatorCatalogDep = Annotated[Catalog, Depends(get_indicator_catalog)]
 CandlestickCatalogDep = Annotated[Catalog, Depends(get_candlestick_catalog)]
-BarsSourceDep = Annotated[DataServiceBars, Depends(get_bars_source)]
+BarsSourceDep = Annotated[BarReader, Depends(get_bars_source)]
 PatternSectionDep = Annotated[PatternSection, Depends(get_pattern_section)]
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from services.pattern.core.bars_source import BarQuery, DataServiceBars, bar_columns
+from services.pattern.core.bars_source import BarQuery, BarReader, bar_columns
 from services.pattern.core.candlesticks import detect_patterns
 from services.pattern.core.compute import max_lookback
 from services.pattern.core.spec import Spec
@@ -33,7 +33,7 @@ class LiveDetector:
     def __init__(
         self,
         specs: list[Spec],
-        source: DataServiceBars,
+        source: BarReader,
         publish: Publish,
         *,
         symbols: Iterable[str],
@@ -89,7 +89,7 @@ class LiveDetector:
         window = self._windows.get(key)
         if window is None:
             try:
-                window = await self._source.fetch(*key, BarQuery(end=time + 1, count=self.window_size))
+                window = await self._source.fetch(*key, BarQuery(end=time, count=self.window_size))
             except PlatformError as exc:
                 log.warning("cannot seed %s %s from the data service: %s", *key, exc)
                 return None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from services.pattern.core.bars_source import BarQuery, DataServiceBars, bar_columns
+from services.pattern.core.bars_source import BarQuery, BarReader, bar_columns
 from services.pattern.core.candlesticks import Detections, detect_patterns
 from services.pattern.core.chart_analysis import ChartOptions, analyze_chart
 from services.pattern.core.compute import ColumnFrame, compute, max_lookback
@@ -24,7 +24,7 @@ from shared.market.coverage import Coverage
 
 
 async def indicators_over(
-    source: DataServiceBars,
+    source: BarReader,
     specs: list[Spec],
     symbol: str,
     timeframe: str,
@@ -40,7 +40,7 @@ async def indicators_over(
 
 
 async def patterns_over(
-    source: DataServiceBars, specs: list[Spec], symbol: str, timeframe: str, query: BarQuery
+    source: BarReader, specs: list[Spec], symbol: str, timeframe: str, query: BarQuery
 ) -> tuple[Detections, Coverage | None]:
     """Where the candlestick specs fire within the requested window of bars, and the coverage of all
     bars read."""
@@ -50,7 +50,7 @@ async def patterns_over(
 
 
 async def chart_over(
-    source: DataServiceBars, options: ChartOptions, symbol: str, timeframe: str, query: BarQuery
+    source: BarReader, options: ChartOptions, symbol: str, timeframe: str, query: BarQuery
 ) -> dict[str, Any]:
     """Chart analysis of exactly the requested window (swings and levels are properties of that window),
     with the coverage of its bars."""

@@ -1,16 +1,13 @@
-"""The Broker and BarSource protocols over HTTP: the mt5 and data services, with the internal token."""
+"""The Broker protocol over the mt5 service's contract client (bars come straight from `DataClient`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
 from services.strategy.core.order_batch import OrderBatcher
 from services.strategy.core.ports import Position, Quote
-from shared.clients import ServiceClient
-from shared.market.records import RATES_DTYPE
+from shared.contracts.mt5 import Mt5Client
 from shared.market.symbols import SymbolSpec
 
 
@@ -39,19 +36,18 @@ def quote_from_symbol_info(info: Mapping[str, Any]) -> Quote:
 class Mt5Broker:
     """The mt5 service's trading endpoints; orders and closes travel in batches (see order_batch)."""
 
-    def __init__(self, client: ServiceClient) -> None:
+    def __init__(self, client: Mt5Client) -> None:
         self._client = client
         self._orders = OrderBatcher(self._post_batch, service=client.service)
 
     async def quote(self, symbol: str) -> Quote:
-        return quote_from_symbol_info(await self._client.get_json(f"/symbols/{symbol}"))
+        return quote_from_symbol_info(await self._client.symbol_info(symbol))
 
     async def equity(self) -> float:
-        return float((await self._client.get_json("/account"))["equity"])
+        return float((await self._client.account())["equity"])
 
     async def positions(self, symbol: str | None = None) -> list[Position]:
-        params = {"symbol": symbol} if symbol else None
-        return [Position.from_dict(p) for p in await self._client.get_json("/positions", params)]
+        return [Position.from_dict(p) for p in await self._client.positions(symbol)]
 
     async def send(self, request: Mapping[str, Any], client_id: str) -> dict[str, Any]:
         return await self._orders.submit({"kind": "order", **request, "client_order_id": client_id})
@@ -62,23 +58,8 @@ class Mt5Broker:
         )
 
     async def _post_batch(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        answer: dict[str, list[dict[str, Any]]] = await self._client.post_json(
-            "/orders/batch", {"requests": requests}
-        )
-        return answer["results"]
+        return await self._client.orders_batch(requests)
 
     async def closed_profit(self, magic: int, from_s: int) -> float:
-        deals = await self._client.get_json("/history/deals", {"from": from_s})
+        deals = await self._client.deals(from_s)
         return sum(d["profit"] + d["commission"] + d["swap"] + d["fee"] for d in deals if d["magic"] == magic)
-
-
-class DataServiceBars:
-    """The data service's stored bars, in the binary columnar form."""
-
-    def __init__(self, client: ServiceClient) -> None:
-        self._client = client
-
-    async def bars(self, symbol: str, timeframe: str, *, to_s: int, count: int) -> np.ndarray:
-        return await self._client.get_array(
-            f"/ohlc/{symbol}/{timeframe}", RATES_DTYPE, {"to": to_s, "count": count}
-        )

@@ -7,10 +7,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from services.backend_api.core.supervisor import Supervisor
 from shared.config import load_config
+from shared.contracts.health import HealthProbe
 from tests.support.platform import write_config
 
 
@@ -47,10 +46,8 @@ def test_supervisor_late_event_loop_does_not_count_failed_checks_against_a_healt
         # A check on a kept-alive connection rides out a late loop; one that must connect does not. With
         # the default 5 s interval the child's 5 s keep-alive has usually expired, so checks connect anew:
         # do so every time here.
-        await supervisor._http.aclose()
-        supervisor._http = httpx.AsyncClient(
-            timeout=settings.orchestrator.health_timeout_s, limits=httpx.Limits(max_keepalive_connections=0)
-        )
+        await supervisor._health.aclose()
+        supervisor._health = HealthProbe(settings.orchestrator.health_timeout_s, keep_alive=False)
         await supervisor.start_all()
         try:
             deadline = time.monotonic() + 30

@@ -4,7 +4,6 @@ has not confirmed (after a start while the mt5 service was down, the remembered 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from services.data.core.worlds import WorldFollower
 from shared.errors import ServiceUnavailableError
@@ -20,11 +19,10 @@ class FakeMt5:
     def __init__(self) -> None:
         self.world: str | None = None
 
-    async def get_json(self, path: str, **_: Any) -> dict[str, Any]:
-        assert path == "/clock"
+    async def clock(self) -> MarketClockRead:
         if self.world is None:
             raise ServiceUnavailableError("mt5 is down")
-        return MarketClockRead(world=self.world, clock="real", now_ms=1, speed=1.0).model_dump()
+        return MarketClockRead(world=self.world, clock="real", now_ms=1, speed=1.0)
 
 
 def follow(mt5: FakeMt5, current: str) -> tuple[WorldFollower, list[str]]:

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from services.pattern.core.bars_source import DataServiceBars
+from services.pattern.core.bars_source import BarReader
 from services.pattern.core.catalog import Catalog
 from services.pattern.core.live import LiveDetector
 from services.pattern.core.spec import parse_specs
 from services.pattern.settings import PatternSettings
-from shared.config import resolve_internal_token
+from shared.contracts.data import DataClient
 from tests.support.data_standin import DataStandIn
 from tests.support.waits import wait_until
 
@@ -80,7 +80,7 @@ def _run_detector(settings: PatternSettings, events: list[dict[str, Any]]) -> li
 
     async def scenario() -> None:
         catalog = Catalog.candlesticks()
-        source = DataServiceBars(settings.service("data").base_url, resolve_internal_token(settings))
+        source = BarReader(DataClient.from_settings(settings, timeout_s=10.0))
         detector = LiveDetector(
             parse_specs("ENGULFING", catalog),
             source,
