@@ -1,5 +1,6 @@
-"""Live strategy instances: create, configure, start, stop, resume after a restart, and reconcile with the
-terminal. One StrategyRunner per running instance; closed candles from the data service are routed here.
+"""Live strategy instances: create, configure, start, stop and resume after a restart (the lifecycle). One
+StrategyRunner per running instance; closed candles from the data service are routed here. Matching the
+terminal's positions and the unanswered orders to the instances is reconciliation.py's.
 
 Lifecycle as data (TRANSITIONS); every transition is stored and published as `strategy.status` with
 from/to and the reason.
@@ -16,12 +17,13 @@ from services.strategy.core.coalesce import SingleFlight
 from services.strategy.core.config import RiskConfig, live_sizing
 from services.strategy.core.freshness import FreshnessRule, MarketClock
 from services.strategy.core.ports import BarSource, Broker, Position
+from services.strategy.core.reconciliation import Reconciler
 from services.strategy.core.runner import StrategyRunner
-from services.strategy.core.store import InstanceRecord, InstanceState, InstanceStore, OrderStatus
+from services.strategy.core.store import InstanceRecord, InstanceState, InstanceStore
 from services.strategy.settings import StrategySection
 from shared.errors import ConflictError, InvalidInputError, PlatformError
-from shared.event_catalog import ALERT, STRATEGY_STATUS
-from shared.event_payloads import Alert, OrphanPositions, Publish, StrategyStatus
+from shared.event_catalog import STRATEGY_STATUS
+from shared.event_payloads import Publish, StrategyStatus
 from shared.market.candle_events import read_candle
 from shared.market.names import canonical_timeframe
 from shared.trading.registry import StrategyRegistry
@@ -68,7 +70,7 @@ class InstanceService:
         self._runners: dict[str, StrategyRunner] = {}
         self._position_reads: SingleFlight[list[Position]] = SingleFlight()
         self._lock = asyncio.Lock()  # one lifecycle change at a time
-        self.last_reconcile: dict[str, Any] | None = None
+        self.reconciler = Reconciler(store, broker=broker, publish=publish, section=section, now_ms=now_ms)
 
     # ---- configuration --------------------------------------------------------------------------------
 
@@ -135,7 +137,7 @@ class InstanceService:
         return {
             "strategies": self.registry.describe(),
             "instances": [r.to_dict() for r in records],
-            "reconciliation": self.last_reconcile,
+            "reconciliation": self.reconciler.last_report,
         }
 
     async def detail(self, instance_id: str) -> dict[str, Any]:
@@ -180,7 +182,7 @@ class InstanceService:
 
     async def resume(self) -> dict[str, Any]:
         """On service start: reconcile with the terminal and restart the instances that were running."""
-        report = await self.reconcile()
+        report = await self.reconciler.reconcile()
         async with self._lock:
             for record in await self._store.worker.run(self._store.instances):
                 if record.state != S.RUNNING:
@@ -193,38 +195,6 @@ class InstanceService:
                 adopted = report["adopted"].get(record.id, [])
                 self._status(record, record.state, record.state, "resumed after restart", adopted=adopted)
                 await self._run(runner)
-        return report
-
-    async def reconcile(self) -> dict[str, Any]:
-        """Positions by magic number: each instance's are adopted; those in the platform's range that no
-        instance owns are orphans, reported as an `alert`."""
-        try:
-            positions = await self._broker.positions()
-        except PlatformError as exc:
-            log.warning("cannot reconcile with the mt5 service: %s", exc.message)
-            self._publish(ALERT, Alert(code="reconcile_failed", message=exc.message))
-            return {"ok": False, "error": exc.code, "adopted": {}, "orphans": []}
-        records = await self._store.worker.run(self._store.instances)
-        by_magic = {r.magic: r.id for r in records}
-        low, high = self._section.magic_base, self._section.magic_base + self._section.magic_range
-        adopted: dict[str, list[int]] = {}
-        orphans = []
-        for p in positions:
-            if p.magic in by_magic:
-                adopted.setdefault(by_magic[p.magic], []).append(p.ticket)
-            elif low <= p.magic < high:
-                orphans.append(p.to_dict())
-        if orphans:
-            self._publish(
-                ALERT,
-                OrphanPositions(
-                    code="orphan_positions",
-                    message=f"{len(orphans)} position(s) carry a platform magic number no instance owns",
-                    positions=orphans,
-                ),
-            )
-        report = {"ok": True, "at_ms": self._now_ms(), "adopted": adopted, "orphans": orphans}
-        self.last_reconcile = report
         return report
 
     async def aclose(self) -> None:
@@ -281,27 +251,9 @@ class InstanceService:
 
     async def _run(self, runner: StrategyRunner) -> None:
         """Send the orders a crash left pending, then follow candles."""
-        await self._recover_orders(runner)
+        await self.reconciler.recover_orders(runner.instance.id, runner.execute)
         self._runners[runner.instance.id] = runner
         runner.start()
-
-    async def _recover_orders(self, runner: StrategyRunner) -> None:
-        """Orders whose outcome is unknown (written but unanswered before a crash, or the mt5 service was
-        unreachable): sent again under their id when still young (the mt5 service answers with the first
-        result if it had them), else marked expired."""
-        unknown = (OrderStatus.PENDING, OrderStatus.FAILED)
-        pending = await self._store.worker.run(self._store.orders, runner.instance.id, statuses=unknown)
-        now = self._now_ms()
-        for order in sorted(pending, key=lambda o: o.client_id):
-            if now - order.created_ms <= self._section.resend_window_s * 1000:
-                await runner.execute(order)
-            else:
-                await self._store.worker.run(
-                    self._store.finish_order,
-                    order.client_id,
-                    OrderStatus.EXPIRED,
-                    {"code": "expired", "message": "left unsent by a restart, too old to send"},
-                )
 
     async def _stopped_by_runner(self, instance_id: str, reason: str) -> None:
         self._runners.pop(instance_id, None)

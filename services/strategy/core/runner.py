@@ -1,5 +1,7 @@
 """One running instance: on each closed candle, the shared strategy's signals on the last closed bar become
-orders at the mt5 service, exactly as the backtest engine would place them.
+orders at the mt5 service, exactly as the backtest engine would place them. What to do is planned without
+I/O (planning.py); this module is the execution: it fetches the window, positions, quote and equity a plan
+needs, records the plan, sends its orders and publishes what happened.
 
 Bar semantics match the backtest: the signal of bar i (the bar that just closed) is read with only bars
 up to i, and its order is sent at once, which is bar i+1's open (the backtest fills it at that open).
@@ -22,34 +24,20 @@ from typing import Any
 import numpy as np
 
 from services.strategy.core.coalesce import SingleFlight
-from services.strategy.core.decisions import BarSignal, Decision, decide
 from services.strategy.core.freshness import FreshnessRule
+from services.strategy.core.planning import CLOSE, BarPlan, DailyLossStop, OrderPlanner, is_close
 from services.strategy.core.ports import BarSource, Broker, Position, Quote
-from services.strategy.core.risk import RiskManager, day_start
 from services.strategy.core.store import InstanceRecord, InstanceStore, OrderRecord, OrderStatus
 from shared.errors import PlatformError
 from shared.event_catalog import ALERT, SIGNAL
 from shared.event_payloads import Alert, Publish, Signal
 from shared.market.candle_events import ClosedCandle
-from shared.market.timeframes import get_timeframe
 from shared.trading.sizing import SizingMode
 from shared.trading.strategy import Strategy
 
 log = logging.getLogger(__name__)
 
 StopHandler = Callable[[str, str], Awaitable[None]]
-CLOSE = "close"
-
-
-def client_id(instance_id: str, bar_time: int, action: str) -> str:
-    """The deterministic client order id of one action of one instance on one bar."""
-    return f"{instance_id}:{bar_time}:{action}"
-
-
-def order_comment(bar_time: int, action: str) -> str:
-    """The order's MT5 comment: its client id without the instance (the magic number names that), so it
-    fits MT5's 31 characters and the terminal's history shows which bar and action each deal came from."""
-    return f"{bar_time}:{action}"
 
 
 class StrategyRunner:
@@ -74,8 +62,13 @@ class StrategyRunner:
         position_reads: SingleFlight[list[Position]] | None = None,
     ) -> None:
         self.instance = instance
-        self.strategy = strategy
-        self.risk = RiskManager(instance.sizing, instance.risk)
+        self.planner = OrderPlanner(
+            instance,
+            strategy,
+            history_bars=history_bars,
+            warmup_factor=warmup_factor,
+            deviation_points=deviation_points,
+        )
         self._broker = broker
         self._bars = bars
         self._store = store
@@ -84,15 +77,11 @@ class StrategyRunner:
         self._now_ms = now_ms
         self._market_now_ms = market_now_ms
         self._freshness = freshness
-        self._timeframe = get_timeframe(instance.timeframe)
-        self._deviation = deviation_points
+        self._timeframe = self.planner.timeframe
         # Shared by the instances of one service, so a candle costs one positions read per symbol.
         self._position_reads = position_reads or SingleFlight()
         self._orders_done_at = 0.0  # monotonic time the last order's answer came back
         self._facts: Quote | None = None  # symbol facts, for entries whose size and stops ignore the price
-        self._start = max(strategy.warmup, 1)  # as the backtest: the first bar whose signal counts
-        atr_need = instance.risk.atr_period + 1 if instance.risk.uses_atr else 0
-        self.window_size = max(history_bars, strategy.warmup * warmup_factor, atr_need) + 1
         self._window: np.ndarray | None = None
         self.last_bar_time = instance.last_bar_time
         self._queue: asyncio.Queue[ClosedCandle | None] = asyncio.Queue()
@@ -159,89 +148,37 @@ class StrategyRunner:
         if self.last_bar_time is not None and bar_time <= self.last_bar_time:
             return
         window = await self._advance(bar)
-        i = len(window) - 1
-        if i < self._start:
-            await self._record(bar_time, {"bar_time": bar_time, "warming_up": True, "bars": len(window)})
+        warming_up = self.planner.warming_up(window)
+        if warming_up is not None:
+            await self._record(bar_time, warming_up)
             return
-        cols = {name: window[name] for name in window.dtype.names or ()}
         # Strategy code may be slow or compile on its first call (numba): never on the event loop, where
         # it would hold up every other instance's candle.
-        signal = BarSignal.at(await asyncio.to_thread(self.strategy.signals, cols), i)
+        signal = await asyncio.to_thread(self.planner.signal, window)
         positions = await self._positions()
         # Kept with or without a loss limit: the day's P&L is what the dashboard shows for the instance.
         pnl = await self._daily_pnl(bar_time, positions)
-        if self.risk.daily_loss_breached(pnl):
-            await self._trip_daily_loss(bar_time, pnl, positions)
+        stop = self.planner.daily_loss_stop(bar_time, pnl, positions)
+        if stop is not None:
+            await self._stop_for_daily_loss(bar_time, stop)
             return
-        held = positions[0].direction if positions else 0
-        decision = decide(signal, held)
-        orders, refusal = await self._plan(bar_time, decision, signal, positions, cols)
-        summary = {"bar_time": bar_time, "signals": signal.to_dict(), "held": held}
-        stored = await self._record(bar_time, summary, orders)
-        await self._execute_all(bar_time, decision, stored)
-        if refusal is not None:
-            self._signal(bar_time, decision.open, "none", "entry", refused=refusal)
+        plan = self.planner.plan(bar_time, signal, positions)
+        if plan.entry_pending:
+            quote, equity = await self._quote_and_equity()
+            plan = self.planner.enter(plan, window, quote, equity)
+        stored = await self._record(bar_time, plan.summary, plan.orders)
+        await self._execute_all(plan, stored)
+        decision = plan.decision
+        if plan.refusal is not None:
+            self._signal(bar_time, decision.open, "none", "entry", refused=plan.refusal)
         elif decision.ignored is not None:
-            self._signal(bar_time, held, "none", decision.ignored.value)
+            self._signal(bar_time, plan.held, "none", decision.ignored.value)
 
-    async def _plan(
-        self,
-        bar_time: int,
-        decision: Decision,
-        signal: BarSignal,
-        positions: list[Position],
-        cols: dict[str, np.ndarray],
-    ) -> tuple[list[OrderRecord], str | None]:
-        """The orders of a decision (closes first), and why an entry it wanted is not placed (or None)."""
-        orders = [self._close_order(bar_time, p) for p in positions] if decision.close else []
-        if not decision.open:
-            return orders, None
-        refusal = self.risk.entry_refusal(0 if decision.close else len(positions))
-        if refusal is not None:
-            return orders, refusal
-        quote, equity = await self._quote_and_equity()
-        plan = self.risk.entry(
-            decision.open,
-            quote,
-            equity,
-            strategy_sl=signal.sl,
-            strategy_tp=signal.tp,
-            atr=self._atr(cols) if self.risk.risk.uses_atr else None,
-        )
-        if plan.volume <= 0:
-            return orders, "volume_below_minimum"
-        action = "buy" if decision.open > 0 else "sell"
-        cid = client_id(self.instance.id, bar_time, action)
-        request = {
-            "action": "DEAL",
-            "symbol": self.instance.symbol,
-            "type": action.upper(),
-            "volume": plan.volume,
-            "sl": plan.sl,
-            "tp": plan.tp,
-            "deviation": self._deviation,
-            "magic": self.instance.magic,
-            "comment": order_comment(bar_time, action),
-        }
-        orders.append(OrderRecord(cid, self.instance.id, bar_time, action, request))
-        return orders, None
-
-    def _close_order(self, bar_time: int, position: Position) -> OrderRecord:
-        action = f"{CLOSE}-{position.ticket}"
-        cid = client_id(self.instance.id, bar_time, action)
-        request = {
-            "ticket": position.ticket,
-            "deviation": self._deviation,
-            "magic": self.instance.magic,
-            "comment": order_comment(bar_time, action),
-        }
-        return OrderRecord(cid, self.instance.id, bar_time, action, request)
-
-    async def _execute_all(self, bar_time: int, decision: Decision, orders: list[OrderRecord]) -> None:
+    async def _execute_all(self, plan: BarPlan, orders: list[OrderRecord]) -> None:
+        bar_time, decision = plan.bar_time, plan.decision
         close_failed = False
         for order in orders:
-            closing = order.action.startswith(CLOSE)
-            if closing:
+            if is_close(order):
                 refused = await self.execute(order)
                 close_failed = close_failed or refused is not None
                 reason = decision.close.value if decision.close else CLOSE
@@ -265,13 +202,13 @@ class StrategyRunner:
 
     async def _send(self, order: OrderRecord) -> str | None:
         try:
-            if order.action.startswith(CLOSE):
+            if is_close(order):
                 extra = {k: v for k, v in order.request.items() if k != "ticket"}
                 result = await self._broker.close(order.request["ticket"], order.client_id, **extra)
             else:
                 result = await self._broker.send(order.request, order.client_id)
         except PlatformError as exc:
-            gone = order.action.startswith(CLOSE) and exc.code == "position_not_found"
+            gone = is_close(order) and exc.code == "position_not_found"
             if gone:  # closed meanwhile (its SL or TP, or by hand): the close has nothing left to do
                 await self._finish(order, OrderStatus.DONE, {"code": exc.code, "message": exc.message})
                 return None
@@ -287,24 +224,19 @@ class StrategyRunner:
 
     async def _daily_pnl(self, bar_time: int, positions: list[Position]) -> float:
         """Today's money of this instance: its deals since 00:00 UTC plus its open positions' profit."""
-        day = day_start(self._timeframe.next_open(bar_time))
+        day = self.planner.trading_day(bar_time)
         closed = await self._broker.closed_profit(self.instance.magic, day)
         pnl = closed + sum(p.profit for p in positions)
         await self._store.worker.run(self._store.set_daily, self.instance.id, day, pnl)
         return pnl
 
-    async def _trip_daily_loss(self, bar_time: int, pnl: float, positions: list[Position]) -> None:
-        limit = self.risk.risk.daily_loss_limit
-        reason = f"daily_loss_limit: today's P&L {pnl:.2f} reached the limit of -{limit:.2f}"
-        closes = (
-            [self._close_order(bar_time, p) for p in positions] if self.risk.risk.close_on_daily_loss else []
-        )
-        stored = await self._record(bar_time, {"bar_time": bar_time, "daily_loss": pnl}, closes)
+    async def _stop_for_daily_loss(self, bar_time: int, stop: DailyLossStop) -> None:
+        stored = await self._record(bar_time, stop.summary, list(stop.closes))
         for order in stored:
             refused = await self.execute(order)
             self._signal(bar_time, 0, order.action, "daily_loss_limit", refused=refused)
         self.halted = True
-        await self._on_stop(self.instance.id, reason)
+        await self._on_stop(self.instance.id, stop.reason)
 
     # ---- helpers --------------------------------------------------------------------------------------
 
@@ -319,11 +251,12 @@ class StrategyRunner:
         ):
             window = np.concatenate([window, bar])
         else:
+            size = self.planner.window_size
             fetched = await self._bars.bars(
-                self.instance.symbol, self.instance.timeframe, to_s=bar_time, count=self.window_size
+                self.instance.symbol, self.instance.timeframe, to_s=bar_time, count=size
             )
             window = np.concatenate([fetched[fetched["time"] < bar_time], bar])
-        self._window = window[-self.window_size :]
+        self._window = window[-self.planner.window_size :]
         return self._window
 
     async def _load_facts(self) -> None:
@@ -337,7 +270,7 @@ class StrategyRunner:
     async def _quote_and_equity(self) -> tuple[Quote, float]:
         """The quote (the cached symbol facts when the entry does not depend on the price) and the equity
         (only when the sizing uses it)."""
-        if not self.risk.prices_entries and self._facts is not None:
+        if not self.planner.risk.prices_entries and self._facts is not None:
             return self._facts, 0.0
         fixed = self.instance.sizing.mode == SizingMode.FIXED
         quote, equity = await asyncio.gather(
@@ -353,14 +286,6 @@ class StrategyRunner:
             symbol, self._orders_done_at, lambda: self._broker.positions(symbol)
         )
         return sorted((p for p in found if p.magic == self.instance.magic), key=lambda p: p.ticket)
-
-    def _atr(self, cols: dict[str, np.ndarray]) -> float:
-        # Imported on first use: TA-Lib pulls in pandas, ~0.3 s of the service's start-up. The service's
-        # warm-up (main.py) imports it in the background before a candle is likely to need it.
-        import talib
-
-        high, low, close = (np.ascontiguousarray(cols[n], dtype=np.float64) for n in ("high", "low", "close"))
-        return float(talib.ATR(high, low, close, timeperiod=self.risk.risk.atr_period)[-1])
 
     async def _record(
         self, bar_time: int, summary: dict[str, Any], orders: list[OrderRecord] | None = None

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from services.strategy.core.freshness import FreshnessRule, MarketClock
-from services.strategy.core.runner import client_id
+from services.strategy.core.planning import client_id
 from shared.market.candle_events import ClosedCandle
 from shared.market.records import RATES_DTYPE
 from shared.market.timeframes import get_timeframe

@@ -105,7 +105,7 @@ def test_instances_reconcile_adopts_own_positions_and_reports_orphans(world: Wor
         world.broker.add_position(magic=7)  # someone else's: not the platform's range
         await world.service.start(instance["id"])
         assert world.events.of("strategy.status")[-1]["adopted"] == [own.ticket]
-        report = await world.service.reconcile()
+        report = await world.service.reconciler.reconcile()
         assert report["adopted"] == {instance["id"]: [own.ticket]}
         assert [p["ticket"] for p in report["orphans"]] == [orphan.ticket]
         assert world.events.of("alert")[-1]["code"] == "orphan_positions"

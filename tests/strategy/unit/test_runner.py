@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from services.strategy.core.runner import StrategyRunner, client_id
+from services.strategy.core.planning import client_id
+from services.strategy.core.runner import StrategyRunner
 from services.strategy.core.store import OrderStatus
 from shared.trading.registry import build_strategy
 from tests.strategy.fakes import FakeBroker
@@ -92,7 +93,7 @@ def test_runner_window_is_fetched_once_then_extended(world: World) -> None:
         _, runner = await started(world)
         await feed(runner, world, 18, 39)
         assert world.bars.fetches == 1
-        assert len(runner._window) <= runner.window_size
+        assert len(runner._window) <= runner.planner.window_size
         await world.service.aclose()
 
     asyncio.run(scenario())
