@@ -16,12 +16,12 @@ from typing import Any
 import httpx
 import numpy as np
 import orjson
-from tests.backtesting.integration.standin_data import standin_app
 
 from services.backtesting.main import create_app
 from services.backtesting.settings import BacktestingSettings
 from shared.config import load_config, resolve_internal_token
 from shared.market.records import RATES_DTYPE
+from tests.support.data_standin import DataStandIn
 from tests.support.platform import write_config
 from tests.support.served_app import ServedApp
 
@@ -79,9 +79,8 @@ def bench_http(bars: dict[str, np.ndarray], params: dict[str, Any], balance: flo
         config = write_config(Path(tmp), overrides={"backtesting": {"workers": 2, "optimize_workers": 2}})
         settings = load_config(config, model=BacktestingSettings)
         headers = {"X-Internal-Token": resolve_internal_token(settings)}
-        data_app = standin_app({"EURUSD": _rates(bars)}, {})
         with (
-            ServedApp("data stand-in", data_app, settings.service("data").port),
+            DataStandIn(settings, {("EURUSD", "M1"): _rates(bars)}),
             ServedApp("backtesting", create_app(settings), settings.service("backtesting").port),
             httpx.Client(
                 base_url=settings.service("backtesting").base_url, headers=headers, timeout=120
