@@ -18,6 +18,7 @@ from services.strategy.core.config import RiskConfig, live_sizing
 from services.strategy.core.freshness import FreshnessRule, MarketClock
 from services.strategy.core.ports import BarSource, Broker, Position
 from services.strategy.core.reconciliation import Reconciler
+from services.strategy.core.risk import day_start
 from services.strategy.core.runner import StrategyRunner
 from services.strategy.core.store import InstanceRecord, InstanceState, InstanceStore
 from services.strategy.settings import StrategySection
@@ -26,6 +27,7 @@ from shared.event_catalog import STRATEGY_STATUS
 from shared.event_payloads import Publish, StrategyStatus
 from shared.market.candle_events import read_candle
 from shared.market.names import canonical_timeframe
+from shared.market.timeframes import get_timeframe
 from shared.trading.registry import StrategyRegistry
 from shared.trading.sizing import SizingConfig
 
@@ -134,9 +136,15 @@ class InstanceService:
     async def overview(self) -> dict[str, Any]:
         """Available strategies (with parameter schemas), the instances, and the last reconciliation."""
         records = await self._store.worker.run(self._store.instances)
+        instances = [r.to_dict() for r in records]
+        running = [(body, r) for body, r in zip(instances, records, strict=True) if r.state == S.RUNNING]
+        days = await asyncio.gather(*(self._today(r) for _, r in running))
+        for (body, _), day in zip(running, days, strict=True):
+            if day is not None:
+                body["daily"] = day
         return {
             "strategies": self.registry.describe(),
-            "instances": [r.to_dict() for r in records],
+            "instances": instances,
             "reconciliation": self.reconciler.last_report,
         }
 
@@ -153,7 +161,26 @@ class InstanceService:
             body.update(positions=None, open_pnl=None, positions_error=exc.code)
         else:
             body.update(positions=[p.to_dict() for p in positions], open_pnl=sum(p.profit for p in positions))
+            day = await self._today(record, positions)
+            if day is not None:
+                body["daily"] = day
         return body
+
+    async def _today(
+        self, record: InstanceRecord, positions: list[Position] | None = None
+    ) -> dict[str, Any] | None:
+        """The day's P&L of an instance as of its last candle (its deals since that day's 00:00 UTC plus its
+        open positions), read now: the trading path reads it only under a daily loss limit. None before the
+        first candle or when the mt5 service cannot say."""
+        if record.last_bar_time is None:
+            return None
+        day = day_start(get_timeframe(record.timeframe).next_open(record.last_bar_time))
+        try:
+            held = positions if positions is not None else await self._positions_of(record)
+            closed = await self._broker.closed_profit(record.magic, day)
+        except PlatformError:
+            return None
+        return {"day": day, "pnl": closed + sum(p.profit for p in held)}
 
     # ---- lifecycle ------------------------------------------------------------------------------------
 

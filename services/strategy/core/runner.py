@@ -156,12 +156,14 @@ class StrategyRunner:
         # it would hold up every other instance's candle.
         signal = await asyncio.to_thread(self.planner.signal, window)
         positions = await self._positions()
-        # Kept with or without a loss limit: the day's P&L is what the dashboard shows for the instance.
-        pnl = await self._daily_pnl(bar_time, positions)
-        stop = self.planner.daily_loss_stop(bar_time, pnl, positions)
-        if stop is not None:
-            await self._stop_for_daily_loss(bar_time, stop)
-            return
+        # Only a loss limit needs the day's P&L before the orders (a history read at the mt5 service per
+        # instance and candle); without one, the dashboard's figure is read when it is asked for.
+        if self.planner.risk.risk.daily_loss_limit is not None:
+            pnl = await self._daily_pnl(bar_time, positions)
+            stop = self.planner.daily_loss_stop(bar_time, pnl, positions)
+            if stop is not None:
+                await self._stop_for_daily_loss(bar_time, stop)
+                return
         plan = self.planner.plan(bar_time, signal, positions)
         if plan.entry_pending:
             quote, equity = await self._quote_and_equity()
