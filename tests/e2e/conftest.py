@@ -42,9 +42,14 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
+# The market of the browser tests: a replay at real speed from a Wednesday noon, so live ticks move and
+# orders fill on any day (the real FX market is closed at weekends), and the forms' dates follow it.
+REPLAY = {"simulated": {"clock": "replay", "replay_start": "2026-11-18T12:00:00Z", "replay_speed": 1}}
+
+
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    config = write_config(tmp_path_factory.mktemp("e2e"))
+    config = write_config(tmp_path_factory.mktemp("e2e"), overrides={"mt5": REPLAY})
     running = Platform(config).start()
     try:
         running.wait_all_online(90)

@@ -14,7 +14,8 @@ def test_dashboard_trains_registers_and_predicts(page: Any, platform: Platform) 
     page.wait_for_selector("#ml-symbol option", state="attached", timeout=20_000)
     page.select_option("#ml-type", "hist_gradient_boosting")
     # Three weeks of H1 bars: enough for five walk-forward folds, quick to fetch and to train on.
-    start = (datetime.now(UTC) - timedelta(days=22)).date().isoformat()
+    market_now = datetime.fromtimestamp(platform.http.get("/api/mt5/clock").json()["now_ms"] / 1000, UTC)
+    start = (market_now - timedelta(days=22)).date().isoformat()
     page.fill("#ml-from", start)
     page.click("#ml-train")
     page.wait_for_function(

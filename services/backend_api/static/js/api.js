@@ -46,3 +46,21 @@ export const get = (path) => api("GET", path);
 export const post = (path, body) => api("POST", path, body);
 export const patch = (path, body) => api("PATCH", path, body);
 export const del = (path) => api("DELETE", path);
+
+// The market's clock (real time, a replay, or a terminal's): the dates a form offers are the market's, so a
+// replay of 2024 offers 2024, not the wall clock's today. The wall clock when the mt5 service cannot say.
+export async function marketNowMs() {
+  try {
+    return (await get("/api/mt5/clock")).now_ms;
+  } catch {
+    return Date.now();
+  }
+}
+
+// Set two date inputs to the `days` before the market's now (to: `toDaysBack` days back).
+export async function setMarketRange(fromId, toId, days, toDaysBack = 0) {
+  const now = await marketNowMs();
+  const day = (ms) => new Date(ms).toISOString().slice(0, 10);
+  document.getElementById(fromId).value = day(now - days * 86400e3);
+  document.getElementById(toId).value = day(now - toDaysBack * 86400e3);
+}

@@ -1,7 +1,7 @@
 // Backtests panel: a form generated from the strategy's schema, progress from events, results (equity,
 // drawdown, metrics, trades), comparison of two runs, optimisation (sortable table, heat map), walk-forward.
 
-import { get, post } from "./api.js";
+import { get, post, setMarketRange } from "./api.js";
 import { on } from "./hub.js";
 import { drawLines } from "./linechart.js";
 import { numericParams, schemaFields, schemaValues } from "./schema_form.js";
@@ -318,6 +318,7 @@ export async function show() {
     if (symbols) byId("bt-symbol").replaceChildren(...symbols.map((s) => el("option", { value: s.name }, s.name)));
     renderParams();
     loadDefaults();
+    setMarketRange("bt-from", "bt-to", 30, 1);
   }
   listRuns();
 }

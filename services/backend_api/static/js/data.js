@@ -1,6 +1,6 @@
 // Data panel: collection start/stop and status, a completeness heat map, gap fill with progress, statistics.
 
-import { get, post } from "./api.js";
+import { get, marketNowMs, post, setMarketRange } from "./api.js";
 import { on } from "./hub.js";
 import { count, dateTime, day, duration, loadSymbols, NONE, number, percent } from "./format.js";
 import { attempt, el, num, thead } from "./ui.js";
@@ -72,7 +72,7 @@ function color(percent, expected) {
 
 async function heatmap() {
   const tf = document.getElementById("completeness-tf").value, days = Number(document.getElementById("completeness-days").value) || 14;
-  const to = Math.floor(Date.now() / 1000), from = to - days * 86400;
+  const to = Math.floor((await marketNowMs()) / 1000), from = to - days * 86400;
   const reports = await Promise.all(symbols.map((s) => attempt(() => get(`/api/data/completeness/${s}/${tf}?from=${from}&to=${to}`))));
   const dayList = (reports.find(Boolean) || { days: [] }).days.map((d) => d.day);
   const table = document.getElementById("completeness-table");
@@ -143,6 +143,7 @@ export async function show() {
     const list = await attempt(loadSymbols);
     if (list) symbols = list.map((s) => s.name);
     document.getElementById("gapfill-symbols").append(...symbols.map((s) => el("label", {}, el("input", { type: "checkbox", value: s, checked: s === symbols[0] }), ` ${s}`)));
+    await setMarketRange("gapfill-from", "gapfill-to", 7);
   }
   status();
   heatmap();

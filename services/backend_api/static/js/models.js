@@ -1,6 +1,6 @@
 // Models panel: train with a progress bar, the registry with metrics, predict on the latest bars.
 
-import { del, get, post } from "./api.js";
+import { del, get, post, setMarketRange } from "./api.js";
 import { on } from "./hub.js";
 import { count, dateTime, loadSymbols, number } from "./format.js";
 import { attempt, el, num, thead } from "./ui.js";
@@ -135,6 +135,7 @@ export async function show() {
   if (!byId("ml-symbol").options.length) {
     const symbols = await attempt(loadSymbols);
     if (symbols) byId("ml-symbol").replaceChildren(...symbols.map((s) => el("option", { value: s.name }, s.name)));
+    setMarketRange("ml-from", "ml-to", 60, 1);
   }
   registry();
 }
