@@ -16,8 +16,9 @@ from shared.market.candle_events import ClosedCandle
 from shared.market.timeframes import Timeframe
 
 
-class MarketClock:
-    """The newest market time seen (epoch ms); it never goes back."""
+class NewestMarketTime:
+    """The newest market time seen in candle events (epoch ms); it never goes back. Unlike
+    shared.market.clock.MarketClock it does not extrapolate: a candle is old by what the market has shown."""
 
     def __init__(self) -> None:
         self._ms: int | None = None

@@ -15,7 +15,7 @@ from typing import Any
 
 from services.strategy.core.coalesce import SingleFlight
 from services.strategy.core.config import RiskConfig, live_sizing
-from services.strategy.core.freshness import FreshnessRule, MarketClock
+from services.strategy.core.freshness import FreshnessRule, NewestMarketTime
 from services.strategy.core.ports import BarSource, Broker, Position
 from services.strategy.core.reconciliation import Reconciler
 from services.strategy.core.risk import day_start
@@ -67,7 +67,7 @@ class InstanceService:
         self._symbols = [s.upper() for s in symbols]
         self._section = section
         self._now_ms = now_ms
-        self.market_clock = MarketClock()
+        self.market_time = NewestMarketTime()
         self._freshness = FreshnessRule(section.candle_max_age_bars, section.candle_max_age_s)
         self._runners: dict[str, StrategyRunner] = {}
         self._position_reads: SingleFlight[list[Position]] = SingleFlight()
@@ -240,7 +240,7 @@ class InstanceService:
         if candle is None:
             log.warning("ignoring malformed candle.closed event: %s", data)
             return
-        self.market_clock.observe(candle.market_ms)
+        self.market_time.observe(candle.market_ms)
         for runner in self._runners.values():
             if runner.instance.symbol == candle.symbol and runner.instance.timeframe == candle.timeframe:
                 runner.submit(candle)
@@ -268,7 +268,7 @@ class InstanceService:
             publish=self._publish,
             on_stop=self._stopped_by_runner,
             now_ms=self._now_ms,
-            market_now_ms=self.market_clock.now_ms,
+            market_now_ms=self.market_time.now_ms,
             freshness=self._freshness,
             history_bars=section.history_bars,
             warmup_factor=section.warmup_factor,

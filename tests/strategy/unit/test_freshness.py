@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from services.strategy.core.freshness import FreshnessRule, MarketClock
+from services.strategy.core.freshness import FreshnessRule, NewestMarketTime
 from services.strategy.core.planning import client_id
 from shared.market.candle_events import ClosedCandle
 from shared.market.records import RATES_DTYPE
@@ -71,7 +71,7 @@ def test_freshness_weekend_does_not_age_fridays_last_candle() -> None:
 
 
 def test_market_clock_keeps_the_newest_time() -> None:
-    clock = MarketClock()
+    clock = NewestMarketTime()
     for ms in (5_000, None, 3_000, 7_000):
         clock.observe(ms)
     assert clock.now_ms() == 7_000
