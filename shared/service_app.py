@@ -37,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from shared import platform
 from shared.body_limits import BodyLimitMiddleware
 from shared.config import PlatformSettings, resolve_internal_token
 from shared.disk_full import DiskFullError, StorageState, is_disk_full
@@ -257,11 +258,13 @@ def _storage(request: Request) -> StorageState:
 
 async def _watch_supervisor(supervisor_pid: int) -> None:
     """Stop gracefully when the supervisor is gone (killed with -9), so no child is ever orphaned."""
+    layer = platform.current()
     while True:
         await asyncio.sleep(0.5)
-        if os.getppid() != supervisor_pid:
+        if layer.parent_gone(supervisor_pid):
             log.warning("supervisor %d is gone; shutting down", supervisor_pid)
-            os.kill(os.getpid(), signal.SIGTERM)
+            # uvicorn's own SIGTERM handler (a Python handler on every OS) runs the graceful shutdown.
+            signal.raise_signal(signal.SIGTERM)
             return
 
 

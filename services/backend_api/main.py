@@ -18,13 +18,13 @@ from services.backend_api.api.auth import ApiKeyMiddleware
 from services.backend_api.core.auth_throttle import AuthThrottle
 from services.backend_api.core.gateway import Proxy
 from services.backend_api.core.hub import ChildEventRelay
-from services.backend_api.core.processes import PidFile
 from services.backend_api.core.supervisor import Supervisor
 from shared.config import PlatformSettings, resolve_api_key, resolve_internal_token
 from shared.event_catalog import HUB_LAGGED, HUB_SNAPSHOT
 from shared.event_payloads import HubSnapshot, Payload, ServiceStatusChanged
 from shared.events import envelope
 from shared.log import RedactingFilter
+from shared.platform import PidFile
 from shared.runner import known_secrets
 from shared.service_app import create_service_app
 from shared.utils import get_timestamp_ms

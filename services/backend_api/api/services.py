@@ -9,10 +9,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 
 from services.backend_api.api.deps import RelayDep, SupervisorDep
-from services.backend_api.core.processes import tail_lines
 from services.backend_api.schemas import LogTail, LoopLag, PlatformStatus
 from shared.log import RedactingFilter
 from shared.models import ServiceState, ServiceStatus
+from shared.tail import tail_lines
 
 router = APIRouter(prefix="/api", tags=["supervision"])
 

@@ -26,6 +26,8 @@ from shared.errors import ConflictError, NotFoundError
 from shared.event_catalog import SERVICE_STATUS
 from shared.event_payloads import Publish, ServiceStatusChanged
 from shared.models import ServiceState, ServiceStatus
+from shared.platform import PidFile, ProcessLayer, current, stop_tree
+from shared.platform.ports import port_is_free
 from shared.runner import PORT_ENV
 from shared.service_app import SUPERVISOR_PID_ENV
 from shared.utils import get_timestamp_ms
@@ -66,6 +68,7 @@ class Supervisor:
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         names: list[str] | None = None,
+        layer: ProcessLayer | None = None,
     ) -> None:
         self.settings = settings
         self.orch = settings.orchestrator
@@ -73,6 +76,7 @@ class Supervisor:
         self._publish = publish
         self._clock = clock
         self._sleep = sleep
+        self._layer = layer or current()
         self._health = HealthProbe(self.orch.health_timeout_s)
         self.loop_lag = LoopLagMonitor(self.orch.loop_lag_sample_s)
         children = names or [n for n in settings.services if n != "backend-api"]
@@ -211,7 +215,7 @@ class Supervisor:
     async def _stop(self, svc: ManagedService, reason: str) -> None:
         await self._cancel_task(svc)
         if svc.process is not None:
-            await processes.terminate_group(svc.process.pid, self.orch.stop_timeout_s)
+            await stop_tree(self._layer, svc.process.pid, self.orch.stop_timeout_s)
             with contextlib.suppress(ProcessLookupError):
                 await svc.process.wait()
             self._pid_file(svc).remove()
@@ -228,9 +232,8 @@ class Supervisor:
             trigger, reason = await self._watch(svc)
             self._transition(svc, trigger, reason)
             assert svc.process is not None
-            processes.kill_group(
-                svc.process.pid
-            )  # a hung child gets no grace; an exited one may leave helpers
+            # A hung child gets no grace; an exited one may leave helpers.
+            self._layer.kill_tree(svc.process.pid)
             await svc.process.wait()
             self._pid_file(svc).remove()
             if not svc.section.auto_restart:
@@ -250,12 +253,14 @@ class Supervisor:
             svc.restarts += 1
             self._transition(svc, Trigger.START, "restarting")
 
-    def _pid_file(self, svc: ManagedService) -> processes.PidFile:
-        return processes.PidFile(self.settings.log_dir / f"{svc.name}.pid")
+    def _pid_file(self, svc: ManagedService) -> PidFile:
+        return PidFile(self.settings.log_dir / f"{svc.name}.pid")
 
     async def _spawn(self, svc: ManagedService) -> bool:
         host, port = svc.section.host, svc.section.port
-        stale = await processes.stop_stale(self._pid_file(svc), svc.section.module, self.orch.stop_timeout_s)
+        stale = await processes.stop_stale(
+            self._layer, self._pid_file(svc), svc.section.module, self.orch.stop_timeout_s
+        )
         if stale is not None:
             log.warning("%s: stopped stale process %d left by an earlier run", svc.name, stale)
         if not await self._wait_port_free(host, port, 3.0 if stale else 0.0):
@@ -273,7 +278,7 @@ class Supervisor:
         }
         try:
             svc.process = await processes.spawn_service(
-                svc.section.module, env, self.settings.log_dir / f"{svc.name}.console.log"
+                self._layer, svc.section.module, env, self.settings.log_dir / f"{svc.name}.console.log"
             )
         except OSError as exc:
             self._transition(svc, Trigger.FAILED, f"cannot spawn {svc.section.module}: {exc}")
@@ -285,7 +290,7 @@ class Supervisor:
 
     async def _wait_port_free(self, host: str, port: int, wait_s: float) -> bool:
         deadline = time.monotonic() + wait_s
-        while not processes.port_is_free(host, port):
+        while not port_is_free(host, port):
             if time.monotonic() >= deadline:
                 return False
             await asyncio.sleep(0.05)
