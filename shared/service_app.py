@@ -37,7 +37,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from shared import platform
 from shared.body_limits import BodyLimitMiddleware
 from shared.config import PlatformSettings, resolve_internal_token
 from shared.disk_full import DiskFullError, StorageState, is_disk_full
@@ -46,6 +45,7 @@ from shared.event_catalog import STREAM_LAGGED
 from shared.event_stream import serve_event_stream
 from shared.events import EventBus
 from shared.market.names import NAME_ERROR_CODES
+from shared.platform import current as process_layer
 
 log = logging.getLogger(__name__)
 
@@ -258,7 +258,7 @@ def _storage(request: Request) -> StorageState:
 
 async def _watch_supervisor(supervisor_pid: int) -> None:
     """Stop gracefully when the supervisor is gone (killed with -9), so no child is ever orphaned."""
-    layer = platform.current()
+    layer = process_layer()
     while True:
         await asyncio.sleep(0.5)
         if layer.parent_gone(supervisor_pid):
