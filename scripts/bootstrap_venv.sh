@@ -34,3 +34,5 @@ if [ "$satisfied" = 0 ]; then
   fi
   echo "$want" > "$stamp"
 fi
+# The dashboard's chart library, from the npm registry as locked (no Node needed).
+.venv/bin/python scripts/fetch_dashboard_assets.py
