@@ -58,9 +58,9 @@ def test_backtest_trades_are_marked_on_the_price_chart_and_a_row_click_moves_the
     page.wait_for_selector("#connection.conn-online")
     page.click("#tab-backtests")
     page.wait_for_selector("#bt-params [data-param=fast]", state="attached", timeout=20_000)
+    page.select_option("#bt-strategy", "donchian_breakout")  # its entries carry an ATR stop-loss
+    page.wait_for_selector("#bt-params [data-param=stop_atr]", state="attached")
     page.select_option("#bt-timeframe", "H1")
-    page.fill("#bt-param-fast", "5")
-    page.fill("#bt-param-slow", "13")
     page.click("#bt-run")
     page.wait_for_selector("#bt-price[data-trades]", timeout=120_000)
     run = platform.http.get("/api/backtesting/backtests").json()[0]
@@ -69,6 +69,10 @@ def test_backtest_trades_are_marked_on_the_price_chart_and_a_row_click_moves_the
     assert n >= 3
     shown = dataset(page, "#bt-price")
     assert shown["trades"] == str(n) and shown["markers"] == str(2 * n)  # an entry and an exit each
+    with_stops = sum(
+        1 for sl, tp in zip(trades["sl"], trades["tp"], strict=True) if sl is not None or tp is not None
+    )
+    assert with_stops > 0 and shown["stopLevels"] == str(with_stops)
     assert int(shown["bars"]) > 100
 
     k = n // 2

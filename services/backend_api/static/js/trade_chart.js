@@ -87,6 +87,7 @@ export async function openTradeChart(box, { symbol, timeframe, from, to, trades 
   chart.candles.attachPrimitive(lines);
   chart.setMarkers(markers(trades, colors, -1));
   box.dataset.trades = String(trades.entry_time.length);
+  box.dataset.stopLevels = String(trades.entry_time.filter((_, i) => trades.sl[i] !== null || trades.tp[i] !== null).length);
   const room = ROOM_BARS * (TIMEFRAME_S[timeframe] || 60);
   return {
     chart,
