@@ -39,6 +39,7 @@ const charts = new WeakMap();  // box → its chart, removed when the box gets a
 export function createThemedChart(lib, box, options = {}) {
   charts.get(box)?.remove();
   box.replaceChildren();
+  for (const key of Object.keys(box.dataset)) delete box.dataset[key];  // the previous chart's state
   const t = theme();
   const chart = lib.createChart(box, {
     autoSize: true,  // the library's ResizeObserver keeps the canvas at the box's size

@@ -15,6 +15,7 @@ import { el } from "./ui.js";
 
 const EDGE_BARS = 10;  // this close to the first loaded bar, older ones are requested
 const VOLUME_ALPHA = "66";
+const listeners = new WeakMap();  // box → the AbortController of its chart's DOM listeners
 
 export class PriceChart {
   static async open(box, options = {}) {
@@ -49,7 +50,12 @@ export class PriceChart {
     this.chart.subscribeCrosshairMove((param) => this.renderLegends(param));
     // Older bars are loaded when the user reaches the left edge, not when new bars happen to fit the view.
     this.userMoved = false;
-    for (const kind of ["pointerdown", "wheel", "touchstart", "keydown"]) box.addEventListener(kind, () => { this.userMoved = true; }, { capture: true, passive: true });
+    listeners.get(box)?.abort();  // a box drawn again drops its previous chart's listeners
+    const controller = new AbortController();
+    listeners.set(box, controller);
+    for (const kind of ["pointerdown", "wheel", "touchstart", "keydown"]) {
+      box.addEventListener(kind, () => { this.userMoved = true; }, { capture: true, passive: true, signal: controller.signal });
+    }
     this.chart.timeScale().subscribeVisibleLogicalRangeChange((range) => {
       if (range && range.from < EDGE_BARS && this.userMoved) this.older();
     });
