@@ -20,7 +20,10 @@ print('\n'.join(p['dependencies'] + p['optional-dependencies']['postgres']))" > 
 COPY shared ./shared
 COPY services ./services
 COPY deploy/config.container.json ./deploy/config.container.json
-RUN pip install --no-deps . \
+# The dashboard's chart library, from the npm registry as locked, its sha512 checked.
+COPY scripts/fetch_dashboard_assets.py ./scripts/
+RUN python scripts/fetch_dashboard_assets.py \
+    && pip install --no-deps . \
     && useradd --system --uid 10001 --home-dir /var/lib/mt5p --create-home mt5p \
     && mkdir -p /var/lib/mt5p/database /var/lib/mt5p/logs \
     && chown -R mt5p:mt5p /var/lib/mt5p

@@ -169,3 +169,4 @@ def test_dockerfile_runs_as_non_root_with_health_check_and_container_config() ->
     assert "HEALTHCHECK" in dockerfile and "/health" in dockerfile
     assert "MT5P_CONFIG=/app/deploy/config.container.json" in dockerfile
     assert re.search(r"^EXPOSE 5000 5001 5002 5003 5004 5005 5006$", dockerfile, re.M)
+    assert "RUN python scripts/fetch_dashboard_assets.py" in dockerfile  # the dashboard's charts

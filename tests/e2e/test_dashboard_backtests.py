@@ -22,7 +22,8 @@ def test_dashboard_backtest_from_form_shows_progress_equity_and_metrics(
     assert page.eval_on_selector("#bt-progress", "p => p.value") == 100
     trades = page.text_content('[data-metric="trades"]')
     assert trades and trades != "\u2013"  # an en dash: the panel's "no value"
-    assert page.eval_on_selector("#bt-equity", "c => c.width > 0")
+    page.wait_for_selector("#bt-equity canvas")
+    assert int(page.eval_on_selector("#bt-equity", "box => box.dataset.points")) > 1
     runs = platform.http.get("/api/backtesting/backtests").json()
     assert runs[0]["state"] == "completed"
     assert runs[0]["params"]["params"] == {"fast": 8, "slow": 21, "allow_short": True}

@@ -14,7 +14,9 @@ def test_dashboard_chart_loads_bars_and_moves_with_live_ticks(page: Any, platfor
     page.wait_for_function(
         "Number(document.getElementById('market-chart').dataset.liveUpdates || 0) >= 3", timeout=20_000
     )
-    assert page.eval_on_selector("#market-chart", "c => c.width > 0 && c.height > 0")
+    assert page.eval_on_selector(
+        "#market-chart", "box => box.clientWidth > 0 && box.clientHeight > 0 && !!box.querySelector('canvas')"
+    )
 
 
 def test_dashboard_places_and_closes_a_paper_order(page: Any, platform: Platform) -> None:

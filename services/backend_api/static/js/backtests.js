@@ -3,7 +3,8 @@
 
 import { get, post, setMarketRange } from "./api.js";
 import { on } from "./hub.js";
-import { drawLines } from "./linechart.js";
+import { lineChart } from "./chart_lib.js";
+import { openTradeChart } from "./trade_chart.js";
 import { numericParams, schemaFields, schemaValues } from "./schema_form.js";
 import { count, dateTime, duration, loadSymbols, money, NONE, number, percent, price, volume } from "./format.js";
 import { attempt, el, num, thead, toast } from "./ui.js";
@@ -42,10 +43,11 @@ function build() {
       el("h2", {}, "Result"),
       el("div", { class: "warnings", id: "bt-warnings", role: "alert", hidden: true }),
       el("div", { class: "kpis", id: "bt-metrics" }),
-      el("canvas", { class: "chart small", id: "bt-equity", role: "img", "aria-label": "Equity curve" }),
-      el("canvas", { class: "chart small", id: "bt-drawdown", role: "img", "aria-label": "Drawdown curve" }),
+      el("div", { class: "chart-box", id: "bt-price", role: "img", "aria-label": "Price chart with the run's trades" }),
+      el("div", { class: "chart-box small", id: "bt-equity", role: "img", "aria-label": "Equity curve" }),
+      el("div", { class: "chart-box small", id: "bt-drawdown", role: "img", "aria-label": "Drawdown curve" }),
       el("details", {}, el("summary", {}, "All metrics"), el("table", { class: "grid", id: "bt-metrics-table" })),
-      el("details", {}, el("summary", {}, "Trades"), el("div", { class: "table-wrap" }, el("table", { class: "grid", id: "bt-trades" })))),
+      el("details", {}, el("summary", {}, "Trades (click one to see it on the chart)"), el("div", { class: "table-wrap" }, el("table", { class: "grid", id: "bt-trades" })))),
     el("div", { class: "card" },
       el("h2", {}, "Runs"),
       el("div", { class: "row" }, el("button", { type: "button", id: "bt-compare" }, "Compare the two selected")),
@@ -68,7 +70,7 @@ function build() {
       el("div", { class: "table-wrap" }, el("table", { class: "grid", id: "opt-table" })),
       el("div", { class: "table-wrap" }, el("table", { class: "grid heat", id: "opt-heatmap" })),
       el("div", { class: "table-wrap" }, el("table", { class: "grid", id: "wf-windows" })),
-      el("canvas", { class: "chart small", id: "wf-equity", role: "img", "aria-label": "Stitched out-of-sample equity", hidden: true })),
+      el("div", { class: "chart-box small", id: "wf-equity", role: "img", "aria-label": "Stitched out-of-sample equity", hidden: true })),
   );
   byId("bt-strategy").addEventListener("change", renderParams);
   byId("bt-symbol").addEventListener("change", loadDefaults);
@@ -189,15 +191,30 @@ async function showResult(id) {
   showWarnings(byId("bt-warnings"), r.warnings);
   byId("bt-metrics").replaceChildren(...HEADLINE.map(([k, label]) => el("div", { class: "kpi" }, el("div", { class: "label" }, label), el("div", { class: "value", "data-metric": k }, metric(k, m[k])))));
   byId("bt-metrics-table").replaceChildren(el("tbody", {}, Object.entries(m).map(([k, v]) => el("tr", {}, el("th", { scope: "row" }, k), el("td", { class: "num", "data-metric": k }, typeof v === "number" || v === null ? metric(k, v) : String(v))))));
-  drawLines(byId("bt-equity"), [{ name: "equity", time: r.equity.time, values: r.equity.equity }]);
-  drawLines(byId("bt-drawdown"), [{ name: "drawdown %", time: r.equity.time, values: r.equity.drawdown_pct }], { fill: true, percent: true });
+  lineChart(byId("bt-equity"), [{ name: "equity", time: r.equity.time, values: r.equity.equity }]);
+  lineChart(byId("bt-drawdown"), [{ name: "drawdown %", time: r.equity.time, values: r.equity.drawdown_pct }], { area: true, percent: true });
   const t = r.trades, n = t.entry_time.length;
+  // Inline-bar runs have no symbol to read bars for: no price chart then.
+  const priceBox = byId("bt-price");
+  priceBox.hidden = !symbol;
+  const view = symbol ? await openTradeChart(priceBox, { symbol, timeframe: job.params.timeframe, from: job.params.from, to: job.params.to, trades: t }) : null;
+  const select = (row, i) => {
+    for (const other of byId("bt-trades").querySelectorAll("tr.selected")) other.classList.remove("selected");
+    row.classList.add("selected");
+    if (view) view.focus(i);
+  };
   byId("bt-trades").replaceChildren(
-    thead(["Entry", "Exit", num("Size"), num("Entry price"), num("Exit price"), num("P&L"), num("Return"), "Exit reason"]),
-    el("tbody", {}, Array.from({ length: Math.min(n, 300) }, (_, i) => el("tr", {},
-      el("td", {}, dateTime(t.entry_time[i])), el("td", {}, dateTime(t.exit_time[i])), el("td", { class: "num" }, volume(t.size[i], symbol)),
-      el("td", { class: "num" }, price(t.entry_price[i], symbol)), el("td", { class: "num" }, price(t.exit_price[i], symbol)),
-      el("td", { class: `num ${t.pnl[i] >= 0 ? "up" : "down"}` }, money(t.pnl[i])), el("td", { class: "num" }, percent(t.return_pct[i])), el("td", {}, t.exit_reason[i])))));
+    thead(["Entry", "Exit", num("Size"), num("Entry price"), num("Exit price"), num("P&L"), num("Return"), "Exit reason", num("SL"), num("TP")]),
+    el("tbody", {}, Array.from({ length: Math.min(n, 300) }, (_, i) => {
+      const row = el("tr", { "data-trade": i, tabindex: 0 },
+        el("td", {}, dateTime(t.entry_time[i])), el("td", {}, dateTime(t.exit_time[i])), el("td", { class: "num" }, volume(t.size[i], symbol)),
+        el("td", { class: "num" }, price(t.entry_price[i], symbol)), el("td", { class: "num" }, price(t.exit_price[i], symbol)),
+        el("td", { class: `num ${t.pnl[i] >= 0 ? "up" : "down"}` }, money(t.pnl[i])), el("td", { class: "num" }, percent(t.return_pct[i])), el("td", {}, t.exit_reason[i]),
+        el("td", { class: "num" }, price(t.sl[i], symbol)), el("td", { class: "num" }, price(t.tp[i], symbol)));
+      row.addEventListener("click", () => select(row, i));
+      row.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); select(row, i); } });
+      return row;
+    })));
   listRuns();
 }
 
@@ -221,13 +238,13 @@ async function compare() {
   if (ids.length !== 2) { toast("select exactly two runs to compare"); return; }
   const results = await Promise.all(ids.map((id) => attempt(() => get(`/api/backtesting/backtest/${id}/result?max_points=500`))));
   if (results.some((r) => !r)) return;
-  const canvas = el("canvas", { class: "chart small", role: "img", "aria-label": "Equity of both runs" });
+  const box = el("div", { class: "chart-box small", id: "bt-compare-chart", role: "img", "aria-label": "Equity of both runs" });
   byId("bt-comparison").replaceChildren(
     el("table", { class: "grid", id: "bt-compare-table" },
       el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Metric"), ids.map((id, k) => el("th", { scope: "col", class: "num" }, `run ${k + 1} (${id.slice(0, 8)})`)))),
       el("tbody", {}, HEADLINE.map(([key, label]) => el("tr", {}, el("th", { scope: "row" }, label), results.map((r) => el("td", { class: "num" }, metric(key, r.metrics[key]))))))),
-    canvas);
-  drawLines(canvas, results.map((r, k) => ({ name: `run ${k + 1}`, time: r.equity.time, values: r.equity.equity })));
+    box);
+  lineChart(box, results.map((r, k) => ({ name: `run ${k + 1}`, time: r.equity.time, values: r.equity.equity })));
 }
 
 function space() {
@@ -296,9 +313,9 @@ function showWalkForward(result) {
       el("td", { class: "num" }, i + 1), el("td", {}, `${w.in_sample[0]}–${w.in_sample[1]}`), el("td", {}, `${w.out_of_sample[0]}–${w.out_of_sample[1]}`),
       el("td", {}, JSON.stringify(w.params)), el("td", { class: "num" }, number(w.in_sample_score, 3)),
       el("td", { class: "num" }, percent(w.out_of_sample_metrics.return_pct)), el("td", { class: "num" }, count(w.out_of_sample_metrics.trades))))));
-  const canvas = byId("wf-equity");
-  canvas.hidden = false;
-  drawLines(canvas, [{ name: "stitched out-of-sample equity", time: result.equity.time, values: result.equity.equity }]);
+  const box = byId("wf-equity");
+  box.hidden = false;
+  lineChart(box, [{ name: "stitched out-of-sample equity", time: result.equity.time, values: result.equity.equity }]);
 }
 
 export function init() {

@@ -1,12 +1,13 @@
-// Market panel: symbol/timeframe pickers, a live candlestick chart, indicators and pattern markers.
+// Market panel: symbol/timeframe pickers, a live candlestick chart, indicators and pattern markers; scrolling
+// back loads older bars from the data service's store (the terminal's when the store has none).
 
 import { get, post } from "./api.js";
-import { CandleChart } from "./candles.js";
+import { theme, TIMEFRAME_S } from "./chart_lib.js";
+import { PriceChart } from "./price_chart.js";
 import { on } from "./hub.js";
 import { loadSymbols, priceDigits } from "./format.js";
 import { attempt, el } from "./ui.js";
 
-const TIMEFRAMES = { M1: 60, M5: 300, M15: 900, M30: 1800, H1: 3600, H4: 14400, D1: 86400 };
 let chart = null;
 let symbolsShown = false;
 let catalog = {};
@@ -21,7 +22,7 @@ function build() {
     el("form", { class: "card row", id: "market-form", "aria-label": "Chart settings" },
       el("label", { for: "market-symbol" }, "Symbol"), el("select", { id: "market-symbol" }),
       el("label", { for: "market-timeframe" }, "Timeframe"),
-      el("select", { id: "market-timeframe" }, Object.keys(TIMEFRAMES).map((tf) => el("option", { value: tf, selected: tf === "M5" }, tf))),
+      el("select", { id: "market-timeframe" }, Object.keys(TIMEFRAME_S).map((tf) => el("option", { value: tf, selected: tf === "M5" }, tf))),
       el("label", { for: "market-count" }, "Bars"), el("input", { id: "market-count", type: "number", min: 20, max: 2000, value: 200, class: "w-6" }),
       el("label", { for: "market-indicators" }, "Indicators"),
       el("input", { id: "market-indicators", list: "indicator-names", value: "SMA(20),BBANDS(20,2,2),RSI(14)", class: "w-16" }),
@@ -31,12 +32,19 @@ function build() {
       el("label", {}, el("input", { type: "checkbox", id: "market-levels", checked: true }), " support/resistance"),
       el("button", { type: "submit" }, "Load")),
     el("div", { class: "card" },
-      el("canvas", { class: "chart", id: "market-chart", role: "img", "aria-label": "Candlestick chart" }),
+      el("div", { class: "chart-box tall", id: "market-chart", role: "img", "aria-label": "Candlestick chart" }),
       el("p", { id: "market-info", "aria-live": "polite" })),
   );
-  chart = new CandleChart(document.getElementById("market-chart"));
   document.getElementById("market-form").addEventListener("submit", (e) => { e.preventDefault(); load(); });
   for (const id of ["market-symbol", "market-timeframe"]) document.getElementById(id).addEventListener("change", load);
+}
+
+// The bars before `firstTime`: the data service's stored history, else the terminal's.
+async function olderBars(symbol, timeframe, count, firstTime) {
+  const stored = await attempt(() => get(`/api/data/ohlc/${symbol}/${timeframe}?to=${firstTime - 1}&count=${count}`));
+  if (stored && stored.count) return stored.columns;
+  const terminal = await attempt(() => get(`/api/mt5/rates/${symbol}/${timeframe}?to=${firstTime - 1}&count=${count}`));
+  return terminal ? terminal.columns : null;
 }
 
 async function load() {
@@ -44,10 +52,26 @@ async function load() {
   const count = Number(document.getElementById("market-count").value) || 200;
   const rates = await attempt(() => get(`/api/mt5/rates/${symbol}/${timeframe}?count=${count}`));
   if (!rates) return;
-  chart.setBars(rates.columns, priceDigits(symbol));
+  if (!chart) {
+    chart = await PriceChart.open(document.getElementById("market-chart"), {
+      loadOlder: (first) => olderBars(selected().symbol, selected().timeframe, Number(document.getElementById("market-count").value) || 200, first),
+    });
+    if (!chart) return;
+    chart.onExtended = () => {
+      const s = selected();
+      document.getElementById("market-info").textContent = `${s.symbol} ${s.timeframe}: ${chart.bars.length} bars (older ones from history)`;
+      analyse(chart.columns());
+    };
+  }
+  chart.setDigits(priceDigits(symbol));
+  chart.setBars(rates.columns);
+  chart.showLatest();
   document.getElementById("market-info").textContent = `${symbol} ${timeframe}: ${rates.count} bars from the terminal`;
-  const bars = { time: rates.columns.time, open: rates.columns.open, high: rates.columns.high, low: rates.columns.low, close: rates.columns.close, volume: rates.columns.tick_volume };
-  await Promise.all([indicators(bars), patterns(bars), levels(bars)]);
+  await analyse(chart.columns());
+}
+
+function analyse(bars) {
+  return Promise.all([indicators(bars), patterns(bars), levels(bars)]);
 }
 
 async function indicators(bars) {
@@ -69,7 +93,12 @@ async function patterns(bars) {
   const names = document.getElementById("market-patterns").value.trim();
   if (!names) { chart.setMarkers([]); return; }
   const result = await attempt(() => post("/api/pattern/patterns/detect", { bars, patterns: names }));
-  if (result) chart.setMarkers(result.detections.map((d) => ({ time: d.time, direction: d.direction, label: d.label })));
+  if (!result) return;
+  const c = theme(), look = { bullish: ["belowBar", "arrowUp", c.up], bearish: ["aboveBar", "arrowDown", c.down] };
+  chart.setMarkers(result.detections.map((d) => {
+    const [position, shape, color] = look[d.direction] || ["aboveBar", "circle", c.text];
+    return { time: d.time, position, shape, color, text: d.label };
+  }));
 }
 
 async function levels(bars) {
@@ -83,9 +112,9 @@ export function init() {
   on("tick", (event) => {
     const d = event.data, { symbol, timeframe } = selected();
     if (!chart || d.symbol !== symbol) return;
-    const seconds = TIMEFRAMES[timeframe], open = Math.floor(d.time_msc / 1000 / seconds) * seconds;
-    const n = chart.bars.time.length;
-    if (n && open > chart.bars.time[n - 1]) chart.upsertBar({ time: open, open: d.bid, high: d.bid, low: d.bid, close: d.bid });
+    const seconds = TIMEFRAME_S[timeframe], open = Math.floor(d.time_msc / 1000 / seconds) * seconds;
+    const last = chart.bars[chart.bars.length - 1];
+    if (last && open > last.time) chart.upsertBar({ time: open, open: d.bid, high: d.bid, low: d.bid, close: d.bid });
     else chart.applyPrice(d.bid);
   });
   on("candle.closed", (event) => {
