@@ -177,6 +177,23 @@ def test_events_table_filters_by_type_and_expands_a_row_to_its_json(page: Any, p
     assert '"service":"ai"' in raw
 
 
+def test_order_refused_by_a_risk_rule_is_shown_once_under_the_form_not_again_as_a_toast(page: Any) -> None:
+    page.wait_for_selector("#connection.conn-online")
+    page.click("#tab-trading")
+    page.wait_for_selector("#order-symbol option", state="attached")
+    page.select_option("#order-type", "BUY")
+    page.fill("#order-volume", "50")  # above the risk rule's max_volume_per_order
+    page.click("#order-submit")
+    page.wait_for_function(
+        "document.getElementById('order-message').classList.contains('error-text')", timeout=15_000
+    )
+    assert "volume" in (page.text_content("#order-message") or "")
+    # The events table shows the order.rejected event has reached the page: by then a toast would be up.
+    page.click("#tab-events")
+    page.wait_for_selector('#events-table tr.event[data-type="order.rejected"]', timeout=15_000)
+    assert page.eval_on_selector_all(".toast", "ts => ts.length") == 0
+
+
 def test_login_throttled_after_repeated_wrong_keys_shows_the_retry_after(bare: Any) -> None:
     for _ in range(30):
         message = _sign_in(bare, "still-not-the-key")
