@@ -83,6 +83,7 @@ def test_stopping_a_service_makes_its_panels_stale_in_market_time_and_starting_c
         assert page.get_attribute("#panel-backtests", "class") in (None, "")  # backtests do not need mt5
         page.click("#tab-market")
         page.wait_for_selector("#panel-market.stale")
+        page.screenshot(path=str(ARTIFACTS / "service_stopped_stale.png"), full_page=True)
     finally:
         platform.http.post("/api/services/mt5/start")
     page.wait_for_selector("#panel-market:not(.stale)", timeout=30_000)
@@ -126,6 +127,7 @@ def test_duplicate_toasts_collapse_into_one_with_a_count(page: Any) -> None:
         )
     assert page.eval_on_selector_all(".toast", "ts => ts.length") == 1
     assert "\u00d73" in (page.text_content(".toast") or "")
+    page.screenshot(path=str(ARTIFACTS / "toasts_collapsed.png"))
     page.click(".toast .toast-close")
     page.wait_for_selector(".toast", state="detached")
 
