@@ -29,3 +29,11 @@ class LogTail(BaseModel):
     service: str
     source: Literal["service", "console"]
     lines: list[str]
+
+
+class EventType(BaseModel):
+    """One entry of the event catalog (`shared/event_catalog.py`)."""
+
+    type: str
+    publishers: str
+    description: str

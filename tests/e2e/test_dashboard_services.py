@@ -28,13 +28,13 @@ def test_dashboard_restart_button_walks_the_service_through_its_states(page: Any
     old_pid = platform.statuses()["pattern"]["pid"]
     page.click('tr[data-service="pattern"] button[data-action="restart"]')
     page.wait_for_function(
-        '() => [...document.querySelectorAll(\'#events-list li\')].some(li => li.textContent.includes(\'"service":"pattern"\') && li.textContent.includes(\'"to":"STARTING"\'))'
+        "[...document.querySelectorAll('#events-table tr.event')].some(r => r.textContent.includes('pattern: STOPPED → STARTING'))"
     )
     page.wait_for_selector('tr[data-service="pattern"] [data-state="ONLINE"]', timeout=30_000)
     transitions = page.eval_on_selector_all(
-        "#events-list li[data-type='service.status']",
-        "items => items.map(li => JSON.parse(li.textContent.slice(li.textContent.indexOf('{'))))"
-        ".filter(d => d.service === 'pattern').map(d => d.to).reverse()",
+        "#events-table tr.event[data-type='service.status'] td.summary",
+        "cells => cells.map(c => c.textContent).filter(t => t.startsWith('pattern: '))"
+        ".map(t => t.split(' → ')[1].split(' ')[0]).reverse()",
     )
     assert transitions[-3:] == ["STOPPED", "STARTING", "ONLINE"]
     assert platform.statuses()["pattern"]["pid"] != old_pid
@@ -50,18 +50,18 @@ def test_dashboard_shows_service_errors_as_messages(page: Any, platform: Platfor
 def test_dashboard_event_stream_filters_and_pauses(page: Any, platform: Platform) -> None:
     page.wait_for_selector("#connection.conn-online")
     page.click("#tab-events")
-    page.fill("#events-types", "service.status")
-    page.click("#events-filter button[type=submit]")
+    page.click("#events-types-none")
+    page.check('#events-type-filter input[data-event-type="service.status"]')
     page.click("#events-clear")
     platform.http.post("/api/services/ai/restart")
-    page.wait_for_selector("#events-list li[data-type='service.status']", timeout=20_000)
-    types = set(page.eval_on_selector_all("#events-list li", "items => items.map(li => li.dataset.type)"))
+    page.wait_for_selector("#events-table tr.event[data-type='service.status']", timeout=20_000)
+    types = set(page.eval_on_selector_all("#events-table tr.event", "rows => rows.map(r => r.dataset.type)"))
     assert types == {"service.status"}
     page.click("#events-pause")
-    before = page.eval_on_selector_all("#events-list li", "items => items.length")
+    before = page.eval_on_selector_all("#events-table tr.event", "rows => rows.length")
     platform.http.post("/api/services/ai/restart")
     platform.wait_state("ai", "ONLINE")
-    assert page.eval_on_selector_all("#events-list li", "items => items.length") == before
+    assert page.eval_on_selector_all("#events-table tr.event", "rows => rows.length") == before
 
 
 def test_dashboard_runs_under_its_content_security_policy(browser: Any, platform: Platform) -> None:

@@ -7,12 +7,13 @@ import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from services.backend_api.api.deps import RelayDep, SupervisorDep
 from services.backend_api.schemas import LogTail, LoopLag, PlatformStatus
 from shared.log import RedactingFilter
 from shared.models import ServiceState, ServiceStatus
-from shared.tail import tail_lines
+from shared.tail import is_health_check, tail_lines
 
 router = APIRouter(prefix="/api", tags=["supervision"])
 
@@ -82,12 +83,16 @@ async def service_logs(
     supervisor: SupervisorDep,
     lines: Annotated[int, Query(ge=1, le=5000)] = 200,
     source: Annotated[Literal["service", "console"], Query()] = "service",
+    hide_health: Annotated[
+        bool, Query(description="leave out the supervisor's successful health polls")
+    ] = False,
 ) -> LogTail:
     if name != "backend-api":
         supervisor.status(name)  # 404 for an unknown service
     log_dir = request.app.state.settings.log_dir
     path = log_dir / (f"{name}.log" if source == "service" else f"{name}.console.log")
     redactor: RedactingFilter = request.app.state.redactor
-    return LogTail(
-        service=name, source=source, lines=[redactor.redact(line) for line in tail_lines(path, lines)]
-    )
+    keep = (lambda line: not is_health_check(line)) if hide_health else None
+    # Off the event loop: past a flood of health polls the tail may read back through the whole file.
+    tail = await run_in_threadpool(tail_lines, path, lines, keep)
+    return LogTail(service=name, source=source, lines=[redactor.redact(line) for line in tail])

@@ -84,3 +84,25 @@ def _alive(pid: int) -> bool:
         return False
     with open(f"/proc/{pid}/stat") as fh:
         return not fh.read().split(") ")[-1].startswith("Z")
+
+
+def test_supervisor_logs_endpoint_hides_health_checks_on_request(platform: Platform) -> None:
+    def lines(**params: object) -> list[str]:
+        response = platform.http.get("/api/services/backend-api/logs", params={"lines": 400, **params})
+        assert response.status_code == 200
+        return response.json()["lines"]
+
+    wait_until(lambda: any("/health" in line for line in lines()), 10, "no health check in the log")
+    assert not any('/health "HTTP' in line and " 200 " in line for line in lines(hide_health=True))
+    bad = platform.http.get("/api/services/backend-api/logs", params={"hide_health": "perhaps"})
+    assert (
+        bad.status_code == 422 and bad.json()["error"]["details"]["errors"][0]["field"] == "query.hide_health"
+    )
+
+
+def test_event_types_lists_the_catalog_for_the_dashboards_filters(platform: Platform) -> None:
+    body = platform.http.get("/api/event-types").json()
+    types = {item["type"]: item for item in body}
+    assert {"tick", "service.status", "order.rejected", "backtest.completed"} <= set(types)
+    assert types["service.status"]["publishers"] == "backend-api" and types["tick"]["description"]
+    assert platform.http.get("/api/event-types", headers={"X-API-Key": "wrong"}).status_code == 401

@@ -13,6 +13,12 @@ export function apiKey() {
   return sessionStorage.getItem(KEY_STORAGE) || "";
 }
 
+// The key a user pasted into the login screen, kept for this tab (sessionStorage) as one from ?token= is.
+export const rememberKey = (key) => sessionStorage.setItem(KEY_STORAGE, key);
+export const forgetKey = () => sessionStorage.removeItem(KEY_STORAGE);
+// Fired when the API refuses the tab's key (401), so the login screen can take over from any panel's call.
+export const UNAUTHORIZED = "mt5p:unauthorized";
+
 export class ApiError extends Error {
   constructor(status, body) {
     const err = body && body.error ? body.error : { code: "http_" + status, message: String(body || status) };
@@ -38,6 +44,7 @@ export async function api(method, path, body) {
   const text = await response.text();
   let parsed = null;
   try { parsed = text ? JSON.parse(text) : null; } catch { parsed = text; }
+  if (response.status === 401) window.dispatchEvent(new CustomEvent(UNAUTHORIZED));
   if (!response.ok) throw new ApiError(response.status, parsed);
   return parsed;
 }

@@ -1,5 +1,6 @@
-// Entry point: tabs (keyboard-friendly), the hub connection, and each panel's init.
+// Entry point: the login screen first; then tabs (keyboard-friendly), the hub connection, each panel's init.
 
+import { signIn } from "./auth.js";
 import { connect } from "./hub.js";
 import { loadSymbols } from "./format.js";
 import * as backtests from "./backtests.js";
@@ -8,6 +9,7 @@ import * as events from "./events.js";
 import * as market from "./market.js";
 import * as models from "./models.js";
 import * as servicesPanel from "./services.js";
+import * as staleness from "./staleness.js";
 import * as strategiesPanel from "./strategies.js";
 import * as trading from "./trading.js";
 
@@ -42,6 +44,9 @@ function initTabs() {
   selectTab(wanted || tabs[0]);
 }
 
+// Nothing asks the API for data before the tab holds a key it accepts.
+await signIn();
+staleness.init();
 for (const [name, panel] of Object.entries(panels)) {
   if (!started.has(name)) { panel.init(); started.add(name); }
 }

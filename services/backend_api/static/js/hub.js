@@ -5,6 +5,7 @@ import { apiKey } from "./api.js";
 const listeners = new Map();  // type → Set of callbacks; "*" gets everything
 let socket = null;
 let delayMs = 500;
+let stopped = false;  // after logout: no reconnecting with a key the tab no longer has
 
 export function on(type, callback) {
   if (!listeners.has(type)) listeners.set(type, new Set());
@@ -37,8 +38,14 @@ export function connect() {
     dispatch(event);
   };
   socket.onclose = () => {
+    if (stopped) return;
     setConnected(false);
     setTimeout(connect, delayMs);
     delayMs = Math.min(delayMs * 2, 5000);
   };
+}
+
+export function disconnect() {
+  stopped = true;
+  if (socket) socket.close();
 }

@@ -3,9 +3,11 @@
 import { apiKey, get, post } from "./api.js";
 import { on } from "./hub.js";
 import { count, duration } from "./format.js";
+import * as logs from "./logs.js";
 import { attempt, el } from "./ui.js";
 
 const services = new Map();
+let hubUp = false;  // while the hub is down the states shown may be old: nothing here is green
 const ORDER = ["backend-api", "data", "mt5", "pattern", "strategy", "ai", "backtesting"];
 const rank = (name) => (ORDER.includes(name) ? ORDER.indexOf(name) : ORDER.length);
 
@@ -21,7 +23,7 @@ function render() {
   const badge = document.getElementById("platform-status");
   const online = states.filter((s) => s === "ONLINE").length;
   badge.textContent = `${online}/${states.length} online`;
-  badge.className = `badge ${online === states.length ? "ok" : "degraded"}`;
+  badge.className = `badge ${hubUp && online === states.length ? "ok" : "degraded"}`;
 }
 
 function row(s) {
@@ -51,13 +53,6 @@ export async function refresh() {
   render();
 }
 
-async function showLogs() {
-  const name = document.getElementById("log-service").value;
-  const source = document.getElementById("log-source").value;
-  const tail = await attempt(() => get(`/api/services/${name}/logs?lines=200&source=${source}`));
-  if (tail) document.getElementById("log-lines").textContent = tail.lines.join("\n") || "(empty)";
-}
-
 export function init() {
   on("hub.snapshot", (event) => {
     for (const s of event.data.services) services.set(s.name, { ...services.get(s.name), ...s });
@@ -70,10 +65,11 @@ export function init() {
     render();
     if (d.to === "ONLINE") refresh();
   });
-  on("hub.connection", (event) => { if (event.data.connected) refresh(); });
-  document.getElementById("log-refresh").addEventListener("click", showLogs);
-  document.getElementById("log-service").addEventListener("change", showLogs);
-  document.getElementById("log-source").addEventListener("change", showLogs);
-  setInterval(() => { for (const s of services.values()) if (s.state === "ONLINE" && s.uptime_s != null) s.uptime_s += 1; render(); }, 1000);
-  refresh().then(showLogs);
+  on("hub.connection", (event) => {
+    hubUp = event.data.connected;
+    if (hubUp) refresh(); else render();
+  });
+  logs.init();
+  setInterval(() => { for (const s of services.values()) if (hubUp && s.state === "ONLINE" && s.uptime_s != null) s.uptime_s += 1; render(); }, 1000);
+  refresh().then(logs.showLogs);
 }

@@ -3,7 +3,7 @@
 import { del, get, patch, post } from "./api.js";
 import { on } from "./hub.js";
 import { dateTime, loadSymbols, money, NONE, number, price, priceDigits, setCurrencyDigits, stopPrice, volume } from "./format.js";
-import { attempt, el, num, thead, toast } from "./ui.js";
+import { attempt, claimRefusal, el, num, refusal, thead } from "./ui.js";
 
 const TYPES = ["BUY", "SELL", "BUY_LIMIT", "SELL_LIMIT", "BUY_STOP", "SELL_STOP"];
 const TYPE_NAMES = { 0: "BUY", 1: "SELL", 2: "BUY_LIMIT", 3: "SELL_LIMIT", 4: "BUY_STOP", 5: "SELL_STOP" };
@@ -55,6 +55,7 @@ async function submitOrder(e) {
     deviation: 20, comment: "dashboard", client_order_id: `ui-${crypto.randomUUID()}`,
   };
   button.disabled = true;
+  claimRefusal(body.client_order_id);  // a refusal is shown here, under the form, not again as a toast
   try {
     const result = await post("/api/mt5/orders", body);
     message.className = "";
@@ -167,7 +168,7 @@ async function loadSymbolList() {
 export function init() {
   build();
   for (const type of ["account.updated", "position.opened", "position.modified", "position.closed", "order.placed", "order.filled", "order.cancelled"]) on(type, scheduleRefresh);
-  on("order.rejected", (e) => toast(`order rejected: ${e.data.comment || e.data.reason || ""}`));
+  on("order.rejected", (e) => refusal(e.data.client_order_id, `order rejected: ${e.data.comment || e.data.reason || ""}`));
 }
 
 export async function show() {

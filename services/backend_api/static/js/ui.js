@@ -15,10 +15,46 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// Toasts stack at the bottom right, at most MAX_TOASTS at once (the oldest goes first); the same message
+// while its toast is up counts on that toast ("×3") instead of stacking another.
+const MAX_TOASTS = 4;
+const showing = new Map();  // kind + message → { node, timer, count }
+
+function dismiss(key) {
+  const toastState = showing.get(key);
+  if (!toastState) return;
+  clearTimeout(toastState.timer);
+  toastState.node.remove();
+  showing.delete(key);
+}
+
 export function toast(message, kind = "error", ms = 6000) {
-  const node = el("div", { class: `toast ${kind}` }, message);
-  document.getElementById("toasts").append(node);
-  setTimeout(() => node.remove(), ms);
+  const key = `${kind}\u0000${message}`;
+  let shown = showing.get(key);
+  if (shown) {
+    shown.count += 1;
+    shown.node.dataset.count = String(shown.count);
+    shown.node.querySelector(".toast-count").textContent = `×${shown.count}`;
+    clearTimeout(shown.timer);
+  } else {
+    const node = el("div", { class: `toast ${kind}`, "data-count": "1" },
+      el("span", { class: "toast-text" }, message), el("span", { class: "toast-count" }),
+      el("button", { type: "button", class: "toast-close", "aria-label": "Dismiss", onclick: () => dismiss(key) }, "×"));
+    shown = { node, timer: null, count: 1 };
+    showing.set(key, shown);
+    document.getElementById("toasts").append(node);
+    while (showing.size > MAX_TOASTS) dismiss(showing.keys().next().value);
+  }
+  shown.timer = setTimeout(() => dismiss(key), ms);
+}
+
+// A refusal reaches a tab twice when it asked for the action: as the answer, shown where it asked, and as an
+// event. The tab claims the id it sends; the event of a claimed id is not shown again.
+const claimed = new Set();
+export const claimRefusal = (id) => { if (id) claimed.add(id); };
+export function refusal(id, message) {
+  if (id && claimed.delete(id)) return;
+  toast(message);
 }
 
 // Run an action and show its failure as the service's message, never silently.
