@@ -29,3 +29,24 @@ class LogTail(BaseModel):
     service: str
     source: Literal["service", "console"]
     lines: list[str]
+
+
+class DeliveryRead(BaseModel):
+    """One alert message's fate on one channel (`reason` says why it failed)."""
+
+    id: int
+    time_ms: int
+    rule_id: int | None
+    rule_name: str
+    event_type: str
+    channel: str
+    status: Literal["sent", "failed"]
+    reason: str
+    attempts: int
+    title: str
+
+
+class AlertChannels(BaseModel):
+    """The channels whose settings and secrets are present (rules may only use these)."""
+
+    configured: list[str]

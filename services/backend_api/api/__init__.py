@@ -1,5 +1,5 @@
 """HTTP routers of backend-api; `routers` is the one list main.py mounts, in order."""
 
-from services.backend_api.api import docs, gateway, services
+from services.backend_api.api import alerts, docs, gateway, services
 
-routers = [services.router, docs.router, gateway.router]  # docs before the proxy's catch-all
+routers = [services.router, alerts.router, docs.router, gateway.router]  # docs before the proxy's catch-all
