@@ -2,6 +2,7 @@
 
 import { connect } from "./hub.js";
 import { loadSymbols } from "./format.js";
+import * as alerts from "./alerts.js";
 import * as backtests from "./backtests.js";
 import * as data from "./data.js";
 import * as events from "./events.js";
@@ -11,7 +12,7 @@ import * as servicesPanel from "./services.js";
 import * as strategiesPanel from "./strategies.js";
 import * as trading from "./trading.js";
 
-const panels = { services: servicesPanel, market, trading, strategies: strategiesPanel, backtests, models, data, events };
+const panels = { services: servicesPanel, market, trading, strategies: strategiesPanel, backtests, models, data, events, alerts };
 const started = new Set();
 
 function selectTab(button) {
