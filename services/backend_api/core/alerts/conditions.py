@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import talib
 
 from services.backend_api.core.alerts.rules import EventRule, IndicatorRule, PatternRule, PriceCrossRule
 from shared import event_catalog as ev
@@ -38,6 +37,8 @@ def crossed(previous: float, price: float, rule: PriceCrossRule) -> str | None:
 
 def indicator_values(closes: np.ndarray, rule: IndicatorRule) -> np.ndarray:
     """The rule's indicator over `closes` (NaN during its warm-up)."""
+    import talib  # here, not at start-up: it costs backend-api's start and only indicator rules need it
+
     function = getattr(talib, rule.indicator)
     return np.asarray(function(np.ascontiguousarray(closes, dtype=np.float64), timeperiod=rule.period))
 
