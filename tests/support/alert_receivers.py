@@ -127,7 +127,7 @@ def smtp_receiver(cert: Path, key: Path, *, user: str, password: str) -> Iterato
         )
         if ok:
             receiver.logins.append(data.login.decode())
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # not handled: aiosmtpd answers 535 itself
 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)

@@ -157,3 +157,48 @@ def test_email_over_starttls_with_login(store: AlertStore, tmp_path: Path) -> No
     sender, recipients, content = smtp.messages[0]
     assert (sender, recipients) == ("alerts@example.test", ["me@example.test"])
     assert b"Subject: EURUSD crossed 1.1 up" in content and b"bid 1.1001" in content
+
+
+def test_email_refused_login_is_failed_with_the_smtp_code(store: AlertStore, tmp_path: Path) -> None:
+    cert, key = self_signed_cert(tmp_path)
+    with smtp_receiver(cert, key, user="trader", password="right") as smtp:
+        rows, _, _ = deliver(
+            store,
+            lambda _: EmailChannel(
+                host="127.0.0.1",
+                port=smtp.port,
+                starttls=True,
+                ca_file=cert,
+                user="trader",
+                password="smtp-pass",
+                from_addr="a@example.test",
+                to=["b@example.test"],
+                timeout_s=5,
+            ),
+            attempts=1,
+        )
+    failed = next(r for r in rows if r.channel == "email")
+    assert (failed.status, failed.reason) == ("failed", "SMTP 535") and smtp.messages == []
+
+
+def test_email_to_a_server_with_an_untrusted_certificate_is_failed(store: AlertStore, tmp_path: Path) -> None:
+    cert, key = self_signed_cert(tmp_path)
+    with smtp_receiver(cert, key, user="trader", password="smtp-pass") as smtp:
+        rows, _, _ = deliver(
+            store,
+            lambda _: EmailChannel(
+                host="127.0.0.1",
+                port=smtp.port,
+                starttls=True,
+                ca_file=None,  # the system's CAs do not know the self-signed certificate
+                user="trader",
+                password="smtp-pass",
+                from_addr="a@example.test",
+                to=["b@example.test"],
+                timeout_s=5,
+            ),
+            attempts=1,
+        )
+    failed = next(r for r in rows if r.channel == "email")
+    assert failed.status == "failed" and failed.reason == "SMTP SSLCertVerificationError"
+    assert smtp.logins == [] and smtp.messages == []
