@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -202,3 +203,54 @@ def test_email_to_a_server_with_an_untrusted_certificate_is_failed(store: AlertS
     failed = next(r for r in rows if r.channel == "email")
     assert failed.status == "failed" and failed.reason == "SMTP SSLCertVerificationError"
     assert smtp.logins == [] and smtp.messages == []
+
+
+def test_a_hanging_channel_delays_neither_another_channel_nor_the_caller(store: AlertStore) -> None:
+    """The webhook's server accepts and never answers; Telegram's stand-in still gets its message, and
+    messages beyond the webhook's full queue are logged as failed at once instead of waiting."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    hanging_url = f"http://127.0.0.1:{silent.getsockname()[1]}/hook"
+
+    async def scenario(telegram_url: str) -> list[Delivery]:
+        async with httpx.AsyncClient(timeout=None) as client:
+            dispatcher = Dispatcher(
+                {
+                    "webhook": WebhookChannel(client, hanging_url, SECRET),
+                    "telegram": TelegramChannel(client, telegram_url, TOKEN, "-1001"),
+                },
+                store,
+                publish=lambda t, d: None,
+                redact=lambda text: text,
+                queue_size=1,
+                attempts=1,
+                backoff_initial_s=1.0,
+                backoff_max_s=1.0,
+                timeout_s=3600.0,  # the webhook's one try outlasts the test: it is cancelled at the end
+                clock_ms=lambda: 1_000,
+            )
+            dispatcher.start()
+            try:
+                # Webhook: one being sent (forever), one queued, one refused; Telegram sends each in turn.
+                for sent in range(1, 4):
+                    await dispatcher.submit(MESSAGE, ["webhook", "telegram"])
+                    async with asyncio.timeout(20):
+                        while sum(r.channel == "telegram" for r in store.deliveries(limit=10)) < sent:
+                            await asyncio.sleep(0.02)
+                return store.deliveries(limit=10)
+            finally:
+                await dispatcher.aclose()
+
+    try:
+        with http_receiver() as receiver:
+            rows = asyncio.run(scenario(receiver.url))
+    finally:
+        silent.close()
+    assert sorted((r.channel, r.status) for r in rows) == [
+        ("telegram", "sent"),
+        ("telegram", "sent"),
+        ("telegram", "sent"),
+        ("webhook", "failed"),
+    ]
+    assert next(r for r in rows if r.channel == "webhook").reason == "queue full: the channel is behind"

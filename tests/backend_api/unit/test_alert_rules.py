@@ -287,3 +287,27 @@ def test_engine_ignores_a_stale_tick_and_a_cross_across_a_silence(store: AlertSt
 
 def test_engine_rsi_rule_reads_closes_and_fires_on_the_closed_candle(store: AlertStore) -> None:
     asyncio.run(_engine_rsi_rule_reads_closes_and_fires_on_the_closed_candle(store))
+
+
+def test_engine_listener_never_blocks_a_full_queue_drops_and_counts(store: AlertStore) -> None:
+    async def scenario() -> AlertEngine:
+        async def no_closes(*_: Any) -> np.ndarray:
+            raise AssertionError("not needed")
+
+        engine = AlertEngine(
+            store,
+            Collected(),
+            closes=no_closes,
+            max_event_age_s=120,
+            queue_size=10,
+            indicator_bars=100,
+            clock_ms=lambda: T0,
+        )
+        engine.on_event(tick(T0, 1.0))  # no rule wants ticks yet: only the market's clock is read
+        engine.rule_saved(store.add_rule(cross(), T0))
+        for i in range(25):
+            engine.on_event(tick(T0 + i, 1.0))
+        return engine
+
+    engine = asyncio.run(scenario())
+    assert engine.dropped == 15 and engine.market_now.now_ms() == T0 + 24
