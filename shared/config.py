@@ -158,6 +158,10 @@ class Secrets(BaseSettings):
     mt5_path: str | None = None
     mt5_live_trading_confirm: str | None = None
     notify_webhook_url: SecretStr | None = None
+    # Alert channels (backend-api): the webhook's HMAC key, the Telegram bot's token, the SMTP password.
+    alerts_webhook_secret: SecretStr | None = None
+    alerts_telegram_bot_token: SecretStr | None = None
+    alerts_smtp_password: SecretStr | None = None
 
 
 class PlatformSettings(BaseSettings):

@@ -79,6 +79,12 @@ STRATEGY_STATUS = _event(
     "strategy.status", p.StrategyStatus, "strategy", "a strategy instance's state changed"
 )
 ALERT = _event("alert", p.Alert, "all", "something an operator should see; `code` says what")
+ALERT_DELIVERY = _event(
+    "alert.delivery",
+    p.AlertDelivery,
+    "backend-api",
+    "an alert rule's message was sent on a channel or failed",
+)
 
 # ----- jobs: `<kind>.progress|completed|failed` for each job kind ------------------------------------------
 JobPhase = Literal["progress", "completed", "failed"]

@@ -244,6 +244,21 @@ class OrphanPositions(Alert):
     positions: list[dict[str, Any]]
 
 
+class AlertDelivery(Payload):
+    """An alert rule's message was sent on a channel, or failed to be (`reason` says why)."""
+
+    id: int
+    rule_id: int | None
+    rule_name: str
+    event_type: str
+    channel: str
+    status: str
+    reason: str
+    attempts: int
+    title: str
+    time_ms: int
+
+
 # ----- jobs ---------------------------------------------------------------------------------------------
 
 

@@ -35,9 +35,9 @@ def known_secrets(settings: PlatformSettings) -> list[str]:
     """Every secret value this process may hold, so the log filter can mask it wherever it appears."""
     values = [resolve_internal_token(settings)]
     s = settings.secrets
-    values += [
-        v.get_secret_value() for v in (s.api_key, s.mt5_password, s.database_url, s.notify_webhook_url) if v
-    ]
+    declared = (s.api_key, s.mt5_password, s.database_url, s.notify_webhook_url)
+    alerts = (s.alerts_webhook_secret, s.alerts_telegram_bot_token, s.alerts_smtp_password)
+    values += [v.get_secret_value() for v in (*declared, *alerts) if v]
     if (settings.data_dir / ".api_key").is_file():
         values.append(resolve_api_key(settings))
     return values

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import orjson
@@ -15,11 +15,13 @@ from fastapi.staticfiles import StaticFiles
 
 from services.backend_api.api import docs, routers
 from services.backend_api.api.auth import ApiKeyMiddleware
+from services.backend_api.core.alerts.service import running_alerts
 from services.backend_api.core.auth_throttle import AuthThrottle
 from services.backend_api.core.gateway import Proxy
 from services.backend_api.core.hub import ChildEventRelay
 from services.backend_api.core.supervisor import Supervisor
-from shared.config import PlatformSettings, resolve_api_key, resolve_internal_token
+from services.backend_api.settings import BackendSettings
+from shared.config import resolve_api_key, resolve_internal_token
 from shared.event_catalog import HUB_LAGGED, HUB_SNAPSHOT
 from shared.event_payloads import HubSnapshot, Payload, ServiceStatusChanged
 from shared.events import envelope
@@ -42,7 +44,7 @@ def _snapshot(app: FastAPI) -> list[str]:
     return [orjson.dumps(event).decode()]
 
 
-def create_app(settings: PlatformSettings) -> FastAPI:
+def create_app(settings: BackendSettings) -> FastAPI:
     api_key = resolve_api_key(settings)
     token = resolve_internal_token(settings)
 
@@ -71,15 +73,26 @@ def create_app(settings: PlatformSettings) -> FastAPI:
             max_keepalive=orch.proxy_max_keepalive,
         )
         app.state.supervisor, app.state.relay, app.state.proxy = supervisor, relay, proxy
-        await supervisor.start_all()
-        relay.start()
-        try:
-            yield
-        finally:
-            await relay.aclose()
-            await supervisor.aclose()
-            await proxy.aclose()
-            pid_file.remove()
+        async with AsyncExitStack() as alerts_stack:
+            app.state.alerts = None
+            if settings.alerts.enabled:
+                app.state.alerts = await alerts_stack.enter_async_context(
+                    running_alerts(
+                        settings,
+                        publish=bus.publish,
+                        listen=bus.add_listener,
+                        redact=app.state.redactor.redact,
+                    )
+                )
+            await supervisor.start_all()
+            relay.start()
+            try:
+                yield
+            finally:
+                await relay.aclose()
+                await supervisor.aclose()
+                await proxy.aclose()
+                pid_file.remove()
 
     app = create_service_app(
         NAME,

@@ -37,3 +37,24 @@ class EventType(BaseModel):
     type: str
     publishers: str
     description: str
+
+
+class DeliveryRead(BaseModel):
+    """One alert message's fate on one channel (`reason` says why it failed)."""
+
+    id: int
+    time_ms: int
+    rule_id: int | None
+    rule_name: str
+    event_type: str
+    channel: str
+    status: Literal["sent", "failed"]
+    reason: str
+    attempts: int
+    title: str
+
+
+class AlertChannels(BaseModel):
+    """The channels whose settings and secrets are present (rules may only use these)."""
+
+    configured: list[str]

@@ -41,7 +41,7 @@ SERVICES = [
     FuzzedService("backtesting", "services.backtesting.settings:BacktestingSettings"),
     FuzzedService("strategy", "services.strategy.settings:StrategySettings"),
     FuzzedService("ai", "services.ai.settings:AiSettings"),
-    FuzzedService("backend-api", "shared.config:PlatformSettings"),
+    FuzzedService("backend-api", "services.backend_api.settings:BackendSettings"),
 ]
 
 # Bounds that keep fuzzed requests and jobs small on a 2-core machine; the behaviour under test is the same.

@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from shared.config import PROJECT_ROOT
+from tests.support.alert_receivers import http_receiver
 from tests.support.platform import API_KEY, Platform, write_config
 from tests.support.readme_examples import PLACEHOLDER, CurlExample, find_key, readme_examples
 from tests.support.waits import wait_until
@@ -265,11 +266,21 @@ STATUSES: list[tuple[re.Pattern[str], int]] = [
         202,
     ),
     (re.compile(r"^POST /api/strategy/strategies$"), 201),
+    (re.compile(r"^POST /api/alerts/rules$"), 201),
 ]
+
+
+def delivery_log(answer: Any) -> None:
+    # The README's level may not be crossed while the test runs (a closed market): the log may be empty.
+    assert isinstance(answer, list) and all(d["status"] in ("sent", "failed") for d in answer), answer
+
 
 # What each example's answer must show beyond its status: (method and path pattern, check). Every example
 # needs at least one, so a new example says what makes its answer right.
 CHECKS: list[tuple[re.Pattern[str], Callable[[Any], None]]] = [
+    (re.compile(r"^POST /api/alerts/rules$"), lambda a: expect("kind", "price_cross")(a["rule"])),
+    (re.compile(r"^GET /api/alerts/rules$"), non_empty()),
+    (re.compile(r"^GET /api/alerts/deliveries"), delivery_log),
     (re.compile(r"^GET /api/status$"), lambda a: seven_services(a["services"])),
     (re.compile(r"^GET /api/services$"), seven_services),
     (re.compile(r"^POST /api/services/pattern/restart$"), expect("name", "pattern")),
@@ -325,12 +336,14 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
             "strategy": {"strategy_folders": ["my_strategies"]},
         },
     )
-    started = Platform(config).start()
-    try:
-        started.wait_all_online()
-        yield started
-    finally:
-        started.stop()
+    # The alerts examples use the webhook channel: a local receiver stands in for the user's endpoint.
+    with http_receiver() as webhook:
+        started = Platform(config, env={"NOTIFY_WEBHOOK_URL": webhook.url}).start()
+        try:
+            started.wait_all_online()
+            yield started
+        finally:
+            started.stop()
 
 
 @pytest.mark.timeout(600)

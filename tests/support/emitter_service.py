@@ -6,6 +6,7 @@ Built with the real app factory, so it has the real /health, /ws/events, interna
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, Field
@@ -20,6 +21,7 @@ class EmitRequest(BaseModel):
     type: str = "alert"
     symbol: str | None = None
     payload_bytes: int = Field(default=0, ge=0, le=1_000_000)
+    data: dict[str, Any] | None = Field(default=None, description="publish exactly this payload instead")
 
 
 router = APIRouter()
@@ -30,7 +32,9 @@ async def emit(body: EmitRequest, request: Request) -> dict[str, int]:
     bus = request.app.state.bus
     pad = "x" * body.payload_bytes
     for i in range(body.count):
-        bus.publish(body.type, {"i": i, "symbol": body.symbol, "pad": pad, "t_ns": time.time_ns()})
+        bus.publish(
+            body.type, body.data or {"i": i, "symbol": body.symbol, "pad": pad, "t_ns": time.time_ns()}
+        )
     return {"published": body.count}
 
 

@@ -3,6 +3,7 @@
 import { signIn } from "./auth.js";
 import { connect } from "./hub.js";
 import { loadSymbols } from "./format.js";
+import * as alerts from "./alerts.js";
 import * as backtests from "./backtests.js";
 import * as data from "./data.js";
 import * as events from "./events.js";
@@ -13,7 +14,7 @@ import * as staleness from "./staleness.js";
 import * as strategiesPanel from "./strategies.js";
 import * as trading from "./trading.js";
 
-const panels = { services: servicesPanel, market, trading, strategies: strategiesPanel, backtests, models, data, events };
+const panels = { services: servicesPanel, market, trading, strategies: strategiesPanel, backtests, models, data, events, alerts };
 const started = new Set();
 
 function selectTab(button) {
