@@ -64,9 +64,7 @@ def _metric(key: str, value: Any) -> str:
         return f"{value:,.2f} %"
     if key == "trades" or key.startswith("max_consecutive"):
         return f"{int(value):,}"
-    if key.startswith("equity_") or key == "commissions":
-        return f"{value:,.2f}"
-    return f"{value:,.2f}"
+    return f"{value:,.2f}"  # money, ratios and scores alike
 
 
 def _label(key: str) -> str:

@@ -15,8 +15,6 @@ from pydantic import BaseModel
 
 from shared.market.calendar import FX_CALENDAR, WeeklyCalendar
 
-_DAY = 86_400
-
 
 class PeriodReturn(BaseModel):
     """One period: `key` "2026", "2026-03" or "2026-W49" (the ISO week of the trading week's middle),
@@ -35,13 +33,18 @@ class ReturnsTables(BaseModel):
     years: list[PeriodReturn]
 
 
-def _period_returns(key: np.ndarray, equity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(index of each period's last bar, its return in percent) for non-decreasing period keys."""
-    ends = np.r_[np.flatnonzero(np.diff(key)), len(key) - 1]
-    closing = equity[ends]
+def _period_returns(
+    time: np.ndarray, equity: np.ndarray, starts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(which of the periods beginning at `starts` hold bars, their returns in percent). `starts` are sorted
+    and the first is at or before the first bar; the periods are found by search, not per bar, so a
+    million-bar run costs a few hundred binary searches."""
+    bounds = np.r_[np.searchsorted(time, starts, side="left"), len(time)]
+    held = bounds[1:] > bounds[:-1]
+    closing = equity[bounds[1:][held] - 1]
     opening = np.r_[equity[0], closing[:-1]]
     with np.errstate(divide="ignore", invalid="ignore"):
-        return ends, (closing / opening - 1.0) * 100
+        return np.flatnonzero(held), (closing / opening - 1.0) * 100
 
 
 def _rows(keys: list[str], starts: list[int], returns: np.ndarray) -> list[PeriodReturn]:
@@ -51,34 +54,34 @@ def _rows(keys: list[str], starts: list[int], returns: np.ndarray) -> list[Perio
     ]
 
 
+def _calendar_periods(time: np.ndarray, equity: np.ndarray, unit: str) -> list[PeriodReturn]:
+    """Returns per UTC calendar month ("M") or year ("Y")."""
+    first, last = (np.datetime64(int(t), "s").astype(f"datetime64[{unit}]") for t in (time[0], time[-1]))
+    periods = np.arange(first, last + 1)
+    starts = periods.astype("datetime64[s]").astype(np.int64)
+    held, returns = _period_returns(time, equity, starts)
+    return _rows([str(p) for p in periods[held]], starts[held].tolist(), returns)
+
+
+def _trading_weeks(time: np.ndarray, equity: np.ndarray, calendar: WeeklyCalendar) -> list[PeriodReturn]:
+    first, last = calendar.trading_week(time[[0, -1]]).tolist()
+    opens, closes = calendar.week_bounds(np.arange(first, last + 1, dtype=np.int64))
+    held, returns = _period_returns(time, equity, opens)
+    keys = []
+    for middle in ((opens[held] + closes[held]) // 2).tolist():  # mid-week: the ISO week of its trading days
+        iso = datetime.fromtimestamp(middle, UTC).isocalendar()
+        keys.append(f"{iso.year}-W{iso.week:02d}")
+    return _rows(keys, opens[held].tolist(), returns)
+
+
 def returns_tables(
     time: np.ndarray, equity: np.ndarray, calendar: WeeklyCalendar = FX_CALENDAR
 ) -> ReturnsTables:
     """Monthly, weekly and yearly returns of an equity curve (`time` epoch seconds, sorted)."""
     if len(time) == 0:
         return ReturnsTables(months=[], weeks=[], years=[])
-    days = np.floor_divide(time, _DAY).astype("datetime64[D]")
-    months = days.astype("datetime64[M]")
-    years = days.astype("datetime64[Y]")
-
-    ends, month_ret = _period_returns(months.astype(np.int64), equity)
-    month_keys = [str(m) for m in months[ends]]
-    month_starts = months[ends].astype("datetime64[s]").astype(np.int64).tolist()
-
-    ends, year_ret = _period_returns(years.astype(np.int64), equity)
-    year_keys = [str(y) for y in years[ends]]
-    year_starts = years[ends].astype("datetime64[s]").astype(np.int64).tolist()
-
-    week = calendar.trading_week(time)
-    ends, week_ret = _period_returns(week, equity)
-    opens, closes = calendar.week_bounds(week[ends])
-    week_keys = []
-    for middle in ((opens + closes) // 2).tolist():  # mid-week: the ISO week of its trading days
-        iso = datetime.fromtimestamp(middle, UTC).isocalendar()
-        week_keys.append(f"{iso.year}-W{iso.week:02d}")
-
     return ReturnsTables(
-        months=_rows(month_keys, month_starts, month_ret),
-        weeks=_rows(week_keys, opens.tolist(), week_ret),
-        years=_rows(year_keys, year_starts, year_ret),
+        months=_calendar_periods(time, equity, "M"),
+        weeks=_trading_weeks(time, equity, calendar),
+        years=_calendar_periods(time, equity, "Y"),
     )

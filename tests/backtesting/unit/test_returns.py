@@ -3,10 +3,13 @@ FX market's (a Sunday-evening bar opens the next trading week, not the ISO week 
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.backtesting.core.returns import returns_tables
 
@@ -74,3 +77,21 @@ def test_returns_tables_no_bars_are_empty() -> None:
     tables = returns_tables(np.array([], dtype=np.int64), np.array([]))
 
     assert tables.months == tables.weeks == tables.years == []
+
+
+@given(
+    gaps=st.lists(st.integers(60, 20 * 86_400), min_size=1, max_size=80),
+    growth=st.lists(st.floats(0.5, 1.5), min_size=81, max_size=81),
+)
+def test_returns_tables_every_table_compounds_to_the_whole_return(
+    gaps: list[int], growth: list[float]
+) -> None:
+    time = utc(2025, 12, 20) + np.r_[0, np.cumsum(gaps)]
+    equity = 1000 * np.cumprod(growth[: len(time)])
+
+    tables = returns_tables(time, equity)
+
+    whole = equity[-1] / equity[0]
+    for rows in (tables.months, tables.weeks, tables.years):
+        assert math.prod(1 + r.return_pct / 100 for r in rows) == pytest.approx(whole, rel=1e-9)
+        assert [r.start_s for r in rows] == sorted({r.start_s for r in rows})
