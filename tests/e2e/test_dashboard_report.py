@@ -13,11 +13,17 @@ from tests.e2e.conftest import ARTIFACTS
 from tests.support.platform import Platform
 
 
-def _run_backtest(page: Any) -> None:
+def _run_backtest(page: Any, fixed_size: str | None = None) -> None:
     page.wait_for_selector("#connection.conn-online")
-    page.click("#tab-backtests")
+    # The form takes the service's defaults when they arrive: a size set before would be overwritten.
+    with page.expect_response(lambda r: "/backtest/defaults" in r.url, timeout=20_000) as defaults:
+        page.click("#tab-backtests")
+    defaults.value.finished()
     page.wait_for_selector("#bt-params [data-param=fast]", state="attached", timeout=20_000)
     page.select_option("#bt-timeframe", "H1")
+    if fixed_size is not None:
+        page.select_option("#bt-sizing", "fixed")
+        page.fill("#bt-size", fixed_size)
     page.click("#bt-run")
     page.wait_for_selector("#bt-result:not([hidden])", timeout=120_000)
 
@@ -115,3 +121,13 @@ def test_dashboard_optimisation_table_sorts_by_any_column_and_heat_map_metric_is
         "trades: fast (rows) \u00d7 slow (columns)"
     )
     assert values and all(v == int(v) for v in values) and sorted(set(values)) == sorted(set(first))
+
+
+def test_dashboard_backtest_warnings_are_shown_above_the_report(page: Any, platform: Platform) -> None:
+    _run_backtest(page, fixed_size="0.001")  # below EURUSD's minimum volume: every entry is skipped
+
+    warning = page.wait_for_selector("#bt-warnings [data-warning=volume_below_minimum]")
+    box = warning.bounding_box()
+    assert box and box["width"] > 100 and box["height"] > 5
+    assert "minimum volume" in (warning.text_content() or "")
+    assert page.is_visible("#bt-warnings [data-warning=no_trades]")

@@ -253,6 +253,7 @@ def build_report(job: Mapping[str, Any], result: Mapping[str, Any], limits: Repo
         f"{date_time(metrics.get('start'))} to {date_time(metrics.get('end'))} "
         f"({duration(metrics.get('duration_s'))})"
     )
+    finished = date_time(job["finished_ms"] / 1000) if job.get("finished_ms") else NONE
     warnings = "".join(f"<p>\u26a0 {escape(w['message'])}</p>" for w in result.get("warnings", []))
     kpis = "".join(
         f'<div class="kpi"><div class="label">{escape(_label(k))}</div>'
@@ -269,7 +270,7 @@ def build_report(job: Mapping[str, Any], result: Mapping[str, Any], limits: Repo
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
         f'<p class="muted">{escape(period)} · job {escape(job["id"])} · '
-        f"finished {escape(date_time((job.get('finished_ms') or 0) / 1000))}</p>"
+        f"finished {escape(finished)}</p>"
         + (f'<section class="warnings"><h2>Warnings</h2>{warnings}</section>' if warnings else "")
         + f'<h2>Summary</h2><div class="kpis">{kpis}</div>'
         + _charts(result, trades, digits, limits)

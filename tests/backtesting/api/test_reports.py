@@ -125,3 +125,16 @@ def test_backtest_report_unknown_id_is_404_in_the_error_shape(client: TestClient
         assert response.status_code == 404
         error = response.json()["error"]
         assert error["code"] == "unknown_job" and error["details"] == {"job_id": "nope"}
+
+
+def test_backtest_report_of_an_optimisation_id_is_404_not_another_kinds_report(client: TestClient) -> None:
+    body = {
+        "strategy": "sma_crossover",
+        "bars": _bars_at_five_digits(600),
+        "space": {"fast": {"values": [5, 10]}, "slow": {"values": [20]}},
+    }
+    job = run_to_end(client, "/optimize", body, "/optimize/{id}")
+
+    response = client.get(f"/backtest/{job['id']}/report.html")
+
+    assert response.status_code == 404 and response.json()["error"]["code"] == "unknown_job"

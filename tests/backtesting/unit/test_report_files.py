@@ -121,3 +121,4 @@ def test_build_report_of_a_run_without_trades_or_close_still_renders() -> None:
     text = build_report(job, result, ReportLimits(chart_points=100, max_trades=10))
 
     assert text.count("<svg") == 2 and "the run made no trades" in text and "Trades (0)" in text
+    assert "finished \u2013" in text
