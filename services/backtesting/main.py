@@ -13,6 +13,7 @@ from services.backtesting.api import routers
 from services.backtesting.core.jobs import strategy_registry
 from services.backtesting.core.launcher import RunLauncher, RunPaths
 from services.backtesting.core.market_data import RunMarket
+from services.backtesting.core.report_html import ReportLimits
 from services.backtesting.core.runs import RunCatalog
 from services.backtesting.core.summaries import SummaryStore
 from services.backtesting.settings import BacktestingSettings
@@ -50,6 +51,7 @@ def create_app(settings: BacktestingSettings) -> FastAPI:
             settings.trading.symbols,
         )
         app.state.registry = registry
+        app.state.report_limits = ReportLimits(section.report_chart_points, section.report_max_trades)
         app.state.catalog = RunCatalog(jobs, summaries, default_points=section.default_equity_points)
         app.state.launcher = RunLauncher(
             jobs=jobs,

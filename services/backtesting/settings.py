@@ -45,6 +45,12 @@ class BacktestingSection(Section):
     default_equity_points: int = Field(
         default=1_000, ge=2, description="equity curve points returned when max_points is not given"
     )
+    report_chart_points: int = Field(
+        default=2_000, ge=10, description="points per chart of the HTML report (min/max per time bucket)"
+    )
+    report_max_trades: int = Field(
+        default=5_000, ge=0, description="trades listed and marked in the HTML report (the CSV has all)"
+    )
     data_timeout_s: float = Field(
         default=30.0, gt=0, description="bound on fetching bars before a job starts"
     )

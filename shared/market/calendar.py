@@ -43,6 +43,17 @@ class WeeklyCalendar:
         rows = weeks - lo
         return table[rows, 0], table[rows, 1]
 
+    def trading_week(self, t: np.ndarray) -> np.ndarray:
+        """The week index (as `week_bounds` numbers them) of each epoch second: the week whose open is the
+        latest at or before it, so a Sunday-evening FX bar belongs to the week that opened that evening."""
+        t = np.asarray(t, dtype=np.int64)
+        if not t.size:
+            return t.copy()
+        first = (int(t.min()) + _SUNDAY_SHIFT) // _WEEK - 1
+        weeks = np.arange(first, (int(t.max()) + _SUNDAY_SHIFT) // _WEEK + 2, dtype=np.int64)
+        opens, _ = self.week_bounds(weeks)
+        return weeks[np.searchsorted(opens, t, side="right") - 1]
+
     def _bounds(self, week: int) -> tuple[int, int]:
         if self.timezone == "UTC":
             start = week * _WEEK - _SUNDAY_SHIFT

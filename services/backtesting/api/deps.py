@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from services.backtesting.core.launcher import RunLauncher
+from services.backtesting.core.report_html import ReportLimits
 from services.backtesting.core.runs import RunCatalog, thin_equity
 from shared.jobs import ResultShaper
 from shared.trading.registry import StrategyRegistry
@@ -23,9 +24,14 @@ async def get_registry(request: Request) -> StrategyRegistry:
     return request.app.state.registry
 
 
+async def get_report_limits(request: Request) -> ReportLimits:
+    return request.app.state.report_limits
+
+
 LauncherDep = Annotated[RunLauncher, Depends(get_launcher)]
 CatalogDep = Annotated[RunCatalog, Depends(get_catalog)]
 RegistryDep = Annotated[StrategyRegistry, Depends(get_registry)]
+ReportLimitsDep = Annotated[ReportLimits, Depends(get_report_limits)]
 
 
 def thinned_equity(

@@ -15,6 +15,7 @@ import numpy as np
 
 from services.backtesting.core.config import BacktestConfig, FillTiming
 from services.backtesting.core.metrics import Metrics, compute_metrics, drawdown_pct
+from services.backtesting.core.returns import returns_tables
 from services.backtesting.core.run_warnings import RunWarning, run_warnings
 from shared.errors import InvalidInputError, PlatformError
 from shared.trading.strategy import Bars, Signals, Strategy
@@ -125,12 +126,14 @@ def thin_index(n: int, max_points: int | None) -> np.ndarray:
 
 @dataclass(frozen=True, slots=True)
 class BacktestResult:
-    """One run: metrics, trades, per-bar equity (column-oriented) and warnings; the drawdown curve on demand."""
+    """One run: metrics, trades, per-bar equity and close (column-oriented) and warnings; the drawdown curve
+    on demand."""
 
     metrics: Metrics
     trades: Trades
     time: np.ndarray
     equity: np.ndarray
+    close: np.ndarray
     warnings: tuple[RunWarning, ...] = ()
 
     @property
@@ -139,16 +142,20 @@ class BacktestResult:
         return drawdown_pct(self.equity)
 
     def to_dict(self, max_points: int | None = None) -> dict[str, Any]:
-        """JSON-ready form; the equity curve thinned to about `max_points` points (the last one kept)."""
+        """JSON-ready form; the per-bar series thinned to about `max_points` points (the last one kept), the
+        returns tables computed from every bar. The close rides with the equity so that a report can draw
+        the price and its trades without the bars."""
         index = thin_index(len(self.equity), max_points)
         return {
             "metrics": self.metrics.model_dump(mode="json"),
             "warnings": [w.model_dump() for w in self.warnings],
+            "returns": returns_tables(self.time, self.equity).model_dump(),
             "trades": {name: _json_column(getattr(self.trades, name)) for name in Trades.__slots__},
             "equity": {
                 "time": self.time[index].tolist(),
                 "equity": _json_column(self.equity[index]),
                 "drawdown_pct": _json_column(self.drawdown_pct[index]),
+                "close": _json_column(self.close[index]),
             },
         }
 
@@ -230,7 +237,9 @@ def result_from_run(
         commissions=trades.commission,
         first_trading_bar=first_trading_bar,
     )
-    return BacktestResult(metrics=metrics, trades=trades, time=time, equity=equity, warnings=warnings)
+    return BacktestResult(
+        metrics=metrics, trades=trades, time=time, equity=equity, close=close, warnings=warnings
+    )
 
 
 def first_signal_bar(strategy: Strategy[Any], n_bars: int) -> int:

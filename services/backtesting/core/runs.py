@@ -33,6 +33,12 @@ class RunCatalog(JobCatalog):
         summaries = self._summaries.get_many(job["id"] for job in jobs if job["state"] == "completed")
         return [{**job, "summary": summaries.get(job["id"])} for job in jobs]
 
+    def completed(self, kind: str, job_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A completed run's job record (its stored parameters) and full result; 404 unknown_job, 409
+        result_not_available as for the result route."""
+        result = self.result(kind, job_id)
+        return self.get(kind, job_id), result
+
     def delete(self, kind: str, job_id: str) -> None:
         """Remove a finished run and its summary (409 while it runs)."""
         super().delete(kind, job_id)

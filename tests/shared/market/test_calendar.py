@@ -70,3 +70,16 @@ def test_always_open_is_open_everywhere() -> None:
     t = np.arange(utc(2024, 7, 5), utc(2024, 7, 9), 600, dtype=np.int64)
     assert ALWAYS_OPEN.is_open_array(t).all()
     assert len(ALWAYS_OPEN.expected_bar_opens(H1, int(t[0]), int(t[0]) + 7 * 86_400)) == 7 * 24
+
+
+def test_trading_week_sunday_evening_bar_belongs_to_the_week_it_opens() -> None:
+    sunday = utc(2024, 2, 4)  # winter: the week opens at 22:00 UTC
+    times = np.array([sunday - 2 * 86_400, sunday + 21 * 3600, sunday + 22 * 3600, sunday + 5 * 86_400])
+
+    weeks = FX_CALENDAR.trading_week(times)
+
+    opens, _ = FX_CALENDAR.week_bounds(weeks)
+    assert weeks[0] == weeks[1] == weeks[2] - 1 == weeks[3] - 1
+    assert opens[2] == utc(2024, 2, 4, 22)
+    always = ALWAYS_OPEN.trading_week(np.array([sunday - 1, sunday]))
+    assert ALWAYS_OPEN.week_bounds(always)[0].tolist() == [sunday - 7 * 86_400, sunday]

@@ -6,7 +6,9 @@ import { on } from "./hub.js";
 import { lineChart } from "./chart_lib.js";
 import { openTradeChart } from "./trade_chart.js";
 import { numericParams, schemaFields, schemaValues } from "./schema_form.js";
-import { count, dateTime, duration, loadSymbols, money, NONE, number, percent, price, volume } from "./format.js";
+import { count, dateTime, duration, loadSymbols, metric, money, number, percent, price, volume } from "./format.js";
+import { showRankedCombinations } from "./optimization.js";
+import { showReport } from "./report.js";
 import { attempt, el, num, thead, toast } from "./ui.js";
 
 let strategies = {};
@@ -43,6 +45,7 @@ function build() {
       el("h2", {}, "Result"),
       el("div", { class: "warnings", id: "bt-warnings", role: "alert", hidden: true }),
       el("div", { class: "kpis", id: "bt-metrics" }),
+      el("div", { id: "bt-report" }),
       el("div", { class: "chart-box", id: "bt-price", role: "img", "aria-label": "Price chart with the run's trades" }),
       el("div", { class: "chart-box small", id: "bt-equity", role: "img", "aria-label": "Equity curve" }),
       el("div", { class: "chart-box small", id: "bt-drawdown", role: "img", "aria-label": "Drawdown curve" }),
@@ -68,7 +71,7 @@ function build() {
       el("p", { id: "opt-status", role: "status", "aria-live": "polite" }),
       el("div", { class: "warnings", id: "opt-warnings", role: "alert", hidden: true }),
       el("div", { class: "table-wrap" }, el("table", { class: "grid", id: "opt-table" })),
-      el("div", { class: "table-wrap" }, el("table", { class: "grid heat", id: "opt-heatmap" })),
+      el("div", { id: "opt-heatmap-view" }),
       el("div", { class: "table-wrap" }, el("table", { class: "grid", id: "wf-windows" })),
       el("div", { class: "chart-box small", id: "wf-equity", role: "img", "aria-label": "Stitched out-of-sample equity", hidden: true })),
   );
@@ -171,16 +174,6 @@ function onJobEvent(event) {
 const HEADLINE = [["return_pct", "Return"], ["buy_hold_return_pct", "Buy & hold"], ["sharpe_ratio", "Sharpe"], ["max_drawdown_pct", "Max drawdown"],
   ["trades", "Trades"], ["win_rate_pct", "Win rate"], ["profit_factor", "Profit factor"], ["equity_final", "Final equity"]];
 
-// A metric as its kind reads (metrics.py: `_s` durations in seconds, `_pct` percentages, start/end epoch seconds).
-function metric(key, value) {
-  if (key === "start" || key === "end") return dateTime(value);
-  if (key.endsWith("_s")) return duration(value);
-  if (key.endsWith("_pct")) return percent(value);
-  if (key === "trades" || key.startsWith("max_consecutive")) return count(value);
-  if (key.startsWith("equity_") || key === "commissions") return money(value);
-  return number(value);
-}
-
 async function showResult(id) {
   const [job, r] = await Promise.all([attempt(() => get(`/api/backtesting/backtest/${id}/status`)),
     attempt(() => get(`/api/backtesting/backtest/${id}/result?max_points=800`)), attempt(loadSymbols)]);
@@ -191,6 +184,7 @@ async function showResult(id) {
   showWarnings(byId("bt-warnings"), r.warnings);
   byId("bt-metrics").replaceChildren(...HEADLINE.map(([k, label]) => el("div", { class: "kpi" }, el("div", { class: "label" }, label), el("div", { class: "value", "data-metric": k }, metric(k, m[k])))));
   byId("bt-metrics-table").replaceChildren(el("tbody", {}, Object.entries(m).map(([k, v]) => el("tr", {}, el("th", { scope: "row" }, k), el("td", { class: "num", "data-metric": k }, typeof v === "number" || v === null ? metric(k, v) : String(v))))));
+  showReport(byId("bt-report"), id, r);
   lineChart(byId("bt-equity"), [{ name: "equity", time: r.equity.time, values: r.equity.equity }]);
   lineChart(byId("bt-drawdown"), [{ name: "drawdown %", time: r.equity.time, values: r.equity.drawdown_pct }], { area: true, percent: true });
   const t = r.trades, n = t.entry_time.length;
@@ -204,10 +198,10 @@ async function showResult(id) {
     if (view) view.focus(i);
   };
   byId("bt-trades").replaceChildren(
-    thead(["Entry", "Exit", num("Size"), num("Entry price"), num("Exit price"), num("P&L"), num("Return"), "Exit reason", num("SL"), num("TP")]),
+    thead(["Entry", "Exit", "Duration", num("Size"), num("Entry price"), num("Exit price"), num("P&L"), num("Return"), "Exit reason", num("SL"), num("TP")]),
     el("tbody", {}, Array.from({ length: Math.min(n, 300) }, (_, i) => {
       const row = el("tr", { "data-trade": i, tabindex: 0 },
-        el("td", {}, dateTime(t.entry_time[i])), el("td", {}, dateTime(t.exit_time[i])), el("td", { class: "num" }, volume(t.size[i], symbol)),
+        el("td", {}, dateTime(t.entry_time[i])), el("td", {}, dateTime(t.exit_time[i])), el("td", {}, duration(t.duration_s[i])), el("td", { class: "num" }, volume(t.size[i], symbol)),
         el("td", { class: "num" }, price(t.entry_price[i], symbol)), el("td", { class: "num" }, price(t.exit_price[i], symbol)),
         el("td", { class: `num ${t.pnl[i] >= 0 ? "up" : "down"}` }, money(t.pnl[i])), el("td", { class: "num" }, percent(t.return_pct[i])), el("td", {}, t.exit_reason[i]),
         el("td", { class: "num" }, price(t.sl[i], symbol)), el("td", { class: "num" }, price(t.tp[i], symbol)));
@@ -259,7 +253,8 @@ function space() {
 function search(path, kind) {
   const m = market(), sp = space(), names = Object.keys(sp);
   const body = { ...m, params: Object.fromEntries(Object.entries(m.params).filter(([k]) => !(k in sp))), space: sp, metric: byId("opt-metric").value };
-  if (kind === "opt") Object.assign(body, { top_n: 20, heatmap: names.length === 2 ? names : null });
+  // Every combination of the grid (up to the API's 1000) comes back, so any metric can be mapped.
+  if (kind === "opt") Object.assign(body, { top_n: 1000, heatmap: names.length === 2 ? names : null });
   else Object.assign(body, { in_sample_bars: Number(byId("wf-is").value), out_of_sample_bars: Number(byId("wf-oos").value), anchored: byId("wf-anchored").checked });
   const progress = byId("opt-progress"), status = byId("opt-status");
   return submitWithHistory(async () => {
@@ -276,32 +271,7 @@ function search(path, kind) {
 
 function showOptimization(result) {
   showWarnings(byId("opt-warnings"), result.warnings);
-  const rows = result.top, keys = Object.keys(rows[0] ? rows[0].params : {});
-  let sortKey = "score", asc = false;
-  const render = () => {
-    const sorted = [...rows].sort((a, b) => {
-      const va = sortKey === "score" ? a.score : a.params[sortKey], vb = sortKey === "score" ? b.score : b.params[sortKey];
-      return (asc ? 1 : -1) * ((va ?? -Infinity) - (vb ?? -Infinity));
-    });
-    const th = (key, label) => el("th", { scope: "col", class: "num", "aria-sort": sortKey === key ? (asc ? "ascending" : "descending") : "none" },
-      el("button", { type: "button", onclick: () => { asc = sortKey === key ? !asc : false; sortKey = key; render(); } }, label));
-    byId("opt-table").replaceChildren(
-      el("caption", {}, `${result.evaluated} combinations evaluated, ${result.invalid} invalid; ranked by ${result.metric}`),
-      el("thead", {}, el("tr", {}, keys.map((k) => th(k, k)), th("score", result.metric), el("th", { scope: "col", class: "num" }, "Trades"))),
-      el("tbody", {}, sorted.map((r) => el("tr", {}, keys.map((k) => el("td", { class: "num" }, r.params[k])), el("td", { class: "num" }, number(r.score, 3)), el("td", { class: "num" }, count(r.metrics.trades ?? r.metrics["# Trades"]))))));
-  };
-  render();
-  const hm = result.heatmap;
-  if (!hm) { byId("opt-heatmap").replaceChildren(); return; }
-  const flat = hm.values.flat().filter((v) => v !== null), lo = Math.min(...flat), hi = Math.max(...flat);
-  byId("opt-heatmap").replaceChildren(
-    el("caption", {}, `${result.metric}: ${hm.x} (rows) × ${hm.y} (columns)`),
-    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, `${hm.x} \\ ${hm.y}`), hm.y_values.map((v) => el("th", { scope: "col", class: "num" }, v)))),
-    el("tbody", {}, hm.x_values.map((xv, i) => el("tr", {}, el("th", { scope: "row" }, xv), hm.values[i].map((v) => {
-      const cell = el("td", { class: "num", title: v === null ? "no result" : String(v) }, v === null ? NONE : number(v, 2));
-      if (v !== null) cell.style.setProperty("--cell", `hsl(${Math.round(((v - lo) / (hi - lo || 1)) * 130)} 55% 32%)`);
-      return cell;
-    })))));
+  showRankedCombinations(result);
 }
 
 function showWalkForward(result) {

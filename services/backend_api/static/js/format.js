@@ -93,6 +93,17 @@ export function timeOfDay(epochMs) {
   return `${new Date(epochMs).toISOString().slice(11, 23)} UTC`;
 }
 
+// A backtest metric as its kind reads (metrics.py: `_s` durations in seconds, `_pct` percentages, start/end
+// epoch seconds).
+export function metric(key, value) {
+  if (key === "start" || key === "end") return dateTime(value);
+  if (key.endsWith("_s")) return duration(value);
+  if (key.endsWith("_pct")) return percent(value);
+  if (key === "trades" || key.startsWith("max_consecutive")) return count(value);
+  if (key.startsWith("equity_") || key === "commissions") return money(value);
+  return number(value);
+}
+
 const PRICE_KEYS = new Set(["bid", "ask", "last", "price", "price_open", "price_current", "open", "high", "low", "close", "sl", "tp"]);
 const MONEY_KEYS = new Set(["profit", "balance", "equity", "margin", "margin_free", "commission", "swap", "pnl", "daily_pnl"]);
 
