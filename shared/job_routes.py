@@ -2,8 +2,11 @@
 and delete. Each job service mounts one router per kind next to its own `POST` start route (which
 validates the request and launches the job through its core launcher).
 
-Adding a job kind: copy the gap-fill example (`services/data/api/gap_fill.py`): a start route that hands
-the typed request to the core launcher, plus
+Adding a job kind: copy the gap-fill example. In core (`services/data/core/gap_fill.py`): the kind's spec
+(a frozen `shared.jobs.JobSpec`: what the job stores as its params, plus `Field(exclude=True)` run paths),
+its job function `(runtime, spec, ctx)`, and a launcher that checks the spec, then calls
+`jobs.submit(KIND, spec, partial(job_function, runtime))`. In the API (`services/data/api/gap_fill.py`): a
+start route that builds the spec from the request and hands it to the launcher, plus
 
     router.include_router(job_router(KIND, get_catalog, collection="/gap-fill", item="/gap-fill/{job_id}"))
 

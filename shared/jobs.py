@@ -2,9 +2,9 @@
 `<kind>.progress` events; a job can be cancelled; its result or error is persisted.
 
 Job functions run in a process pool (CPU work never touches the event loop, and a crash of one job
-cannot take the service down). They receive a `JobContext` whose `progress()` sends updates back through
-a queue and whose `cancelled()` looks for a flag file, which works across processes without a manager
-process. Jobs that were running when the service stopped are marked failed on the next start, so a
+cannot take the service down). They receive their kind's typed, frozen `JobSpec` and a `JobContext`
+whose `progress()` sends updates back through a queue and whose `cancelled()` looks for a flag file,
+which works across processes without a manager process. Jobs that were running when the service stopped are marked failed on the next start, so a
 restart never leaves a half-finished result that looks complete.
 """
 
@@ -24,10 +24,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, BigInteger, Column, Float, MetaData, String, Table, Text, select, update
 
 from shared.db import sqlite_engine
@@ -49,7 +49,24 @@ class JobState(StrEnum):
 
 
 FINISHED = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED})
-PRIVATE_PREFIX = "_"  # params keys starting with it (the `_run` block) reach the worker, never a client
+# Rows stored before typed specs carried the worker's paths in a `_run` params block; never show it.
+PRIVATE_PREFIX = "_"
+
+
+class JobSpec(BaseModel):
+    """A job kind's typed input: frozen, handed whole (pickled) to the job function in its worker process.
+
+    `stored_params()` is what the job row stores and the API shows as the job's parameters; fields only the
+    worker needs (the bars file of this run) are declared `Field(exclude=True)`, so they never reach a
+    client. Service-wide things a worker needs (database paths, limits) are not part of a spec: the
+    launcher binds them to the job function (`functools.partial(job, runtime)`).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    def stored_params(self) -> dict[str, Any]:
+        """The job's parameters as stored and answered (JSON types, aliases applied)."""
+        return self.model_dump(mode="json", by_alias=True)
 
 
 class JobRead(BaseModel):
@@ -127,13 +144,14 @@ def _progress_queue() -> Any:
     return _QUEUE
 
 
-JobFunction = Callable[[dict[str, Any], JobContext], Any]
+SpecT = TypeVar("SpecT", bound=JobSpec)
+JobFunction = Callable[[SpecT, JobContext], Any]
 
 
-def _run_job(fn: JobFunction, params: dict[str, Any], ctx: JobContext) -> tuple[str, Any]:
+def _run_job(fn: JobFunction[SpecT], spec: SpecT, ctx: JobContext) -> tuple[str, Any]:
     """Worker side: run and classify the outcome, so no exception type needs pickling."""
     try:
-        return "completed", fn(params, ctx)
+        return "completed", fn(spec, ctx)
     except JobCancelled:
         return "cancelled", None
     except PlatformError as exc:
@@ -214,9 +232,11 @@ class JobManager:
             await asyncio.to_thread(self._reader.join, 2)
         self._engine.dispose()
 
-    def submit(self, kind: str, params: dict[str, Any], fn: JobFunction) -> dict[str, Any]:
-        """Persist a queued job and start it; returns its record at once."""
+    def submit(self, kind: str, spec: SpecT, fn: JobFunction[SpecT]) -> dict[str, Any]:
+        """Persist a queued job (its params are `spec.stored_params()`) and start `fn(spec, ctx)` in a worker;
+        returns its record at once."""
         job_id = uuid.uuid4().hex
+        params = spec.stored_params()
         row = {
             "id": job_id,
             "kind": kind,
@@ -230,15 +250,19 @@ class JobManager:
         }
         with self._engine.begin() as conn:
             conn.execute(jobs_table.insert().values(**row))
-        self._tasks[job_id] = asyncio.create_task(self._run(job_id, kind, params, fn), name=f"job-{job_id}")
+        self._tasks[job_id] = asyncio.create_task(
+            self._run(job_id, kind, spec, params, fn), name=f"job-{job_id}"
+        )
         return self.get(job_id)
 
-    async def _run(self, job_id: str, kind: str, params: dict[str, Any], fn: JobFunction) -> None:
+    async def _run(
+        self, job_id: str, kind: str, spec: SpecT, params: dict[str, Any], fn: JobFunction[SpecT]
+    ) -> None:
         ctx = JobContext(job_id, str(self._cancel_dir))
         self._update(job_id, state=JobState.RUNNING, started_ms=get_timestamp_ms())
         try:
             loop = asyncio.get_running_loop()
-            outcome, payload = await loop.run_in_executor(self._executor, _run_job, fn, params, ctx)
+            outcome, payload = await loop.run_in_executor(self._executor, _run_job, fn, spec, ctx)
         except asyncio.CancelledError:
             if not self._closing:
                 raise

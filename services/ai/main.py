@@ -15,8 +15,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.ai.api import routers
-from services.ai.core.jobs import KIND
-from services.ai.core.launcher import JobPaths, TrainingLauncher
+from services.ai.core.jobs import KIND, TrainRuntime
+from services.ai.core.launcher import TrainingLauncher
 from services.ai.core.market import DataBars
 from services.ai.core.predictor import ModelCache, Predictor
 from services.ai.core.registry import ModelRegistry
@@ -80,7 +80,12 @@ def create_app(settings: AiSettings) -> FastAPI:
             bars=bars,
             files=files,
             section=section,
-            paths=JobPaths(registry_db=str(settings.registry_db_path), models_dir=str(settings.models_dir)),
+            runtime=TrainRuntime(
+                registry_db=str(settings.registry_db_path),
+                models_dir=str(settings.models_dir),
+                min_fold_samples=section.min_fold_samples,
+                default_spread_price=section.default_spread_price,
+            ),
         )
         jobs.start()
         _announce_trained(app.state.bus, jobs)

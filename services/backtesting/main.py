@@ -10,8 +10,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.backtesting.api import routers
-from services.backtesting.core.jobs import strategy_registry
-from services.backtesting.core.launcher import RunLauncher, RunPaths
+from services.backtesting.core.jobs import RunRuntime, strategy_registry
+from services.backtesting.core.launcher import RunLauncher
 from services.backtesting.core.market_data import RunMarket
 from services.backtesting.core.report_html import ReportLimits
 from services.backtesting.core.runs import RunCatalog
@@ -59,9 +59,11 @@ def create_app(settings: BacktestingSettings) -> FastAPI:
             market=market,
             spool=spool,
             section=section,
-            paths=RunPaths(
+            runtime=RunRuntime(
                 strategies_folder=str(folder) if folder else None,
                 summaries_db=str(summaries_db),
+                stored_equity_points=section.stored_equity_points,
+                workers=section.optimize_workers,
             ),
         )
         jobs.start()

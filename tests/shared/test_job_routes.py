@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from shared.config import PlatformSettings, load_config
 from shared.events import EventBus
 from shared.job_routes import job_router
-from shared.jobs import JobCatalog, JobManager
+from shared.jobs import JobCatalog, JobManager, JobSpec
 from shared.service_app import create_service_app
 from tests.support import job_functions
 from tests.support.platform import write_config
@@ -32,13 +32,13 @@ start = APIRouter()
 @start.post("/count", status_code=202)
 async def start_count(request: Request, n: int = 5) -> dict[str, Any]:
     return request.app.state.catalog.jobs.submit(
-        "count", {"n": n, "_run": {"secret": 1}}, job_functions.count_to
+        "count", job_functions.CountSpec(n=n, scratch_file="/secret"), job_functions.count_to
     )
 
 
 @start.post("/wait", status_code=202)
 async def start_wait(request: Request) -> dict[str, Any]:
-    return request.app.state.catalog.jobs.submit("wait", {}, job_functions.wait_for_cancel)
+    return request.app.state.catalog.jobs.submit("wait", JobSpec(), job_functions.wait_for_cancel)
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +80,10 @@ def _finished(client: TestClient, path: str) -> dict[str, Any]:
 
 def test_a_job_is_read_listed_and_deleted_through_its_kind_only(client: TestClient) -> None:
     job = client.post("/count", params={"n": 10}).json()
-    assert job["params"] == {"n": 10}  # the private `_run` block stays with the worker
+    params = {"n": 10, "symbol": None, "sleep_s": 0.0}
+    assert job["params"] == params  # the spec's run path (scratch_file) stays with the worker
     done = _finished(client, f"/count/{job['id']}")
-    assert done["result"] == {"total": 45} and done["params"] == {"n": 10}
+    assert done["result"] == {"total": 45} and done["params"] == params
     assert client.get(f"/count/{job['id']}/result").json() == {"total": 45}
     assert [j["id"] for j in client.get("/counts").json()] == [job["id"]]
     assert client.get("/waits").json() == []

@@ -7,14 +7,18 @@ from pathlib import Path
 from typing import Any
 
 from shared.events import EventBus, EventFilter
-from shared.jobs import JobManager
+from shared.jobs import JobManager, JobSpec
 from tests.support import job_functions
+from tests.support.job_functions import CountSpec
+from tests.support.waits import JOB_FINAL_STATES, wait_until_async
 
 
 async def _wait_finished(manager: JobManager, job_id: str, timeout: float = 30) -> dict[str, Any]:
-    async with asyncio.timeout(timeout):
-        while (job := manager.get(job_id, with_result=True))["state"] in ("queued", "running"):
-            await asyncio.sleep(0.02)
+    def finished() -> dict[str, Any] | None:
+        job = manager.get(job_id, with_result=True)
+        return job if job["state"] in JOB_FINAL_STATES else None
+
+    job: dict[str, Any] = await wait_until_async(finished, timeout, f"job {job_id} to finish")
     return job
 
 
@@ -25,10 +29,10 @@ def test_jobs_complete_fail_cancel_and_survive_a_restart(tmp_path: Path) -> None
         manager = JobManager(tmp_path / "jobs.sqlite", bus, workers=2, progress_interval_s=0)
         manager.start()
         try:
-            done = manager.submit("count", {"n": 50, "symbol": "EURUSD"}, job_functions.count_to)
+            done = manager.submit("count", CountSpec(n=50, symbol="EURUSD"), job_functions.count_to)
             assert done["state"] in ("queued", "running")
-            refused = manager.submit("refuse", {}, job_functions.refuse)
-            waiting = manager.submit("wait", {}, job_functions.wait_for_cancel)
+            refused = manager.submit("refuse", JobSpec(), job_functions.refuse)
+            waiting = manager.submit("wait", JobSpec(), job_functions.wait_for_cancel)
             finished = await _wait_finished(manager, done["id"])
             assert finished["state"] == "completed" and finished["result"] == {"total": sum(range(50))}
             failed = await _wait_finished(manager, refused["id"])
@@ -58,13 +62,33 @@ def test_jobs_worker_killed_fails_the_job_not_the_service(tmp_path: Path) -> Non
         manager = JobManager(tmp_path / "jobs.sqlite", EventBus("test"), workers=1)
         manager.start()
         try:
-            job = manager.submit("die", {}, job_functions.die)
+            job = manager.submit("die", JobSpec(), job_functions.die)
             failed = await _wait_finished(manager, job["id"])
             assert failed["state"] == "failed" and failed["error"]["code"] == "worker_lost"
             after = await _wait_finished(
-                manager, manager.submit("count", {"n": 3}, job_functions.count_to)["id"]
+                manager, manager.submit("count", CountSpec(n=3), job_functions.count_to)["id"]
             )
             assert after["state"] == "completed"
+        finally:
+            await manager.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_jobs_typed_spec_reaches_the_worker_whole_and_only_its_params_are_stored(tmp_path: Path) -> None:
+    """A job function takes its kind's spec (pickled to the worker process), not a dict with a private
+    `_run` block; the stored and answered params leave out the spec's run-only fields."""
+
+    async def scenario() -> None:
+        manager = JobManager(tmp_path / "jobs.sqlite", EventBus("test"), workers=1)
+        manager.start()
+        try:
+            spec = CountSpec(n=4, symbol="EURUSD", scratch_file=str(tmp_path / "bars.npz"))
+            job = manager.submit("echo", spec, job_functions.echo)
+            assert job["params"] == {"n": 4, "symbol": "EURUSD", "sleep_s": 0.0}
+            finished = await _wait_finished(manager, job["id"])
+            assert finished["result"] == {"n": 4, "scratch_file": str(tmp_path / "bars.npz")}
+            assert manager.list("echo")[0]["params"] == job["params"]
         finally:
             await manager.aclose()
 

@@ -1,4 +1,4 @@
-"""Job functions for the job-manager tests (importable by spawned worker processes)."""
+"""Job specs and functions for the job-manager tests (importable by spawned worker processes)."""
 
 from __future__ import annotations
 
@@ -6,29 +6,43 @@ import os
 import time
 from typing import Any
 
+from pydantic import Field
+
 from shared.errors import InvalidInputError
-from shared.jobs import JobContext
+from shared.jobs import JobContext, JobSpec
 
 
-def count_to(params: dict[str, Any], ctx: JobContext) -> dict[str, int]:
+class CountSpec(JobSpec):
+    n: int
+    symbol: str | None = None
+    sleep_s: float = 0.0
+    scratch_file: str | None = Field(default=None, exclude=True)  # a run path: the worker's, not a client's
+
+
+def count_to(spec: CountSpec, ctx: JobContext) -> dict[str, Any]:
     total = 0
-    for i in range(params["n"]):
+    for i in range(spec.n):
         total += i
-        ctx.progress((i + 1) / params["n"], f"step {i + 1}")
-        time.sleep(params.get("sleep_s", 0))
+        ctx.progress((i + 1) / spec.n, f"step {i + 1}")
+        time.sleep(spec.sleep_s)
     return {"total": total}
 
 
-def wait_for_cancel(params: dict[str, Any], ctx: JobContext) -> None:
+def echo(spec: CountSpec, ctx: JobContext) -> dict[str, Any]:
+    """What the worker received: the spec whole, its run-only field included."""
+    return {"n": spec.n, "scratch_file": spec.scratch_file}
+
+
+def wait_for_cancel(spec: JobSpec, ctx: JobContext) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         ctx.check_cancelled()
         time.sleep(0.02)
 
 
-def refuse(params: dict[str, Any], ctx: JobContext) -> None:
+def refuse(spec: JobSpec, ctx: JobContext) -> None:
     raise InvalidInputError("not enough bars", code="insufficient_data", details={"bars": 3})
 
 
-def die(params: dict[str, Any], ctx: JobContext) -> None:
+def die(spec: JobSpec, ctx: JobContext) -> None:
     os._exit(9)

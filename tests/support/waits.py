@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +19,20 @@ def wait_until(predicate: Callable[[], Any], timeout: float, message: str, inter
         if value:
             return value
         time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s: {message}; last: {value!r}")
+
+
+async def wait_until_async(
+    predicate: Callable[[], Any], timeout: float, message: str, interval: float = 0.01
+) -> Any:
+    """`wait_until` inside a running event loop: sleeping yields to the tasks that make `predicate` true."""
+    deadline = time.monotonic() + timeout
+    value: Any = None
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        await asyncio.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s: {message}; last: {value!r}")
 
 

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, status
 
 from services.backtesting.api.deps import LauncherDep, get_catalog, thinned_equity
-from services.backtesting.schemas import BacktestListItem, BacktestRequest, RunDefaults
+from services.backtesting.core.requests import BacktestRequest
+from services.backtesting.schemas import BacktestListItem, RunDefaults
 from shared.job_routes import job_router
 from shared.jobs import JobRead
 from shared.market.bar_body import body_schema, json_body

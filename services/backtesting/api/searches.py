@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, status
 
 from services.backtesting.api.deps import LauncherDep, get_catalog, thinned_equity
-from services.backtesting.schemas import OptimizeRequest, WalkForwardRequest
+from services.backtesting.core.requests import OptimizeRequest, WalkForwardRequest
 from shared.job_routes import job_router
 from shared.jobs import JobRead
 from shared.market.bar_body import body_schema, json_body

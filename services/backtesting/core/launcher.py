@@ -5,7 +5,8 @@ Checks, in order: the strategy and its parameters (or every combination of a sea
 against the strategy (risk_percent needs a stop-loss), the metric and heat-map axes, the time range (in order,
 and not past the market's now), the symbol, the bars themselves (fetched from the data service with a bounded timeout, or posted inline), the
 size limits, and the strategy's warm-up against the bar count. Only then are the bars written to the spool
-and the job submitted.
+and the job submitted with its typed spec (`core/specs.py`), the service's `RunRuntime` bound to its job
+function.
 
 Omitted account fields take one set of defaults (`defaults()`, also served to the dashboard): leverage from
 the mt5 service's account, else `backtesting.default_leverage`; sizing `backtesting.default_sizing`; costs
@@ -16,19 +17,19 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import numpy as np
 
 from services.backtesting.core.config import BacktestConfig, SymbolFacts
 from services.backtesting.core.engine import first_signal_bar
-from services.backtesting.core.jobs import backtest_job, optimization_job, walk_forward_job
+from services.backtesting.core.jobs import RunRuntime, backtest_job, optimization_job, walk_forward_job
 from services.backtesting.core.market_data import RunMarket
 from services.backtesting.core.optimize import ParamRange, metric_field, plan_combinations
-from services.backtesting.core.walk_forward import window_bounds
-from services.backtesting.schemas import (
+from services.backtesting.core.requests import (
     BacktestRequest,
     MarketInput,
     OptimizeRequest,
@@ -36,9 +37,19 @@ from services.backtesting.schemas import (
     SearchInput,
     WalkForwardRequest,
 )
+from services.backtesting.core.specs import (
+    BacktestJobSpec,
+    BarSource,
+    DataSource,
+    InlineSource,
+    OptimizeJobSpec,
+    RunSpec,
+    WalkForwardJobSpec,
+)
+from services.backtesting.core.walk_forward import window_bounds
 from services.backtesting.settings import BacktestingSection
 from shared.errors import InvalidInputError
-from shared.jobs import JobFunction, JobManager
+from shared.jobs import JobContext, JobManager
 from shared.market.bar_spool import BarSpool, discard_bars
 from shared.market.clock import refuse_future
 from shared.market.names import canonical_timeframe
@@ -47,13 +58,8 @@ from shared.trading.sizing import SizingConfig, SizingMode
 from shared.trading.strategy import Strategy
 from shared.utils import parse_time_s
 
-
-@dataclass(frozen=True, slots=True)
-class RunPaths:
-    """Where job processes find what the service set up (stored in each job's private `_run` block)."""
-
-    strategies_folder: str | None
-    summaries_db: str
+SpecT = TypeVar("SpecT", bound=RunSpec)
+RunJob = Callable[[RunRuntime, SpecT, JobContext], dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +68,7 @@ class Market:
 
     columns: dict[str, np.ndarray]
     facts: SymbolFacts
-    source: dict[str, Any]
+    source: BarSource
 
     @property
     def n_bars(self) -> int:
@@ -114,22 +120,33 @@ class RunLauncher:
         market: RunMarket,
         spool: BarSpool,
         section: BacktestingSection,
-        paths: RunPaths,
+        runtime: RunRuntime,
     ) -> None:
         self._jobs = jobs
         self._registry = registry
         self._market = market
         self._spool = spool
         self._section = section
-        self._paths = paths
+        self._runtime = runtime
 
     async def start_backtest(self, req: BacktestRequest) -> dict[str, Any]:
         strategy = self._registry.build(req.strategy, req.params)
         _needs_stop(self._sizing(req), [strategy])
         market = await self._load_market(req)
         first_signal_bar(strategy, market.n_bars)
-        stored = {"strategy": req.strategy, "params": dict(req.params)}
-        return await self._submit("backtest", backtest_job, stored, req, market)
+        return await self._submit(
+            "backtest",
+            backtest_job,
+            req,
+            market,
+            lambda config, bars_file: BacktestJobSpec(
+                strategy=req.strategy,
+                params=dict(req.params),
+                source=market.source,
+                config=config,
+                bars_file=bars_file,
+            ),
+        )
 
     async def start_optimization(self, req: OptimizeRequest) -> dict[str, Any]:
         space = self._space(req)
@@ -146,16 +163,24 @@ class RunLauncher:
         _needs_stop(self._sizing(req), [deepest, any_stop])
         market = await self._load_market(req)
         first_signal_bar(deepest, market.n_bars)
-        stored = {
-            **self._search_fields(req, space),
-            "method": req.method,
-            "samples": req.samples,
-            "seed": req.seed,
-            "top_n": req.top_n,
-            "heatmap": list(req.heatmap) if req.heatmap else None,
-            "combinations": len(combos),
-        }
-        return await self._submit("optimization", optimization_job, stored, req, market)
+        return await self._submit(
+            "optimization",
+            optimization_job,
+            req,
+            market,
+            lambda config, bars_file: OptimizeJobSpec(
+                **self._search_fields(req, space),
+                source=market.source,
+                config=config,
+                bars_file=bars_file,
+                method=req.method,
+                samples=req.samples,
+                seed=req.seed,
+                top_n=req.top_n,
+                heatmap=req.heatmap,
+                combinations=len(combos),
+            ),
+        )
 
     async def start_walk_forward(self, req: WalkForwardRequest) -> dict[str, Any]:
         space = self._space(req)
@@ -172,14 +197,22 @@ class RunLauncher:
                 code="insufficient_data",
                 details={"bars": market.n_bars},
             )
-        stored = {
-            **self._search_fields(req, space),
-            "in_sample_bars": req.in_sample_bars,
-            "out_of_sample_bars": req.out_of_sample_bars,
-            "anchored": req.anchored,
-            "windows": len(windows),
-        }
-        return await self._submit("walk_forward", walk_forward_job, stored, req, market)
+        return await self._submit(
+            "walk_forward",
+            walk_forward_job,
+            req,
+            market,
+            lambda config, bars_file: WalkForwardJobSpec(
+                **self._search_fields(req, space),
+                source=market.source,
+                config=config,
+                bars_file=bars_file,
+                in_sample_bars=req.in_sample_bars,
+                out_of_sample_bars=req.out_of_sample_bars,
+                anchored=req.anchored,
+                windows=len(windows),
+            ),
+        )
 
     def _space(self, req: SearchInput) -> dict[str, ParamRange]:
         """The search space as core ranges; refuses unknown strategies and metrics and oversized grids."""
@@ -235,7 +268,7 @@ class RunLauncher:
         return {
             "strategy": req.strategy,
             "params": dict(req.params),
-            "space": {name: r.model_dump(exclude_none=True) for name, r in space.items()},
+            "space": dict(space),
             "metric": req.metric,
             "maximize": req.maximize,
         }
@@ -243,7 +276,9 @@ class RunLauncher:
     async def _load_market(self, req: MarketInput) -> Market:
         if req.bars is not None:
             columns = await asyncio.to_thread(req.bars.checked)
-            source: dict[str, Any] = {"source": "inline", "symbol": req.symbol, "timeframe": req.timeframe}
+            source: BarSource = InlineSource(
+                symbol=req.symbol, timeframe=req.timeframe, bars=len(columns["time"])
+            )
             facts = req.symbol_facts or (
                 await self._market.symbol_facts(req.symbol) if req.symbol else SymbolFacts()
             )
@@ -268,13 +303,9 @@ class RunLauncher:
                     code="empty_range",
                     details={"symbol": req.symbol, "timeframe": timeframe, "from": from_s, "to": to_s},
                 )
-            source = {
-                "source": "data",
-                "symbol": req.symbol,
-                "timeframe": timeframe,
-                "from": from_s,
-                "to": to_s,
-            }
+            source = DataSource(
+                symbol=req.symbol, timeframe=timeframe, from_s=from_s, to_s=to_s, bars=len(columns["time"])
+            )
         n_bars = len(columns["time"])
         if n_bars > self._section.max_bars:
             raise InvalidInputError(
@@ -282,7 +313,7 @@ class RunLauncher:
                 code="too_many_bars",
                 details={"bars": n_bars, "max_bars": self._section.max_bars},
             )
-        return Market(columns=columns, facts=facts, source={**source, "bars": n_bars})
+        return Market(columns=columns, facts=facts, source=source)
 
     def _sizing(self, req: RunInput) -> SizingConfig:
         return req.sizing or self._section.default_sizing
@@ -320,20 +351,18 @@ class RunLauncher:
         )
 
     async def _submit(
-        self, kind: str, fn: JobFunction, stored: dict[str, Any], req: RunInput, market: Market
+        self,
+        kind: str,
+        job: RunJob[SpecT],
+        req: RunInput,
+        market: Market,
+        spec: Callable[[BacktestConfig, str], SpecT],
     ) -> dict[str, Any]:
+        """Fill in the run's defaults, spool its bars, and submit `spec(config, bars_file)` to `job`."""
         config = await self._config(req, market.facts)
         bars_file = await asyncio.to_thread(self._spool.write, market.columns)
-        run = {
-            "bars_file": bars_file,
-            "strategies_folder": self._paths.strategies_folder,
-            "summaries_db": self._paths.summaries_db,
-            "stored_equity_points": self._section.stored_equity_points,
-            "workers": self._section.optimize_workers,
-        }
-        params = {**stored, **market.source, "config": config.model_dump(mode="json"), "_run": run}
         try:
-            return self._jobs.submit(kind, params, fn)
+            return self._jobs.submit(kind, spec(config, bars_file), partial(job, self._runtime))
         except BaseException:
-            discard_bars(bars_file)
+            discard_bars(bars_file)  # no job will ever read it
             raise

@@ -33,7 +33,7 @@ from shared.market.clock import MarketClock
 from shared.market.symbols import DEFAULT_SYMBOLS
 
 _DEFAULT_SPECS = {spec.name: spec for spec in DEFAULT_SYMBOLS}
-MAX_LEVERAGE = 1000.0  # the most a run accepts (schemas.RunInput.leverage)
+MAX_LEVERAGE = 1000.0  # the most a run accepts (core.requests.RunInput.leverage)
 _MISSING_NAMED = 5  # missing ranges spelled out in the message; all of them are in the details
 
 

@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from services.data.core.gap_plan import FetchChunk, plan_bar_fetches, plan_tick_fetches
 from services.data.core.partitions import Granularity
 from services.data.core.stores import DataStores, open_stores
 from shared.contracts.mt5 import Mt5HistoryClient
 from shared.errors import InvalidInputError, PlatformError
-from shared.jobs import JobContext, JobManager
+from shared.jobs import JobContext, JobManager, JobSpec
 from shared.market.calendar import FX_CALENDAR, WeeklyCalendar
 from shared.market.clock import refuse_future
 from shared.market.timeframes import Timeframe, get_timeframe
@@ -40,9 +40,9 @@ class HistorySource(Protocol):
     def ticks(self, symbol: str, from_ms: int, to_ms: int) -> np.ndarray: ...
 
 
-class GapFillRequest(BaseModel):
-    """The job spec of a gap fill: what a job stores as its params (`model_dump(by_alias=True)`) and what
-    its worker reads back (`model_validate`). Times are epoch seconds, `to` exclusive."""
+class GapFillRequest(JobSpec):
+    """The job spec of a gap fill, stored as its params (`from`/`to` by their aliases) and handed to its
+    worker whole. Times are epoch seconds, `to` exclusive."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
@@ -218,7 +218,7 @@ class GapFillRuntime:
     timeout_s: float
 
 
-def gap_fill_job(runtime: GapFillRuntime, params: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+def gap_fill_job(runtime: GapFillRuntime, request: GapFillRequest, ctx: JobContext) -> dict[str, Any]:
     """The job body (run in a worker process): its own stores and its own HTTP client."""
     stores = open_stores(
         runtime.storage_root,
@@ -240,9 +240,7 @@ def gap_fill_job(runtime: GapFillRuntime, params: dict[str, Any], ctx: JobContex
 
     try:
         filler = GapFiller(stores, source, chunk_bars=runtime.chunk_bars, tick_chunk_s=runtime.tick_chunk_s)
-        result = filler.run(
-            GapFillRequest.model_validate(params), progress=progress, check_cancelled=ctx.check_cancelled
-        )
+        result = filler.run(request, progress=progress, check_cancelled=ctx.check_cancelled)
         return {**result, "requests": source.requests}
     finally:
         source.close()
@@ -258,8 +256,9 @@ def start_gap_fill(
     market_now_ms: int,
 ) -> dict[str, Any]:
     """Launch a gap-fill job; everything a request can get wrong is refused first, so a refusal stores
-    no job. The template for a job kind: check the typed spec, then `jobs.submit(KIND, spec dumped,
-    job function)`; the read routes come from `shared.job_routes.job_router`."""
+    no job. The template for a job kind: check the typed spec (a `JobSpec`), then
+    `jobs.submit(KIND, spec, partial(job_function, runtime))`; the read routes come from
+    `shared.job_routes.job_router`."""
     not_stored = [tf for tf in request.timeframes if tf not in stored_timeframes]
     if not_stored:
         raise InvalidInputError(
@@ -268,4 +267,4 @@ def start_gap_fill(
             details={"field": "timeframes", "timeframes": not_stored},
         )
     refuse_future(market_now_ms, request.from_s)
-    return jobs.submit(KIND, request.model_dump(mode="json", by_alias=True), partial(gap_fill_job, runtime))
+    return jobs.submit(KIND, request, partial(gap_fill_job, runtime))

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from services.ai.core.training import TrainSpec
 from shared.ml.features import build_features, parse_features
 from tests.ai.api.conftest import run_training
 from tests.ai.support import FAST_HYPERPARAMETERS, FEATURES, START, planted_bars
@@ -53,7 +54,29 @@ def test_train_from_data_service_completes_and_registers(client: TestClient, tra
     assert model["metrics"]["costs"]["spread_source"] == "bars x point 1e-05"
     oos = model["metrics"]["out_of_sample"]
     assert oos["accuracy"] > oos["baseline_accuracy"] + 0.15
-    assert "_run" not in job["params"]
+    assert "bars_file" not in job["params"]
+
+
+def test_train_job_params_are_the_request_and_where_its_bars_came_from(
+    client: TestClient, trained: dict[str, Any]
+) -> None:
+    """Pinned key by key: the typed job spec changed how a job reaches its worker, not what a client reads."""
+    job_id = trained["job"]["id"]
+    listed = {job["id"]: job["params"] for job in client.get("/models/jobs").json()}
+    spec = TrainSpec.model_validate(_body("eurusd-rf")).model_dump(mode="json")
+
+    assert (
+        listed[job_id]
+        == trained["job"]["params"]
+        == {
+            "name": "eurusd-rf",
+            "model_type": "random_forest",
+            "symbol": "EURUSD",
+            "timeframe": "H1",
+            "source": {"source": "data", "from": WINDOW["from"], "to": WINDOW["to"], "bars": N},
+            "spec": spec,
+        }
+    )
 
 
 def test_train_publishes_progress_and_trained_events(trained: dict[str, Any]) -> None:
@@ -108,6 +131,8 @@ def test_second_training_of_a_name_is_version_two_then_delete(client: TestClient
     first_id, second_id = first["result"]["model_id"], second["result"]["model_id"]
 
     assert (first["result"]["version"], second["result"]["version"]) == (1, 2)
+    assert first["params"]["source"] == {"source": "inline", "bars": N}
+    assert (first["params"]["symbol"], first["params"]["timeframe"]) == (None, None)
     assert (
         client.get(f"/models/{first_id}").json()["metrics"]
         == client.get(f"/models/{second_id}").json()["metrics"]

@@ -124,7 +124,7 @@ def test_backtest_result_survives_a_restart(settings: BacktestingSettings) -> No
     assert [item["id"] for item in listed] == [job["id"]]
     assert listed[0]["summary"]["return_pct"] == before["metrics"]["return_pct"]
     assert listed[0]["summary"]["trades"] == len(before["trades"]["pnl"])
-    assert "_run" not in listed[0]["params"] and listed[0]["params"]["bars"] == 2000
+    assert "bars_file" not in listed[0]["params"] and listed[0]["params"]["bars"] == 2000
     assert after == before
 
 

@@ -117,5 +117,5 @@ def test_optimize_listing_shows_the_job_without_private_fields(client: TestClien
     listed = client.get("/optimizations").json()
 
     assert [item["id"] for item in listed] == [job["id"]]
-    assert "_run" not in listed[0]["params"]
+    assert "bars_file" not in listed[0]["params"]
     assert listed[0]["params"]["space"]["fast"] == {"start": 5.0, "stop": 25.0, "step": 5.0}

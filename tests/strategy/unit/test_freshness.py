@@ -4,7 +4,6 @@ and a position held across a gap is still managed after it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -16,6 +15,7 @@ from shared.market.records import RATES_DTYPE
 from shared.market.timeframes import get_timeframe
 from tests.strategy.unit.conftest import World, candle_event
 from tests.strategy.unit.test_runner import ENTRY_LONG, REVERSE
+from tests.support.waits import wait_until_async
 
 M1, M15, H1 = (get_timeframe(name) for name in ("M1", "M15", "H1"))
 WEDNESDAY_10H = 1_700_042_400  # 2023-11-15 10:00 UTC
@@ -77,15 +77,6 @@ def test_market_clock_keeps_the_newest_time() -> None:
     assert clock.now_ms() == 7_000
 
 
-async def wait_for(condition: Callable[[], object], what: str) -> None:
-    try:
-        async with asyncio.timeout(5):
-            while not condition():
-                await asyncio.sleep(0.01)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}") from None
-
-
 def test_instance_backfilled_candles_trade_nothing_and_are_recorded_skipped(world: World) -> None:
     async def scenario() -> None:
         instance = await world.instance()
@@ -95,7 +86,7 @@ def test_instance_backfilled_candles_trade_nothing_and_are_recorded_skipped(worl
             await world.service.on_event(candle_event(bars, i, backfill=True))
         runner = world.service.running[instance["id"]]
         last = int(bars["time"][-1])
-        await wait_for(lambda: runner.last_bar_time == last, "every candle handled")
+        await wait_until_async(lambda: runner.last_bar_time == last, 5, "every candle handled")
         assert world.broker.requests == []
         record = await world.store.worker.run(world.store.get, instance["id"])
         assert record.last_signal == {"bar_time": last, "skipped": "backfill"}
@@ -115,7 +106,7 @@ def test_instance_candle_older_than_the_market_clock_allows_is_skipped(world: Wo
         await world.service.on_event(candle_event(bars, ENTRY_LONG, age_s=3600))
         runner = world.service.running[instance["id"]]
         entry_time = int(bars["time"][ENTRY_LONG])
-        await wait_for(lambda: runner.last_bar_time == entry_time, "the entry candle handled")
+        await wait_until_async(lambda: runner.last_bar_time == entry_time, 5, "the entry candle handled")
         assert world.broker.requests == []
         record = await world.store.worker.run(world.store.get, instance["id"])
         assert record.last_signal is not None and record.last_signal["skipped"] == "stale"
@@ -131,14 +122,14 @@ def test_instance_position_opened_before_a_gap_is_managed_after_it(world: World)
         bars = world.bars.stored
         for i in range(18, ENTRY_LONG + 1):
             await world.service.on_event(candle_event(bars, i))
-        await wait_for(lambda: world.broker.open, "the long entry")
+        await wait_until_async(lambda: world.broker.open, 5, "the long entry")
         (ticket,) = world.broker.open
         # A gap: the candles up to the reversal come back as a backfill, then the market is live again.
         for i in range(ENTRY_LONG + 1, REVERSE):
             await world.service.on_event(candle_event(bars, i, backfill=True))
         await world.service.on_event(candle_event(bars, REVERSE))
         reverse_time = int(bars["time"][REVERSE])
-        await wait_for(lambda: len(world.broker.executed) == 3, "the close and the sell")
+        await wait_until_async(lambda: len(world.broker.executed) == 3, 5, "the close and the sell")
         assert world.broker.executed[1:] == [
             client_id(instance["id"], reverse_time, f"close-{ticket}"),
             client_id(instance["id"], reverse_time, "sell"),

@@ -13,6 +13,7 @@ from shared.errors import ConflictError, InvalidInputError, NotFoundError, Servi
 from shared.trading.sizing import SizingConfig, SizingMode
 from tests.strategy.unit.conftest import MAGIC_BASE, World, build_world, candle_event
 from tests.strategy.unit.test_runner import ENTRY_LONG, feed
+from tests.support.waits import wait_until_async
 
 
 @pytest.mark.parametrize(
@@ -181,9 +182,7 @@ def test_instances_candle_event_routed_to_matching_runner(world: World) -> None:
         for i in range(18, ENTRY_LONG + 1):
             await world.service.on_event(candle_event(bars, i))
             await world.service.on_event(candle_event(bars, i, symbol="GBPUSD"))
-        async with asyncio.timeout(5):
-            while not world.broker.executed:
-                await asyncio.sleep(0.01)
+        await wait_until_async(lambda: world.broker.executed, 5, "an order executed")
         assert len(world.broker.executed) == 1
         await world.service.aclose()
 

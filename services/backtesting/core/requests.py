@@ -1,0 +1,123 @@
+"""What a backtest, optimisation or walk-forward request asks for, as the launcher takes it: the API
+validates the body into these models (core types, so the launcher never imports the API's schemas) and
+the launcher turns a checked request into its job spec (`core/specs.py`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.backtesting.core.config import CostConfig, FillTiming, SymbolFacts
+from services.backtesting.core.optimize import ParamRange
+from shared.json_input import TimeValue, refuse_coercion
+from shared.market.inline_bars import InlineBars
+from shared.market.names import SymbolName, TimeframeName
+from shared.trading.sizing import SizingConfig
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class MarketInput(_Request):
+    """Where the bars come from: the data service (symbol, timeframe, from, to) or `bars` in the request.
+
+    With inline bars, `symbol` is optional and only selects the symbol facts; without symbol and
+    `symbol_facts`, P&L is in "units" (1 unit moves 1 money per 1.0 of price), as backtesting.py counts."""
+
+    symbol: SymbolName | None = None
+    timeframe: TimeframeName | None = None
+    from_: TimeValue | None = Field(default=None, alias="from", description="ISO-8601 or epoch seconds")
+    to: TimeValue | None = Field(default=None, description="inclusive; ISO-8601 or epoch seconds")
+    bars: InlineBars | None = None
+    allow_gaps: bool = Field(default=False, description="run even when the data service reports gaps")
+    symbol_facts: SymbolFacts | None = Field(default=None, description="override the symbol's facts")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> MarketInput:
+        if self.bars is None:
+            absent = [
+                name
+                for name, value in (
+                    ("symbol", self.symbol),
+                    ("timeframe", self.timeframe),
+                    ("from", self.from_),
+                    ("to", self.to),
+                )
+                if value is None
+            ]
+            if absent:
+                raise ValueError(f"without inline bars, give {', '.join(absent)}")
+        return self
+
+
+class RunInput(_Request):
+    """Account, costs, sizing and fill timing of every run in the job; GET /backtest/defaults shows what an
+    omitted leverage, sizing or costs becomes."""
+
+    initial_balance: float = Field(default=10_000.0, gt=0)
+    leverage: float | None = Field(
+        default=None,
+        gt=0,
+        le=1000,
+        description="default: the mt5 service's account leverage, else backtesting.default_leverage",
+    )
+    costs: CostConfig | None = Field(default=None, description="default: backtesting.default_costs")
+    sizing: Annotated[SizingConfig | None, refuse_coercion(SizingConfig)] = Field(
+        default=None, description="default: backtesting.default_sizing"
+    )
+    fill: FillTiming = FillTiming.NEXT_OPEN
+    finalize_trades: bool = False
+
+
+class BacktestRequest(MarketInput, RunInput):
+    strategy: str = Field(min_length=1, examples=["sma_crossover"])
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ParamSpace(_Request):
+    """Values of one parameter: min..max (inclusive) by step, or an explicit list."""
+
+    min: float | None = None
+    max: float | None = None
+    step: float | None = Field(default=None, gt=0)
+    values: list[int | float | bool | str] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ParamSpace:
+        if self.values is None:
+            if self.min is None or self.max is None or self.step is None:
+                raise ValueError("give values, or min, max and step")
+            if self.min > self.max:
+                raise ValueError(f"min {self.min} exceeds max {self.max}")
+        elif self.min is not None or self.max is not None or self.step is not None:
+            raise ValueError("give values, or min, max and step, not both")
+        return self
+
+    def to_range(self) -> ParamRange:
+        if self.values is not None:
+            return ParamRange(values=self.values)
+        return ParamRange(start=self.min, stop=self.max, step=self.step)
+
+
+class SearchInput(_Request):
+    strategy: str = Field(min_length=1)
+    params: dict[str, Any] = Field(default_factory=dict, description="fixed parameters, not searched")
+    space: dict[str, ParamSpace] = Field(min_length=1)
+    metric: str = Field(default="Sharpe Ratio", description="Metrics field or backtesting.py name")
+    maximize: bool = True
+
+
+class OptimizeRequest(MarketInput, RunInput, SearchInput):
+    method: Literal["grid", "random"] = "grid"
+    samples: int = Field(default=100, ge=1, description="random search: combinations drawn")
+    seed: int = 0
+    top_n: int = Field(default=10, ge=1, le=1000)
+    heatmap: tuple[str, str] | None = Field(default=None, description="two space parameters: x, y")
+
+
+class WalkForwardRequest(MarketInput, RunInput, SearchInput):
+    in_sample_bars: int = Field(ge=2)
+    out_of_sample_bars: int = Field(ge=1)
+    anchored: bool = False

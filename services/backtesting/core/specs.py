@@ -1,0 +1,95 @@
+"""The job spec of each run kind: a request as the launcher checked it (bars loaded and spooled, defaults
+filled in), handed whole to the job function in its worker process.
+
+`stored_params()` is the job's params as stored and answered: the bar source flattened in (`source`,
+`symbol`, `timeframe`, `from`, `to`, `bars`), the search space without unset range fields, and never the
+bars file, which only the worker reads.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+from services.backtesting.core.config import BacktestConfig
+from services.backtesting.core.optimize import ParamRange
+from shared.jobs import JobSpec
+
+
+class InlineSource(BaseModel):
+    """Bars posted with the request; the symbol, if named, only chose the symbol facts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: Literal["inline"] = "inline"
+    symbol: str | None
+    timeframe: str | None
+    bars: int
+
+
+class DataSource(BaseModel):
+    """Bars of [from, to] (epoch seconds) read from the data service."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    source: Literal["data"] = "data"
+    symbol: str
+    timeframe: str
+    from_s: int = Field(validation_alias="from", serialization_alias="from")
+    to_s: int = Field(validation_alias="to", serialization_alias="to")
+    bars: int
+
+
+BarSource = Annotated[InlineSource | DataSource, Field(discriminator="source")]
+
+
+class RunSpec(JobSpec):
+    """What every run kind has: the strategy, where its bars came from, the account and costs."""
+
+    strategy: str
+    params: dict[str, Any]
+    source: BarSource
+    config: BacktestConfig
+    bars_file: str = Field(exclude=True)
+
+    def stored_params(self) -> dict[str, Any]:
+        stored = self.model_dump(mode="json", by_alias=True)
+        source, config = stored.pop("source"), stored.pop("config")
+        return {**stored, **source, "config": config}
+
+
+class BacktestJobSpec(RunSpec):
+    """One backtest."""
+
+
+class SearchSpec(RunSpec):
+    """A search over parameter ranges (`params` are the fixed ones), scored by `metric`."""
+
+    space: dict[str, ParamRange]
+    metric: str
+    maximize: bool
+
+    @field_serializer("space")
+    def _space(self, space: dict[str, ParamRange]) -> dict[str, Any]:
+        return {name: r.model_dump(mode="json", exclude_none=True) for name, r in space.items()}
+
+
+class OptimizeJobSpec(SearchSpec):
+    """A grid or random search of `combinations` parameter sets."""
+
+    method: Literal["grid", "random"]
+    samples: int
+    seed: int
+    top_n: int
+    heatmap: tuple[str, str] | None
+    combinations: int
+
+
+class WalkForwardJobSpec(SearchSpec):
+    """Rolling (or anchored) in-sample searches, each tested on the out-of-sample bars after it."""
+
+    in_sample_bars: int
+    out_of_sample_bars: int
+    anchored: bool
+    windows: int
