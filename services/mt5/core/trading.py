@@ -25,6 +25,7 @@ from typing import Any
 
 from services.mt5.core.gateway import TerminalGateway, terminal_failure
 from services.mt5.core.idempotency import ClientOrderIds
+from services.mt5.core.kill_switch import KillSwitch
 from services.mt5.core.price_bounds import distance_refusal, priced_fields
 from services.mt5.core.risk_guard import LiveTradingGate, RiskGuard, RiskRuleViolation, adds_risk
 from shared.errors import NotFoundError, PlatformError
@@ -151,6 +152,7 @@ class TradingDesk:
         max_price_distance_fraction: float,
     ) -> None:
         self._gateway = gateway
+        self.backend = gateway.backend
         self._terminal = gateway.terminal
         self.guard = guard
         self.gate = gate
@@ -382,3 +384,14 @@ class TradingDesk:
             R.PLACED: ORDER_PLACED,
         }
         self._publish(event.get(result.retcode, ORDER_REJECTED), OrderEvent.model_validate(data))
+
+
+def trading_status(desk: TradingDesk, kill_switch: KillSwitch) -> dict[str, Any]:
+    """Mode, live gate, backend, kill switch and risk limits (GET /trading/status and /health)."""
+    return {
+        "mode": desk.gate.mode,
+        "live_allowed": desk.gate.live_allowed,
+        "backend": desk.backend,
+        **kill_switch.status(),
+        "limits": desk.guard.limits.model_dump(mode="json"),
+    }
