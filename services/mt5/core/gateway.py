@@ -4,7 +4,9 @@ Terminal calls are synchronous (the MetaTrader5 module blocks), so they all run 
 and the event loop only awaits them. Background tasks keep the connection up (ConnectionMonitor.poll),
 settle the simulated terminal's paper broker and publish its events (`order.*`, `position.*`,
 `account.updated`, `account.margin_call`, `account.stop_out`), and publish the latest quote of each
-configured symbol as `tick` events, at most one per symbol per interval. Connection changes are published as `terminal.connection`.
+configured symbol as `tick` events, at most one per symbol per interval. Connection changes are published as
+`terminal.connection` (from/to), and as `terminal.connected` / `terminal.disconnected` for those who only
+need to know whether orders can go now.
 """
 
 from __future__ import annotations
@@ -23,8 +25,20 @@ from services.mt5.core.simulated.broker import BrokerEvent
 from services.mt5.core.terminal import Terminal
 from shared.disk_full import DiskFullError
 from shared.errors import InvalidInputError, NotFoundError, PlatformError, ServiceUnavailableError
-from shared.event_catalog import CATALOG, TERMINAL_CONNECTION, TICK
-from shared.event_payloads import Publish, TerminalConnection, TickData
+from shared.event_catalog import (
+    CATALOG,
+    TERMINAL_CONNECTED,
+    TERMINAL_CONNECTION,
+    TERMINAL_DISCONNECTED,
+    TICK,
+)
+from shared.event_payloads import (
+    Publish,
+    TerminalConnected,
+    TerminalConnection,
+    TerminalDisconnected,
+    TickData,
+)
 from shared.market import mt5_constants as mt5
 
 log = logging.getLogger(__name__)
@@ -175,6 +189,18 @@ class TerminalGateway:
                 from_=change.from_state.value,
                 to=change.to_state.value,
                 reason=change.reason,
+            ),
+        )
+        if change.to_state is ConnectionState.CONNECTED:
+            self._publish(TERMINAL_CONNECTED, TerminalConnected(backend=self.backend, reason=change.reason))
+            return
+        self._publish(
+            TERMINAL_DISCONNECTED,
+            TerminalDisconnected(
+                backend=self.backend,
+                state=change.to_state.value,
+                reason=change.reason,
+                next_attempt_in_s=self.monitor.status().get("next_attempt_in_s"),
             ),
         )
 
