@@ -3,7 +3,8 @@
 The live gate is checked first, on the event loop, so a paper setup pointed at a real terminal is told
 why at once even while that terminal is away. The rest runs as one call in the gateway's worker thread:
 the guard's view of positions and orders and the send that follows are one step that no other request
-of this service can interleave with.
+of this service can interleave with. A real terminal's `order_check` runs just before `order_send`: a
+request it refuses is never sent, and the refusal carries the margin it would take and the free margin.
 
 HTTP status of a refusal by the terminal (the retcode is always in the error's details):
 - 422 the request itself is wrong (a field is invalid): 10013-10016, 10022, 10030, 10035, 10038;
@@ -91,7 +92,7 @@ def http_status_of(retcode: int) -> int:
 class OrderRefused(PlatformError):
     """The terminal refused a trade request; nothing changed. Status and code follow the retcode."""
 
-    def __init__(self, result: OrderSendResult) -> None:
+    def __init__(self, result: OrderSendResult | OrderCheckResult, **extra: Any) -> None:
         name = retcode_name(result.retcode)
         named = _FIELD_IN_COMMENT.search(result.comment)
         field = named.group(1) if named else _FIELD_BY_RETCODE.get(result.retcode)
@@ -104,9 +105,30 @@ class OrderRefused(PlatformError):
                 "retcode_name": name,
                 "comment": result.comment,
                 "field": field,
+                **extra,
                 "request": result.request._asdict(),
             },
         )
+
+
+class OrderCheckRefused(OrderRefused):
+    """A real terminal's order_check foresaw the refusal, so nothing was sent; its margin figures say why."""
+
+    def __init__(self, check: OrderCheckResult) -> None:
+        super().__init__(
+            check,
+            order_check={
+                "margin": check.margin,
+                "margin_free": check.margin_free,
+                "margin_level": check.margin_level,
+                "balance": check.balance,
+                "equity": check.equity,
+            },
+        )
+
+
+# order_check's verdict on a request the server would take: 0 ("Done"); some builds answer DONE.
+_CHECK_PASSED = frozenset({0, R.DONE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +259,7 @@ class TradingDesk:
                 result = self._client_ids.send_once(client_order_id, request, self._guarded_send)
             else:
                 result = self._guarded_send(request)
-        except RiskRuleViolation as refused:
+        except (RiskRuleViolation, OrderCheckRefused) as refused:
             self._publish(
                 ORDER_REJECTED,
                 OrderEvent.model_validate(
@@ -331,6 +353,14 @@ class TradingDesk:
                 retcode, 0, 0, 0.0, 0.0, 0.0, 0.0, comment, 0, 0, trade_request_from_dict(dict(request))
             )
         self._check_risk(request)
+        if self.real_terminal:
+            # A real server's refusal costs a round trip to the broker and says little; order_check says
+            # the same locally, with the margin it would take and the free margin there is.
+            check = self._terminal.order_check(dict(request))
+            if check is None:
+                raise terminal_failure(self._terminal, "order_check")
+            if check.retcode not in _CHECK_PASSED:
+                raise OrderCheckRefused(check)
         return self._terminal.order_send(dict(request))
 
     def _price_refusal(self, request: Mapping[str, Any]) -> tuple[int, str] | None:
