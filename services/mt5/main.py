@@ -30,6 +30,7 @@ from services.mt5.core.simulated.clock import (
 )
 from services.mt5.core.simulated.terminal import build_simulated_terminal
 from services.mt5.core.terminal import Terminal
+from services.mt5.core.terminal_activity import TerminalActivity
 from services.mt5.core.trading import TradingDesk, trading_status
 from services.mt5.settings import Mt5Settings
 from shared.db import sqlite_engine
@@ -41,6 +42,7 @@ from shared.utils import get_timestamp_ms
 DATABASE_FILE = "mt5.db"
 KILL_SWITCH_FILE = "mt5_kill_switch.json"
 REPLAY_ANCHOR_FILE = "mt5_replay_clock.json"
+ACTIVITY_MARK_FILE = "mt5_terminal_deals.json"
 DESCRIPTION = (
     "The terminal gateway: a simulated MT5 terminal with a paper broker, or a real terminal "
     "(MetaTrader5, mt5linux); symbols, ticks and bars, orders and positions behind a risk guard."
@@ -154,6 +156,14 @@ def create_app(settings: Mt5Settings, *, clock: Clock | None = None) -> FastAPI:
         terminal, connect = build_terminal(settings, engine, world.clock, app.state.storage)
         # Claims are stamped on the market's clock, the one the terminal stamps its orders with.
         client_ids = ClientOrderIds(engine, now_ms=world.now_ms)
+        simulated = section.adapter == "simulated"
+        # A real terminal's positions closed there and trades made outside the platform become events
+        # by comparing looks; the paper broker publishes its own.
+        activity = (
+            None
+            if simulated
+            else TerminalActivity(terminal, mark_path=db_dir / ACTIVITY_MARK_FILE, now_ms=world.now_ms)
+        )
         gateway = TerminalGateway(
             terminal,
             backend=section.adapter,
@@ -162,7 +172,10 @@ def create_app(settings: Mt5Settings, *, clock: Clock | None = None) -> FastAPI:
             probe_interval_s=section.probe_interval_s,
             reconnect_initial_s=section.reconnect_initial_s,
             reconnect_max_s=section.reconnect_max_s,
-            sync_interval_ms=section.sync_interval_ms,
+            sync=activity.sync if activity is not None else None,
+            sync_interval_ms=(
+                section.sync_interval_ms if simulated else section.metatrader5.activity_interval_ms
+            ),
             tick_event_interval_ms=section.tick_event_interval_ms,
             tick_symbols=section.tick_event_symbols or settings.trading.symbols,
         )
@@ -172,7 +185,6 @@ def create_app(settings: Mt5Settings, *, clock: Clock | None = None) -> FastAPI:
             max_tick_range_days=section.max_tick_range_days,
         )
         guard = RiskGuard(section.risk)
-        simulated = section.adapter == "simulated"
         desk = TradingDesk(
             gateway,
             guard=guard,
@@ -180,7 +192,7 @@ def create_app(settings: Mt5Settings, *, clock: Clock | None = None) -> FastAPI:
             client_ids=client_ids,
             real_terminal=not simulated,
             publish=publish,
-            publish_results=not simulated,
+            publish_refusals=not simulated,
             max_price_distance_fraction=section.max_price_distance_fraction,
         )
         kill_switch = KillSwitch(settings.data_dir / KILL_SWITCH_FILE, guard, now_ms=get_timestamp_ms)

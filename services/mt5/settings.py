@@ -65,6 +65,13 @@ class Metatrader5Section(Section):
     )
     timeout_ms: int = Field(default=60_000, ge=1_000)
     portable: bool = False
+    activity_interval_ms: int = Field(
+        default=500,
+        ge=50,
+        le=60_000,
+        description="how often positions, orders and new deals are compared with the last look, to publish "
+        "what happened in the terminal (SL/TP, stop-out, by hand, other programs) as order/position events",
+    )
 
 
 class Mt5LinuxSection(Section):

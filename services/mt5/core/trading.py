@@ -30,7 +30,7 @@ from services.mt5.core.kill_switch import KillSwitch
 from services.mt5.core.price_bounds import distance_refusal, priced_fields
 from services.mt5.core.risk_guard import LiveTradingGate, RiskGuard, RiskRuleViolation, adds_risk
 from shared.errors import NotFoundError, PlatformError
-from shared.event_catalog import ORDER_FILLED, ORDER_PLACED, ORDER_REJECTED
+from shared.event_catalog import ORDER_REJECTED
 from shared.event_payloads import OrderEvent, Publish
 from shared.market import mt5_constants as mt5
 from shared.market.records import (
@@ -170,7 +170,7 @@ class TradingDesk:
         client_ids: ClientOrderIds,
         real_terminal: bool,
         publish: Publish,
-        publish_results: bool,
+        publish_refusals: bool,
         max_price_distance_fraction: float,
     ) -> None:
         self._gateway = gateway
@@ -181,8 +181,10 @@ class TradingDesk:
         self._client_ids = client_ids
         self.real_terminal = real_terminal
         self._publish = publish
-        # The simulated terminal's broker emits order/position events itself; a real terminal does not.
-        self._publish_results = publish_results
+        # The simulated terminal's broker emits order events itself, refusals included. A real terminal's
+        # fills and placements are published by TerminalActivity from what the terminal shows (whoever
+        # sent them); a refusal leaves no trace there, so it is published here.
+        self._publish_refusals = publish_refusals
         self._max_price_distance_fraction = max_price_distance_fraction
 
     async def send(self, request: Mapping[str, Any], client_order_id: str | None = None) -> OrderSendResult:
@@ -273,8 +275,9 @@ class TradingDesk:
             raise
         if result is None:
             raise terminal_failure(self._terminal, "order_send")
-        if self._publish_results:
-            self._publish_result(result)
+        if self._publish_refusals and result.retcode not in SUCCESS_RETCODES:
+            data = {**result._asdict(), "request": result.request._asdict(), "symbol": result.request.symbol}
+            self._publish(ORDER_REJECTED, OrderEvent.model_validate(data))
         return self._accepted(result)
 
     def _accepted(self, result: OrderSendResult) -> OrderSendResult:
@@ -405,15 +408,6 @@ class TradingDesk:
                 f"no open {kind} with ticket {ticket}", code=f"{kind}_not_found", details={"ticket": ticket}
             )
         return found[0]
-
-    def _publish_result(self, result: OrderSendResult) -> None:
-        data = {**result._asdict(), "request": result.request._asdict(), "symbol": result.request.symbol}
-        event: dict[int, str] = {
-            R.DONE: ORDER_FILLED,
-            R.DONE_PARTIAL: ORDER_FILLED,
-            R.PLACED: ORDER_PLACED,
-        }
-        self._publish(event.get(result.retcode, ORDER_REJECTED), OrderEvent.model_validate(data))
 
 
 def trading_status(desk: TradingDesk, kill_switch: KillSwitch) -> dict[str, Any]:

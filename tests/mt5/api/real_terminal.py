@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from services.mt5.main import create_app
 from services.mt5.settings import Mt5Settings
 from shared.config import load_config, resolve_internal_token
-from tests.mt5.api.support import WEDNESDAY_MS
+from tests.mt5.api.support import WEDNESDAY_MS, ManualClock
 from tests.mt5.fakes.fake_metatrader5 import FakeMetaTrader5
 from tests.support.platform import write_config
 
@@ -41,7 +41,11 @@ def real_terminal_settings(
     monkeypatch.setenv("MT5_LIVE_TRADING_CONFIRM", "I_UNDERSTAND")
     mt5 = {
         "adapter": adapter,
-        "metatrader5": {"symbol_suffix": "m", "server_time_offset_s": OFFSET_S},
+        "metatrader5": {
+            "symbol_suffix": "m",
+            "server_time_offset_s": OFFSET_S,
+            "activity_interval_ms": 50,
+        },
         "probe_interval_s": 0.05,
         "reconnect_initial_s": 0.05,
         "reconnect_max_s": 0.2,
@@ -63,14 +67,21 @@ def real_terminal_client(
     monkeypatch: pytest.MonkeyPatch,
     adapter: str,
     fake: FakeMetaTrader5 | None = None,
+    clock: ManualClock | None = None,
+    listener: Callable[[Mapping[str, Any]], None] | None = None,
     **mt5_section: Any,
 ) -> Iterator[tuple[TestClient, FakeMetaTrader5]]:
     """A TestClient (lifespan running) of the real app on the fake terminal, sending the internal token."""
-    fake = fake or FakeMetaTrader5(now_ms=lambda: WEDNESDAY_MS, server_offset_s=OFFSET_S)
+    clock = clock or ManualClock(WEDNESDAY_MS)
+    fake = fake or FakeMetaTrader5(now_ms=clock.now_ms, server_offset_s=OFFSET_S)
     install_fake(monkeypatch, adapter, fake)
     settings = real_terminal_settings(directory, monkeypatch, adapter, **mt5_section)
     headers = {"X-Internal-Token": resolve_internal_token(settings)}
-    with TestClient(create_app(settings), headers=headers) as client:
+    # The market's clock is the fake terminal's, as a real terminal's is the wall's.
+    app = create_app(settings, clock=clock)
+    if listener is not None:  # hears what the service publishes while it starts, before any client can
+        app.state.bus.add_listener(listener)
+    with TestClient(app, headers=headers) as client:
         yield client, fake
 
 

@@ -562,6 +562,40 @@ class FakeMetaTrader5:
             10009, deal, order, request["volume"], price, tick.bid, tick.ask, "done", 1, 0, echo
         )
 
+    def close_in_terminal(self, ticket: int, reason: int) -> TradeDeal:
+        """The server or the terminal's user closes a position (SL, TP, stop-out, by hand): no call of the
+        module's does it, only the position gone and a closing deal in the history say so."""
+        position = self.positions.pop(ticket)
+        tick = self._tick(position.symbol)
+        buy = position.type == mt5_constants.POSITION_TYPE_BUY
+        price = tick.bid if buy else tick.ask
+        spec = self.specs[position.symbol]
+        profit = round(
+            (price - position.price_open) * (1 if buy else -1) * position.volume * spec.contract_size, 2
+        )
+        deal = TradeDeal(
+            next(self._tickets),
+            next(self._tickets),
+            tick.time,
+            tick.time_msc,
+            mt5_constants.DEAL_TYPE_SELL if buy else mt5_constants.DEAL_TYPE_BUY,
+            mt5_constants.DEAL_ENTRY_OUT,
+            position.magic,
+            position.ticket,
+            reason,
+            position.volume,
+            price,
+            0.0,
+            0.0,
+            profit,
+            0.0,
+            position.symbol,
+            "[sl]" if reason == mt5_constants.DEAL_REASON_SL else "",
+            "",
+        )
+        self.deals.append(deal)
+        return deal
+
     def _refusal(self, request: Any) -> int | None:
         """None (with last_error) for a malformed request; 10030 for a filling the symbol forbids; else 0."""
         if not isinstance(request, dict) or any(
