@@ -52,3 +52,28 @@ def test_real_terminal_market_order_filling_follows_symbol_bitmask(
     assert [r["type_filling"] for r in sent] == [filling, filling]
     assert {r["symbol"] for r in sent} == {"EURUSDm"}
     assert filled.json()["request"]["symbol"] == "EURUSD"
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_real_terminal_broker_suffix_never_leaves_the_adapter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, adapter: str
+) -> None:
+    fake = FakeMetaTrader5(now_ms=lambda: WEDNESDAY_MS, server_offset_s=OFFSET_S, suffix=".m")
+    broker = {"symbol_suffix": ".m", "server_time_offset_s": OFFSET_S, "activity_interval_ms": 50}
+    with (
+        real_terminal_client(tmp_path, monkeypatch, adapter, fake, metatrader5=broker) as (client, fake),
+        client.websocket_connect("/ws/events?types=position.opened&symbols=EURUSD") as ws,
+    ):
+        placed = buy(client)
+        opened = receive_until(ws, lambda e: e["type"] == "position.opened")
+        symbols = {s["name"] for s in client.get("/symbols").json()}
+        info = client.get("/symbols/EURUSD").json()
+        positions = client.get("/positions", params={"symbol": "EURUSD"}).json()
+        deals = client.get("/history/deals").json()
+
+    assert {c[1][0]["symbol"] for c in calls_named(fake, "order_check", "order_send")} == {"EURUSD.m"}
+    assert placed.json()["request"]["symbol"] == "EURUSD" and opened["data"]["symbol"] == "EURUSD"
+    assert "EURUSD" in symbols and not any(name.endswith(".m") for name in symbols)
+    assert info["name"] == "EURUSD"
+    assert [p["symbol"] for p in positions] == ["EURUSD"]
+    assert [d["symbol"] for d in deals] == ["EURUSD"]
