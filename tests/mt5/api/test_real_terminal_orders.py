@@ -70,6 +70,7 @@ def test_real_terminal_broker_suffix_never_leaves_the_adapter(
         info = client.get("/symbols/EURUSD").json()
         positions = client.get("/positions", params={"symbol": "EURUSD"}).json()
         deals = client.get("/history/deals").json()
+        unknown = client.post("/orders", json={"symbol": "NOPE", "type": "BUY", "volume": 0.1})
 
     assert {c[1][0]["symbol"] for c in calls_named(fake, "order_check", "order_send")} == {"EURUSD.m"}
     assert placed.json()["request"]["symbol"] == "EURUSD" and opened["data"]["symbol"] == "EURUSD"
@@ -77,3 +78,4 @@ def test_real_terminal_broker_suffix_never_leaves_the_adapter(
     assert info["name"] == "EURUSD"
     assert [p["symbol"] for p in positions] == ["EURUSD"]
     assert [d["symbol"] for d in deals] == ["EURUSD"]
+    assert unknown.status_code == 404 and "NOPE.m" not in unknown.text and "'NOPE'" in unknown.text

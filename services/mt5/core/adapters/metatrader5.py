@@ -203,7 +203,7 @@ class Mt5ModuleTerminal:
         if self._module is None:
             return (mt5.RES_S_OK, "Success")
         code, message = self._call("last_error")
-        return (int(code), str(message))
+        return (int(code), self._names.in_message(str(message)))
 
     def version(self) -> tuple[int, int, str] | None:
         raw = self._call("version")
