@@ -15,6 +15,7 @@ from services.mt5.core.adapters.mt5linux import Mt5LinuxTerminal
 from tests.mt5.fakes.fake_metatrader5 import FakeMetaTrader5
 
 FRIDAY_MS = int(datetime(2026, 3, 27, 12, tzinfo=UTC).timestamp() * 1000)
+SATURDAY_MS = int(datetime(2026, 3, 28, 12, tzinfo=UTC).timestamp() * 1000)
 MONDAY_MS = int(datetime(2026, 3, 30, 9, tzinfo=UTC).timestamp() * 1000)  # after the EU clocks moved
 
 
@@ -82,3 +83,19 @@ def test_auto_offset_keeps_its_measurement_while_a_stale_tick_says_nothing(
 
     assert tick is not None
     assert tick.time_msc == fake.market.last_tick("EURUSD", FRIDAY_MS + 1)["time_msc"]  # offset still 7200
+
+
+@pytest.mark.parametrize("make", ADAPTERS)
+def test_auto_offset_survives_a_reconnect_while_the_market_is_closed(
+    make: Callable[[FakeMetaTrader5, Now], Mt5ModuleTerminal],
+) -> None:
+    now = Now(FRIDAY_MS)
+    fake = FakeMetaTrader5(now_ms=now.now_ms, server_offset_s=7200)
+    terminal = make(fake, now)
+    assert terminal.initialize()
+    now.ms = SATURDAY_MS  # the terminal restarts over the weekend: nothing to measure, the last one holds
+
+    assert terminal.initialize()
+    tick = terminal.symbol_info_tick("EURUSD")
+
+    assert tick is not None and tick.time_msc == fake.market.last_tick("EURUSD", SATURDAY_MS + 1)["time_msc"]

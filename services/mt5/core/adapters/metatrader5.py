@@ -184,7 +184,10 @@ class Mt5ModuleTerminal:
         self._selected.clear()
         self._filling.clear()
         if ok and self._offset_setting == "auto":
-            self._offset_s = self._measure_offset()
+            # A reconnect while the market is closed cannot measure: the last measurement holds until the
+            # reopen (when it is measured again anyway).
+            measured = self._measure_offset()
+            self._offset_s = measured if measured is not None else self._offset_s
         return ok
 
     def login(
