@@ -135,17 +135,21 @@ class TerminalActivity:
         for deal in fresh:
             if deal.type not in _TRADES:
                 continue  # balance, credit, commission ... are not orders
-            events.append(
-                BrokerEvent(
-                    ORDER_FILLED, {**deal._asdict(), "ticket": deal.order, "deal": deal.ticket, **flag}
-                )
-            )
+            events.append(BrokerEvent(ORDER_FILLED, {**self._filled_order(deal), **flag}))
             closed = deal.position_id
             if deal.entry in _CLOSING and closed not in open_now:
                 before = known.get(closed)
                 record = before._asdict() if before is not None else _position_of(deal)
                 events.append(BrokerEvent(POSITION_CLOSED, {**record, **_close_of(deal), **flag}))
         return events
+
+    def _filled_order(self, deal: TradeDeal) -> dict[str, Any]:
+        """The filled order's record from the history, as the paper broker publishes it, with its deal; the
+        deal's own fields (its `ticket` the order's) when the history cannot say."""
+        found = self._terminal.history_orders_get(ticket=deal.order)
+        if found:
+            return {**found[0]._asdict(), "deal": deal.ticket}
+        return {**deal._asdict(), "ticket": deal.order, "deal": deal.ticket}
 
     def _position_events(
         self, positions: dict[int, TradePosition], fresh: list[TradeDeal]

@@ -40,6 +40,8 @@ def test_real_terminal_outside_trade_and_sl_close_are_published_with_platform_na
         closed = receive_until(ws, lambda e: e["type"] == "position.closed")
 
     assert (filled["data"]["symbol"], filled["data"]["ticket"]) == ("GBPUSD", sent.order)
+    # The paper broker's order.filled: the order's record (from the terminal's history) and its deal.
+    assert (filled["data"]["state"], filled["data"]["deal"]) == (mt5.ORDER_STATE_FILLED, sent.deal)
     assert (opened["data"]["symbol"], opened["data"]["ticket"]) == ("GBPUSD", sent.order)
     data = closed["data"]
     assert (data["symbol"], data["ticket"], data["deal"]) == ("GBPUSD", sent.order, deal.ticket)

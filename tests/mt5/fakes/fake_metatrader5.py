@@ -87,6 +87,7 @@ class FakeMetaTrader5:
         self.positions: dict[int, TradePosition] = {}
         self.orders: dict[int, TradeOrder] = {}
         self.deals: list[TradeDeal] = []
+        self.history_orders: list[TradeOrder] = []  # market orders, filled at once
         self._tickets = itertools.count(5_000_001)
         self._error: tuple[int, str] = (1, "Success")
 
@@ -385,7 +386,7 @@ class FakeMetaTrader5:
         )
 
     def history_orders_get(self, *args: Any, **kwargs: Any) -> tuple[TradeOrder, ...] | None:
-        return self._history("history_orders_get", [], args, kwargs, "time_setup")
+        return self._history("history_orders_get", self.history_orders, args, kwargs, "time_setup")
 
     def history_deals_get(self, *args: Any, **kwargs: Any) -> tuple[TradeDeal, ...] | None:
         return self._history("history_deals_get", self.deals, args, kwargs, "time")
@@ -552,6 +553,34 @@ class FakeMetaTrader5:
                 0.0,
                 0.0,
                 0.0,
+                0.0,
+                request["symbol"],
+                "",
+                "",
+            )
+        )
+        self.history_orders.append(
+            TradeOrder(
+                order,
+                tick.time,
+                tick.time_msc,
+                tick.time,
+                tick.time_msc,
+                0,
+                request["type"],
+                0,
+                request["type_filling"],
+                mt5_constants.ORDER_STATE_FILLED,
+                0,
+                position_id,
+                0,
+                3,
+                request["volume"],
+                0.0,
+                price,
+                0.0,
+                0.0,
+                price,
                 0.0,
                 request["symbol"],
                 "",
