@@ -3,8 +3,9 @@
 The live gate is checked first, on the event loop, so a paper setup pointed at a real terminal is told
 why at once even while that terminal is away. The rest runs as one call in the gateway's worker thread:
 the guard's view of positions and orders and the send that follows are one step that no other request
-of this service can interleave with. A real terminal's `order_check` runs just before `order_send`: a
-request it refuses is never sent, and the refusal carries the margin it would take and the free margin.
+of this service can interleave with. A real terminal's `order_check` runs just before the `order_send` of
+a deal or a pending order: a request it refuses is never sent, and the refusal carries the margin it would
+take and the free margin.
 
 HTTP status of a refusal by the terminal (the retcode is always in the error's details):
 - 422 the request itself is wrong (a field is invalid): 10013-10016, 10022, 10030, 10035, 10038;
@@ -129,6 +130,9 @@ class OrderCheckRefused(OrderRefused):
 
 # order_check's verdict on a request the server would take: 0 ("Done"); some builds answer DONE.
 _CHECK_PASSED = frozenset({0, R.DONE})
+# The requests that take margin, so order_check has something to say before them (modifying SL/TP or a
+# pending order, and deleting one, go straight to the server, which answers for itself).
+_CHECKED_ACTIONS = frozenset({mt5.TRADE_ACTION_DEAL, mt5.TRADE_ACTION_PENDING})
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,7 +360,7 @@ class TradingDesk:
                 retcode, 0, 0, 0.0, 0.0, 0.0, 0.0, comment, 0, 0, trade_request_from_dict(dict(request))
             )
         self._check_risk(request)
-        if self.real_terminal:
+        if self.real_terminal and request.get("action") in _CHECKED_ACTIONS:
             # A real server's refusal costs a round trip to the broker and says little; order_check says
             # the same locally, with the margin it would take and the free margin there is.
             check = self._terminal.order_check(dict(request))
