@@ -365,10 +365,22 @@ class TradingDesk:
             # the same locally, with the margin it would take and the free margin there is.
             check = self._terminal.order_check(dict(request))
             if check is None:
-                raise terminal_failure(self._terminal, "order_check")
+                raise self._check_failure(request)
             if check.retcode not in _CHECK_PASSED:
                 raise OrderCheckRefused(check)
         return self._terminal.order_send(dict(request))
+
+    def _check_failure(self, request: Mapping[str, Any]) -> PlatformError:
+        """Why order_check could not answer: a symbol the terminal does not know (404 naming the field, as
+        the market data routes answer), or the terminal's failure."""
+        if self._terminal.last_error()[0] == mt5.RES_E_NOT_FOUND:
+            symbol = request.get("symbol")
+            return NotFoundError(
+                f"unknown symbol {symbol!r}",
+                code="unknown_symbol",
+                details={"symbol": symbol, "field": "symbol"},
+            )
+        return terminal_failure(self._terminal, "order_check")
 
     def _price_refusal(self, request: Mapping[str, Any]) -> tuple[int, str] | None:
         """(retcode, comment) when a price field is beyond the platform's distance bound (price_bounds)."""

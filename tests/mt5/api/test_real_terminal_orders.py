@@ -78,4 +78,9 @@ def test_real_terminal_broker_suffix_never_leaves_the_adapter(
     assert info["name"] == "EURUSD"
     assert [p["symbol"] for p in positions] == ["EURUSD"]
     assert [d["symbol"] for d in deals] == ["EURUSD"]
-    assert unknown.status_code == 404 and "NOPE.m" not in unknown.text and "'NOPE'" in unknown.text
+    assert unknown.status_code == 404 and "NOPE.m" not in unknown.text
+    assert error_of(unknown) == {
+        "code": "unknown_symbol",
+        "message": "unknown symbol 'NOPE'",
+        "details": {"symbol": "NOPE", "field": "symbol"},
+    }
