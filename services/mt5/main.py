@@ -201,12 +201,11 @@ def create_app(settings: Mt5Settings, *, clock: Clock | None = None) -> FastAPI:
         if gateway.connected:
             slack_ms = round(section.client_id_recovery_slack_s * 1000)
             await gateway.run(settle_claims, client_ids, gateway.terminal, slack_ms=slack_ms)
-        app.state.world, app.state.gateway = world, gateway
-        app.state.market, app.state.desk, app.state.kill_switch = (
-            MarketData(gateway, limits),
-            desk,
-            kill_switch,
-        )
+        app.state.world = world
+        app.state.gateway = gateway
+        app.state.market = MarketData(gateway, limits)
+        app.state.desk = desk
+        app.state.kill_switch = kill_switch
         try:
             yield
         finally:
