@@ -74,6 +74,15 @@ ACCOUNT_STOP_OUT = _event("account.stop_out", p.StopOut, "mt5", "a position was 
 TERMINAL_CONNECTION = _event(
     "terminal.connection", p.TerminalConnection, "mt5", "the terminal connection's state changed"
 )
+TERMINAL_CONNECTED = _event(
+    "terminal.connected",
+    p.TerminalConnected,
+    "mt5",
+    "the terminal is connected again (or for the first time)",
+)
+TERMINAL_DISCONNECTED = _event(
+    "terminal.disconnected", p.TerminalDisconnected, "mt5", "the terminal or its trade server is away"
+)
 SERVICE_STATUS = _event("service.status", p.ServiceStatusChanged, "backend-api", "a service's state changed")
 STRATEGY_STATUS = _event(
     "strategy.status", p.StrategyStatus, "strategy", "a strategy instance's state changed"

@@ -184,6 +184,23 @@ class TerminalConnection(Payload):
     reason: str
 
 
+class TerminalConnected(Payload):
+    """The terminal answers and is connected to its trade server: orders are accepted again."""
+
+    backend: str
+    reason: str
+
+
+class TerminalDisconnected(Payload):
+    """The terminal went away or lost its trade server (`state` "lost": reconnecting with backoff), or was
+    disconnected on request ("disconnected"); orders are refused with 503 `terminal_unavailable` meanwhile."""
+
+    backend: str
+    state: str
+    reason: str
+    next_attempt_in_s: float | None = None
+
+
 class ServiceStatusChanged(Payload):
     service: str
     from_: str = Field(validation_alias=AliasChoices("from", "from_"), serialization_alias="from")

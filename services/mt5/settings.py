@@ -61,10 +61,19 @@ class Metatrader5Section(Section):
     symbol_suffix: str = Field(default="", max_length=16, description='the broker\'s suffix, e.g. "m"')
     symbol_map: dict[str, str] = Field(default_factory=dict, description="platform name -> broker name")
     server_time_offset_s: int | Literal["auto"] = Field(
-        default=0, description='broker server time minus UTC, or "auto" to measure it at connect'
+        default=0,
+        description='broker server time minus UTC, or "auto" to measure it from the newest tick at connect '
+        "and again after every weekend (daylight saving)",
     )
     timeout_ms: int = Field(default=60_000, ge=1_000)
     portable: bool = False
+    activity_interval_ms: int = Field(
+        default=500,
+        ge=50,
+        le=60_000,
+        description="how often positions, orders and new deals are compared with the last look, to publish "
+        "what happened in the terminal (SL/TP, stop-out, by hand, other programs) as order/position events",
+    )
 
 
 class Mt5LinuxSection(Section):

@@ -7,32 +7,32 @@ from fastapi import Depends, Request
 from services.mt5.core.gateway import TerminalGateway
 from services.mt5.core.kill_switch import KillSwitch
 from services.mt5.core.market_data import MarketData
+from services.mt5.core.market_world import MarketWorld
 from services.mt5.core.trading import TradingDesk
-from services.mt5.service import Mt5Components
-
-
-async def get_components(request: Request) -> Mt5Components:
-    return request.app.state.mt5
 
 
 async def get_gateway(request: Request) -> TerminalGateway:
-    return request.app.state.mt5.gateway
+    return request.app.state.gateway
 
 
 async def get_market(request: Request) -> MarketData:
-    return request.app.state.mt5.market
+    return request.app.state.market
 
 
 async def get_desk(request: Request) -> TradingDesk:
-    return request.app.state.mt5.desk
+    return request.app.state.desk
 
 
 async def get_kill_switch(request: Request) -> KillSwitch:
-    return request.app.state.mt5.kill_switch
+    return request.app.state.kill_switch
 
 
-ComponentsDep = Annotated[Mt5Components, Depends(get_components)]
+async def get_world(request: Request) -> MarketWorld:
+    return request.app.state.world
+
+
 GatewayDep = Annotated[TerminalGateway, Depends(get_gateway)]
 MarketDep = Annotated[MarketData, Depends(get_market)]
 DeskDep = Annotated[TradingDesk, Depends(get_desk)]
 KillSwitchDep = Annotated[KillSwitch, Depends(get_kill_switch)]
+WorldDep = Annotated[MarketWorld, Depends(get_world)]

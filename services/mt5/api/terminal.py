@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from services.mt5.api.deps import ComponentsDep, GatewayDep
+from services.mt5.api.deps import GatewayDep, WorldDep
 from services.mt5.schemas import AccountRead, ConnectionRead, TerminalRead
 from shared.errors import ServiceUnavailableError
 from shared.market.world import MarketClockRead
@@ -46,6 +46,6 @@ async def account_info(gateway: GatewayDep) -> dict[str, Any]:
 
 
 @router.get("/clock", response_model=MarketClockRead)
-async def market_clock(mt5: ComponentsDep) -> dict[str, Any]:
+async def market_clock(world: WorldDep) -> dict[str, Any]:
     """The market's world (real time or a replay, each with data and account of its own) and its now."""
-    return mt5.world.read()
+    return world.read()

@@ -7,27 +7,28 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from services.mt5.api.deps import ComponentsDep
+from services.mt5.api.deps import DeskDep, KillSwitchDep
+from services.mt5.core.trading import trading_status
 from services.mt5.schemas import HaltRequest, TradingStatusRead
 
 router = APIRouter(prefix="/trading", tags=["trading"])
 
 
 @router.get("/status", response_model=TradingStatusRead)
-async def get_status(mt5: ComponentsDep) -> dict[str, Any]:
+async def get_status(desk: DeskDep, kill_switch: KillSwitchDep) -> dict[str, Any]:
     """Whether orders are accepted, and under which limits."""
-    return mt5.trading_status()
+    return trading_status(desk, kill_switch)
 
 
 @router.post("/halt", response_model=TradingStatusRead)
-async def halt(mt5: ComponentsDep, body: HaltRequest | None = None) -> dict[str, Any]:
+async def halt(desk: DeskDep, kill_switch: KillSwitchDep, body: HaltRequest | None = None) -> dict[str, Any]:
     """Kill switch on: every order that adds risk is refused (closing and deleting still work)."""
-    await run_in_threadpool(mt5.kill_switch.halt, (body or HaltRequest()).reason)
-    return mt5.trading_status()
+    await run_in_threadpool(kill_switch.halt, (body or HaltRequest()).reason)
+    return trading_status(desk, kill_switch)
 
 
 @router.post("/resume", response_model=TradingStatusRead)
-async def resume(mt5: ComponentsDep) -> dict[str, Any]:
+async def resume(desk: DeskDep, kill_switch: KillSwitchDep) -> dict[str, Any]:
     """Kill switch off."""
-    await run_in_threadpool(mt5.kill_switch.resume)
-    return mt5.trading_status()
+    await run_in_threadpool(kill_switch.resume)
+    return trading_status(desk, kill_switch)

@@ -77,12 +77,15 @@ class ConnectionMonitor:
 
     def connect(self) -> bool:
         """Connect now (start-up, POST /connect); a failure starts the reconnect backoff."""
-        if self._connect(self._terminal):
+        # A terminal that starts but has no trade server cannot take orders: not connected yet, so a
+        # lost broker keeps the backoff going instead of flapping between connected and lost.
+        reason = self._offline_reason() if self._connect(self._terminal) else self._last_error()
+        if reason is None:
             self._fire("connect_ok", "connected")
             return True
         self.failed_attempts += 1
-        self._fire("connect_failed", self._last_error())
         self._next_attempt_at = self._monotonic() + self._delay(self.failed_attempts + 1)
+        self._fire("connect_failed", reason)
         return False
 
     def disconnect(self) -> None:
@@ -95,14 +98,11 @@ class ConnectionMonitor:
         """One step: probe a connected terminal, or retry a lost one when due. Returns seconds to the next."""
         now = self._monotonic()
         if self.state is ConnectionState.CONNECTED:
-            info = self._terminal.terminal_info()
-            if info is None or not info.connected:
-                reason = (
-                    self._last_error() if info is None else "terminal reports no connection to the server"
-                )
-                self._fire("probe_failed", reason)
+            reason = self._offline_reason()
+            if reason is not None:
                 self.failed_attempts = 0
                 self._next_attempt_at = now + self._delay(1)
+                self._fire("probe_failed", reason)
                 return self._delay(1)
             return self._probe_interval_s
         if self.state is ConnectionState.LOST:
@@ -141,6 +141,13 @@ class ConnectionMonitor:
 
     def _delay(self, attempt: int) -> float:
         return compute_backoff(attempt, self._base_delay_s, self._max_delay_s)
+
+    def _offline_reason(self) -> str | None:
+        """Why the terminal cannot trade now (gone, or without its trade server); None when it can."""
+        info = self._terminal.terminal_info()
+        if info is None:
+            return self._last_error()
+        return None if info.connected else "terminal reports no connection to the trade server"
 
     def _last_error(self) -> str:
         code, message = self._terminal.last_error()

@@ -2,9 +2,11 @@
 
 Terminal calls are synchronous (the MetaTrader5 module blocks), so they all run in one dedicated thread
 and the event loop only awaits them. Background tasks keep the connection up (ConnectionMonitor.poll),
-settle the simulated terminal's paper broker and publish its events (`order.*`, `position.*`,
-`account.updated`, `account.margin_call`, `account.stop_out`), and publish the latest quote of each
-configured symbol as `tick` events, at most one per symbol per interval. Connection changes are published as `terminal.connection`.
+settle the simulated terminal's paper broker, or look at a real terminal's activity, and publish the
+events (`order.*`, `position.*`, `account.updated`, `account.margin_call`, `account.stop_out`), and
+publish the latest quote of each configured symbol as `tick` events, at most one per symbol per interval.
+Connection changes are published as `terminal.connection` (from/to), and as `terminal.connected` /
+`terminal.disconnected` for those who only need to know whether orders can go now.
 """
 
 from __future__ import annotations
@@ -23,8 +25,20 @@ from services.mt5.core.simulated.broker import BrokerEvent
 from services.mt5.core.terminal import Terminal
 from shared.disk_full import DiskFullError
 from shared.errors import InvalidInputError, NotFoundError, PlatformError, ServiceUnavailableError
-from shared.event_catalog import CATALOG, TERMINAL_CONNECTION, TICK
-from shared.event_payloads import Publish, TerminalConnection, TickData
+from shared.event_catalog import (
+    CATALOG,
+    TERMINAL_CONNECTED,
+    TERMINAL_CONNECTION,
+    TERMINAL_DISCONNECTED,
+    TICK,
+)
+from shared.event_payloads import (
+    Publish,
+    TerminalConnected,
+    TerminalConnection,
+    TerminalDisconnected,
+    TickData,
+)
 from shared.market import mt5_constants as mt5
 
 log = logging.getLogger(__name__)
@@ -70,9 +84,13 @@ class TerminalGateway:
         sync_interval_ms: int = 100,
         tick_event_interval_ms: int = 250,
         tick_symbols: Sequence[str] = (),
+        sync: Callable[[], list[BrokerEvent]] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.terminal = terminal
+        # What happened at the terminal since the last look: the paper broker's settlement, or a real
+        # terminal's activity; None: nothing to publish.
+        self._sync: Callable[[], list[BrokerEvent]] | None = sync or getattr(terminal, "sync", None)
         self.backend = backend
         self._publish = publish
         self._sync_interval_s = sync_interval_ms / 1000
@@ -99,7 +117,10 @@ class TerminalGateway:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mt5-terminal")
         await self._in_worker(self.monitor.connect)
         loops: list[Callable[[], Coroutine[Any, Any, None]]] = [self._connection_loop]
-        if callable(getattr(self.terminal, "sync", None)):
+        if self._sync is not None:
+            # The first look before anything else is served: what happened while the service was down is
+            # published, and what is there now is the baseline that later looks compare with.
+            await self._sync_once(self._sync)
             loops.append(self._sync_loop)
         if self._tick_interval_s > 0 and self._tick_symbols:
             loops.append(self._tick_loop)
@@ -177,6 +198,18 @@ class TerminalGateway:
                 reason=change.reason,
             ),
         )
+        if change.to_state is ConnectionState.CONNECTED:
+            self._publish(TERMINAL_CONNECTED, TerminalConnected(backend=self.backend, reason=change.reason))
+            return
+        self._publish(
+            TERMINAL_DISCONNECTED,
+            TerminalDisconnected(
+                backend=self.backend,
+                state=change.to_state.value,
+                reason=change.reason,
+                next_attempt_in_s=self.monitor.status().get("next_attempt_in_s"),
+            ),
+        )
 
     async def _connection_loop(self) -> None:
         while True:
@@ -189,22 +222,24 @@ class TerminalGateway:
             await asyncio.sleep(max(0.05, min(delay, self._probe_interval_s)))
 
     async def _sync_loop(self) -> None:
-        sync: Callable[[], list[BrokerEvent]] = self.terminal.sync  # type: ignore[attr-defined]
+        sync = self._sync
+        assert sync is not None
         while True:
             await asyncio.sleep(self._sync_interval_s)
-            if not self.connected:
-                continue
-            try:
-                events = await self._in_worker(sync)
-            except DiskFullError:
-                continue  # reported once by the broker's storage state; the next sync retries the write
-            except Exception:
-                log.exception("paper broker sync failed")
-                continue
-            for event in events:
-                self._publish(
-                    event.type, CATALOG[event.type].payload.model_validate(broker_event_data(event))
-                )
+            await self._sync_once(sync)
+
+    async def _sync_once(self, sync: Callable[[], list[BrokerEvent]]) -> None:
+        if not self.connected:
+            return
+        try:
+            events = await self._in_worker(sync)
+        except DiskFullError:
+            return  # reported once by the broker's storage state; the next sync retries the write
+        except Exception:
+            log.exception("reading what happened at the terminal failed")
+            return
+        for event in events:
+            self._publish(event.type, CATALOG[event.type].payload.model_validate(broker_event_data(event)))
 
     async def _tick_loop(self) -> None:
         while True:

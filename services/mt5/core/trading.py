@@ -3,7 +3,9 @@
 The live gate is checked first, on the event loop, so a paper setup pointed at a real terminal is told
 why at once even while that terminal is away. The rest runs as one call in the gateway's worker thread:
 the guard's view of positions and orders and the send that follows are one step that no other request
-of this service can interleave with.
+of this service can interleave with. A real terminal's `order_check` runs just before the `order_send` of
+a deal or a pending order: a request it refuses is never sent, and the refusal carries the margin it would
+take and the free margin.
 
 HTTP status of a refusal by the terminal (the retcode is always in the error's details):
 - 422 the request itself is wrong (a field is invalid): 10013-10016, 10022, 10030, 10035, 10038;
@@ -25,10 +27,11 @@ from typing import Any
 
 from services.mt5.core.gateway import TerminalGateway, terminal_failure
 from services.mt5.core.idempotency import ClientOrderIds
+from services.mt5.core.kill_switch import KillSwitch
 from services.mt5.core.price_bounds import distance_refusal, priced_fields
 from services.mt5.core.risk_guard import LiveTradingGate, RiskGuard, RiskRuleViolation, adds_risk
 from shared.errors import NotFoundError, PlatformError
-from shared.event_catalog import ORDER_FILLED, ORDER_PLACED, ORDER_REJECTED
+from shared.event_catalog import ORDER_REJECTED
 from shared.event_payloads import OrderEvent, Publish
 from shared.market import mt5_constants as mt5
 from shared.market.records import (
@@ -90,7 +93,7 @@ def http_status_of(retcode: int) -> int:
 class OrderRefused(PlatformError):
     """The terminal refused a trade request; nothing changed. Status and code follow the retcode."""
 
-    def __init__(self, result: OrderSendResult) -> None:
+    def __init__(self, result: OrderSendResult | OrderCheckResult, **extra: Any) -> None:
         name = retcode_name(result.retcode)
         named = _FIELD_IN_COMMENT.search(result.comment)
         field = named.group(1) if named else _FIELD_BY_RETCODE.get(result.retcode)
@@ -103,9 +106,33 @@ class OrderRefused(PlatformError):
                 "retcode_name": name,
                 "comment": result.comment,
                 "field": field,
+                **extra,
                 "request": result.request._asdict(),
             },
         )
+
+
+class OrderCheckRefused(OrderRefused):
+    """A real terminal's order_check foresaw the refusal, so nothing was sent; its margin figures say why."""
+
+    def __init__(self, check: OrderCheckResult) -> None:
+        super().__init__(
+            check,
+            order_check={
+                "margin": check.margin,
+                "margin_free": check.margin_free,
+                "margin_level": check.margin_level,
+                "balance": check.balance,
+                "equity": check.equity,
+            },
+        )
+
+
+# order_check's verdict on a request the server would take: 0 ("Done"); some builds answer DONE.
+_CHECK_PASSED = frozenset({0, R.DONE})
+# The requests that take margin, so order_check has something to say before them (modifying SL/TP or a
+# pending order, and deleting one, go straight to the server, which answers for itself).
+_CHECKED_ACTIONS = frozenset({mt5.TRADE_ACTION_DEAL, mt5.TRADE_ACTION_PENDING})
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,18 +174,21 @@ class TradingDesk:
         client_ids: ClientOrderIds,
         real_terminal: bool,
         publish: Publish,
-        publish_results: bool,
+        publish_refusals: bool,
         max_price_distance_fraction: float,
     ) -> None:
         self._gateway = gateway
+        self.backend = gateway.backend
         self._terminal = gateway.terminal
         self.guard = guard
         self.gate = gate
         self._client_ids = client_ids
         self.real_terminal = real_terminal
         self._publish = publish
-        # The simulated terminal's broker emits order/position events itself; a real terminal does not.
-        self._publish_results = publish_results
+        # The simulated terminal's broker emits order events itself, refusals included. A real terminal's
+        # fills and placements are published by TerminalActivity from what the terminal shows (whoever
+        # sent them); a refusal leaves no trace there, so it is published here.
+        self._publish_refusals = publish_refusals
         self._max_price_distance_fraction = max_price_distance_fraction
 
     async def send(self, request: Mapping[str, Any], client_order_id: str | None = None) -> OrderSendResult:
@@ -235,7 +265,7 @@ class TradingDesk:
                 result = self._client_ids.send_once(client_order_id, request, self._guarded_send)
             else:
                 result = self._guarded_send(request)
-        except RiskRuleViolation as refused:
+        except (RiskRuleViolation, OrderCheckRefused) as refused:
             self._publish(
                 ORDER_REJECTED,
                 OrderEvent.model_validate(
@@ -249,8 +279,9 @@ class TradingDesk:
             raise
         if result is None:
             raise terminal_failure(self._terminal, "order_send")
-        if self._publish_results:
-            self._publish_result(result)
+        if self._publish_refusals and result.retcode not in SUCCESS_RETCODES:
+            data = {**result._asdict(), "request": result.request._asdict(), "symbol": result.request.symbol}
+            self._publish(ORDER_REJECTED, OrderEvent.model_validate(data))
         return self._accepted(result)
 
     def _accepted(self, result: OrderSendResult) -> OrderSendResult:
@@ -329,7 +360,27 @@ class TradingDesk:
                 retcode, 0, 0, 0.0, 0.0, 0.0, 0.0, comment, 0, 0, trade_request_from_dict(dict(request))
             )
         self._check_risk(request)
+        if self.real_terminal and request.get("action") in _CHECKED_ACTIONS:
+            # A real server's refusal costs a round trip to the broker and says little; order_check says
+            # the same locally, with the margin it would take and the free margin there is.
+            check = self._terminal.order_check(dict(request))
+            if check is None:
+                raise self._check_failure(request)
+            if check.retcode not in _CHECK_PASSED:
+                raise OrderCheckRefused(check)
         return self._terminal.order_send(dict(request))
+
+    def _check_failure(self, request: Mapping[str, Any]) -> PlatformError:
+        """Why order_check could not answer: a symbol the terminal does not know (404 naming the field, as
+        the market data routes answer), or the terminal's failure."""
+        if self._terminal.last_error()[0] == mt5.RES_E_NOT_FOUND:
+            symbol = request.get("symbol")
+            return NotFoundError(
+                f"unknown symbol {symbol!r}",
+                code="unknown_symbol",
+                details={"symbol": symbol, "field": "symbol"},
+            )
+        return terminal_failure(self._terminal, "order_check")
 
     def _price_refusal(self, request: Mapping[str, Any]) -> tuple[int, str] | None:
         """(retcode, comment) when a price field is beyond the platform's distance bound (price_bounds)."""
@@ -374,11 +425,13 @@ class TradingDesk:
             )
         return found[0]
 
-    def _publish_result(self, result: OrderSendResult) -> None:
-        data = {**result._asdict(), "request": result.request._asdict(), "symbol": result.request.symbol}
-        event: dict[int, str] = {
-            R.DONE: ORDER_FILLED,
-            R.DONE_PARTIAL: ORDER_FILLED,
-            R.PLACED: ORDER_PLACED,
-        }
-        self._publish(event.get(result.retcode, ORDER_REJECTED), OrderEvent.model_validate(data))
+
+def trading_status(desk: TradingDesk, kill_switch: KillSwitch) -> dict[str, Any]:
+    """Mode, live gate, backend, kill switch and risk limits (GET /trading/status and /health)."""
+    return {
+        "mode": desk.gate.mode,
+        "live_allowed": desk.gate.live_allowed,
+        "backend": desk.backend,
+        **kill_switch.status(),
+        "limits": desk.guard.limits.model_dump(mode="json"),
+    }

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.mt5.core.idempotency import ClientOrderIds
+from services.mt5.main import DATABASE_FILE
 from services.mt5.schemas import OrderCreate
-from services.mt5.service import DATABASE_FILE
 from shared.db import sqlite_engine
 from tests.mt5.api.support import WEDNESDAY_MS, ManualClock, mt5_client, mt5_config
 

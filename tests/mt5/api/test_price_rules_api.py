@@ -123,7 +123,7 @@ def test_valid_pending_order_with_stops_on_the_grid_is_placed_at_its_price(clien
 def test_batch_item_hitting_an_unexpected_error_answers_500_in_its_place_only(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    terminal = client.app.state.mt5.gateway.terminal  # type: ignore[attr-defined]
+    terminal = client.app.state.gateway.terminal  # type: ignore[attr-defined]
     order_send = terminal.order_send
 
     def failing_on_two_tenths(request: dict[str, Any]) -> Any:

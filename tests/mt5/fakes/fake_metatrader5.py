@@ -8,6 +8,7 @@ Strict where the real module bites, so an adapter's calls are checked rather tha
 - symbols carry the broker's suffix (EURUSDm), and `type_filling` must be allowed by the symbol's
   filling_mode bitmask, or order_send answers 10030;
 - request values must be plain int/float/str (a Decimal fails);
+- a new deal needs margin (1:100 on the ask) within the balance, or order_check/order_send answer 10019;
 - every call fails with -10004 until initialize(), and while `reachable` is False (terminal gone);
   `connected = False` is a terminal that runs but has lost its trade server.
 Market data comes from the platform's deterministic market, so tests know the UTC truth.
@@ -46,6 +47,11 @@ FullSymbolInfo = collections.namedtuple("FullSymbolInfo", ("custom", "chart_mode
 
 _INVALID = (mt5_constants.RES_E_INVALID_PARAMS, "Invalid arguments")
 _NO_IPC = (mt5_constants.RES_E_INTERNAL_FAIL_CONNECT, "No IPC connection")
+_COMMENTS = {
+    0: "Done",
+    mt5_constants.TRADE_RETCODE_INVALID_FILL: "Unsupported filling mode",
+    mt5_constants.TRADE_RETCODE_NO_MONEY: "No money",
+}
 
 
 class FakeMetaTrader5:
@@ -70,6 +76,7 @@ class FakeMetaTrader5:
         self.specs = {s.name + suffix: s for s in symbols}
         self.filling_modes = {s.name + suffix: s.filling_mode for s in symbols} | dict(filling_modes or {})
         self.offset_s = server_offset_s
+        self.balance = 1000.0
         self.now_ms = now_ms
         self.initialized = False
         self.reachable = True
@@ -80,6 +87,7 @@ class FakeMetaTrader5:
         self.positions: dict[int, TradePosition] = {}
         self.orders: dict[int, TradeOrder] = {}
         self.deals: list[TradeDeal] = []
+        self.history_orders: list[TradeOrder] = []  # market orders, filled at once
         self._tickets = itertools.count(5_000_001)
         self._error: tuple[int, str] = (1, "Success")
 
@@ -179,12 +187,12 @@ class FakeMetaTrader5:
             margin_mode=2,
             currency_digits=2,
             fifo_close=False,
-            balance=1000.0,
+            balance=self.balance,
             credit=0.0,
             profit=0.0,
-            equity=1000.0,
+            equity=self.balance,
             margin=0.0,
-            margin_free=1000.0,
+            margin_free=self.balance,
             margin_level=0.0,
             margin_so_call=50.0,
             margin_so_so=30.0,
@@ -378,7 +386,7 @@ class FakeMetaTrader5:
         )
 
     def history_orders_get(self, *args: Any, **kwargs: Any) -> tuple[TradeOrder, ...] | None:
-        return self._history("history_orders_get", [], args, kwargs, "time_setup")
+        return self._history("history_orders_get", self.history_orders, args, kwargs, "time_setup")
 
     def history_deals_get(self, *args: Any, **kwargs: Any) -> tuple[TradeDeal, ...] | None:
         return self._history("history_deals_get", self.deals, args, kwargs, "time")
@@ -439,17 +447,27 @@ class FakeMetaTrader5:
         retcode = self._refusal(request)
         if retcode is None:
             return None
+        margin = self._margin(request)
         return OrderCheckResult(
             retcode,
-            1000.0,
-            1000.0,
+            self.balance,
+            self.balance,
             0.0,
-            0.0,
-            1000.0,
-            0.0,
-            "Done" if retcode == 0 else "Unsupported filling mode",
+            margin,
+            self.balance - margin,
+            round(self.balance / margin * 100, 2) if margin else 0.0,
+            _COMMENTS[retcode],
             trade_request_from_dict(request),
         )
+
+    def _margin(self, request: dict[str, Any]) -> float:
+        """What a new deal would take in USD at 1:100; closing, modifying and deleting take none."""
+        if request.get("action") != mt5_constants.TRADE_ACTION_DEAL or request.get("position"):
+            return 0.0
+        spec = self.specs[request["symbol"]]
+        # The base currency's value in USD: 1 for USDxxx, else the quote of a xxxUSD pair.
+        rate = 1.0 if spec.currency_base == "USD" else self._tick(request["symbol"]).ask
+        return round(request["volume"] * spec.contract_size * rate / 100, 2)
 
     def order_send(self, request: dict[str, Any]) -> OrderSendResult | None:
         if not self._enter("order_send", (request,), {}):
@@ -459,7 +477,7 @@ class FakeMetaTrader5:
             return None
         echo = trade_request_from_dict(request)
         if retcode:
-            return OrderSendResult(retcode, 0, 0, 0.0, 0.0, 0.0, 0.0, "Unsupported filling mode", 1, 0, echo)
+            return OrderSendResult(retcode, 0, 0, 0.0, 0.0, 0.0, 0.0, _COMMENTS[retcode], 1, 0, echo)
         tick = self._tick(request["symbol"])
         order = next(self._tickets)
         if request["action"] == mt5_constants.TRADE_ACTION_PENDING:
@@ -541,9 +559,71 @@ class FakeMetaTrader5:
                 "",
             )
         )
+        self.history_orders.append(
+            TradeOrder(
+                order,
+                tick.time,
+                tick.time_msc,
+                tick.time,
+                tick.time_msc,
+                0,
+                request["type"],
+                0,
+                request["type_filling"],
+                mt5_constants.ORDER_STATE_FILLED,
+                0,
+                position_id,
+                0,
+                3,
+                request["volume"],
+                0.0,
+                price,
+                0.0,
+                0.0,
+                price,
+                0.0,
+                request["symbol"],
+                "",
+                "",
+            )
+        )
         return OrderSendResult(
             10009, deal, order, request["volume"], price, tick.bid, tick.ask, "done", 1, 0, echo
         )
+
+    def close_in_terminal(self, ticket: int, reason: int) -> TradeDeal:
+        """The server or the terminal's user closes a position (SL, TP, stop-out, by hand): no call of the
+        module's does it, only the position gone and a closing deal in the history say so."""
+        position = self.positions.pop(ticket)
+        tick = self._tick(position.symbol)
+        buy = position.type == mt5_constants.POSITION_TYPE_BUY
+        price = tick.bid if buy else tick.ask
+        spec = self.specs[position.symbol]
+        profit = round(
+            (price - position.price_open) * (1 if buy else -1) * position.volume * spec.contract_size, 2
+        )
+        deal = TradeDeal(
+            next(self._tickets),
+            next(self._tickets),
+            tick.time,
+            tick.time_msc,
+            mt5_constants.DEAL_TYPE_SELL if buy else mt5_constants.DEAL_TYPE_BUY,
+            mt5_constants.DEAL_ENTRY_OUT,
+            position.magic,
+            position.ticket,
+            reason,
+            position.volume,
+            price,
+            0.0,
+            0.0,
+            profit,
+            0.0,
+            position.symbol,
+            "[sl]" if reason == mt5_constants.DEAL_REASON_SL else "",
+            "",
+        )
+        self.deals.append(deal)
+        return deal
 
     def _refusal(self, request: Any) -> int | None:
         """None (with last_error) for a malformed request; 10030 for a filling the symbol forbids; else 0."""
@@ -558,4 +638,8 @@ class FakeMetaTrader5:
         allowed = {mode for mode, bit in ((0, 1), (1, 2)) if mask & bit} or {
             mt5_constants.ORDER_FILLING_RETURN
         }
-        return 0 if request.get("type_filling", 0) in allowed else mt5_constants.TRADE_RETCODE_INVALID_FILL
+        if request.get("type_filling", 0) not in allowed:
+            return mt5_constants.TRADE_RETCODE_INVALID_FILL
+        if self._margin(request) > self.balance:
+            return mt5_constants.TRADE_RETCODE_NO_MONEY
+        return 0

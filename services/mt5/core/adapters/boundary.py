@@ -5,6 +5,7 @@ Pure functions, shared by every adapter over a MetaTrader5-compatible module.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, TypeVar
@@ -18,6 +19,7 @@ from shared.market.records import SymbolInfo, Tick, TradeDeal, TradeOrder, Trade
 R = TypeVar("R", bound=NamedTuple)
 
 _OFFSET_ROUNDING_S = 1800
+_QUOTED = re.compile(r"'([^'\s]+)'")
 # Fields holding epoch seconds / milliseconds in each record: the server-time offset comes off these.
 _TIME_FIELDS: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {
     Tick: (("time",), ("time_msc",)),
@@ -53,6 +55,11 @@ class SymbolNames:
         self._suffix = suffix
         self._to_broker = dict(mapping or {})
         self._to_platform = {b: p for p, b in self._to_broker.items()}
+
+    def in_message(self, message: str) -> str:
+        """The module's error message with the names it quotes ("Symbol 'EURUSDm' not found") as the
+        platform's, so no answer shows a name the client never used."""
+        return _QUOTED.sub(lambda m: f"'{self.to_platform(m.group(1))}'", message)
 
     def to_broker(self, name: str) -> str:
         return self._to_broker.get(name, name + self._suffix)

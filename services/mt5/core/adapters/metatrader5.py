@@ -5,7 +5,9 @@
 - A symbol is `symbol_select`ed before its first use (symbols outside Market Watch return None).
 - Platform names map to the broker's (`EURUSD` <-> `EURUSDm`) in arguments, requests and results.
 - The broker's server-time offset is removed from every returned time and added to every date argument;
-  it is a setting in seconds, or "auto": measured at connect from the latest tick, rounded to 30 minutes.
+  it is a setting in seconds, or "auto": measured at connect from the latest tick, rounded to 30 minutes,
+  and measured again once the market has reopened after each close (brokers follow daylight saving,
+  which changes on weekends).
 - Date arguments go to the module as UTC-aware datetimes; the filling mode of an order is chosen from the
   symbol's `filling_mode` bitmask (passing the bitmask itself is the classic 10030).
 """
@@ -52,6 +54,10 @@ R = TypeVar("R", bound=NamedTuple)
 ServerOffset = int | Literal["auto"]
 
 _NOT_INSTALLED = mt5.LastError.INTERNAL_FAIL_INIT
+# A measurement outside the offsets time zones have is a stale tick (Friday's, just after the reopen).
+_OFFSET_RANGE_S = (-43_200, 50_400)
+# After the reopen, until a fresh tick gives a plausible measurement, ask again at most this often.
+_REMEASURE_RETRY_S = 60
 
 
 class Mt5ModuleTerminal:
@@ -76,6 +82,7 @@ class Mt5ModuleTerminal:
         self._names = SymbolNames(symbol_suffix, symbol_map)
         self._offset_setting = server_time_offset
         self._offset_s: int | None = server_time_offset if isinstance(server_time_offset, int) else None
+        self._remeasure_at_s: float | None = None  # "auto": when to measure again (the next reopen)
         self._probe_symbols = tuple(probe_symbols)
         self._utc_now = utc_now
         self._lock = threading.Lock()
@@ -111,7 +118,12 @@ class Mt5ModuleTerminal:
         self._own_error = (code, message)
 
     def _offset(self) -> int | None:
-        """The server-time offset in seconds; measured on demand while 'auto' has no measurement yet."""
+        """The server-time offset in seconds; measured on demand while 'auto' has no measurement yet, and
+        again after the market reopened (until then, and while the ticks are stale, the last one holds)."""
+        if self._remeasure_at_s is not None and self._utc_now() >= self._remeasure_at_s:
+            measured = self._measure_offset()
+            if measured is not None:
+                self._offset_s = measured
         if self._offset_s is None:
             self._offset_s = self._measure_offset()
             if self._offset_s is None:
@@ -123,11 +135,19 @@ class Mt5ModuleTerminal:
         return self._offset_s
 
     def _measure_offset(self) -> int | None:
+        """The offset the newest tick implies; None while it cannot tell (market closed, stale ticks)."""
         now = self._utc_now()
         if not FX_CALENDAR.is_open(int(now)):
             return None  # the latest tick is Friday's: it says nothing about the server's clock
         times = [tick.time for tick in (self._raw_tick(s) for s in self._probe_symbols) if tick is not None]
-        return measure_offset(max(times), now) if times else None
+        offset = measure_offset(max(times), now) if times else None
+        if offset is None or not _OFFSET_RANGE_S[0] <= offset <= _OFFSET_RANGE_S[1]:
+            self._remeasure_at_s = now + _REMEASURE_RETRY_S
+            return None
+        # Measured: again once the market has closed and reopened (the next session's first second).
+        session_end = FX_CALENDAR.open_intervals(int(now), int(now) + 8 * 86_400)[0][1]
+        self._remeasure_at_s = FX_CALENDAR.next_open(session_end)
+        return offset
 
     def _raw_tick(self, symbol: str) -> Any:
         broker = self._names.to_broker(symbol)
@@ -164,7 +184,10 @@ class Mt5ModuleTerminal:
         self._selected.clear()
         self._filling.clear()
         if ok and self._offset_setting == "auto":
-            self._offset_s = self._measure_offset()
+            # A reconnect while the market is closed cannot measure: the last measurement holds until the
+            # reopen (when it is measured again anyway).
+            measured = self._measure_offset()
+            self._offset_s = measured if measured is not None else self._offset_s
         return ok
 
     def login(
@@ -183,7 +206,7 @@ class Mt5ModuleTerminal:
         if self._module is None:
             return (mt5.RES_S_OK, "Success")
         code, message = self._call("last_error")
-        return (int(code), str(message))
+        return (int(code), self._names.in_message(str(message)))
 
     def version(self) -> tuple[int, int, str] | None:
         raw = self._call("version")
