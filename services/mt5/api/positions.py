@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from services.mt5.api.deps import DeskDep, GatewayDep
+from services.mt5.core.position_costs import entry_commissions
 from services.mt5.schemas import (
     OrderResultRead,
     PositionClose,
@@ -16,6 +17,7 @@ from services.mt5.schemas import (
     order_result_body,
 )
 from shared.market.names import SymbolName
+from shared.market.records import TradeDeal
 
 router = APIRouter(prefix="/positions", tags=["positions"])
 
@@ -24,9 +26,14 @@ router = APIRouter(prefix="/positions", tags=["positions"])
 async def list_positions(
     gateway: GatewayDep, symbol: Annotated[SymbolName | None, Query()] = None
 ) -> list[dict[str, Any]]:
-    """Open positions (positions_get), valued at current prices."""
+    """Open positions (positions_get), valued at current prices, with the commission of their entry deals."""
     positions = await gateway.call("positions_get", gateway.terminal.positions_get, symbol=symbol)
-    return [p._asdict() for p in positions]
+
+    def deals_of(position_id: int) -> tuple[TradeDeal, ...]:
+        return gateway.checked("history_deals_get", gateway.terminal.history_deals_get, position=position_id)
+
+    commissions = await gateway.run(entry_commissions, deals_of, [p.identifier for p in positions])
+    return [{**p._asdict(), "commission": commissions[p.identifier]} for p in positions]
 
 
 @router.patch("/{ticket:int}", response_model=OrderResultRead)
