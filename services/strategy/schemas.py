@@ -55,7 +55,9 @@ class SignalEntryRead(BaseModel):
     why)."""
 
     time_ms: int = Field(description="when it was recorded (epoch ms, the service's clock)")
-    bar_time: int = Field(description="open time of the candle it is about (epoch s)")
+    bar_time: int = Field(description="open time of the (last) candle it is about (epoch s)")
+    count: int = Field(description="candles it stands for: a run skipped for one reason is one entry")
+    first_bar_time: int = Field(description="open time of the run's first candle (epoch s)")
     kind: Literal["signal", "skipped", "warming_up", "daily_loss"]
     direction: str | None = Field(description="long, short or flat (decisions only)")
     action: str | None = Field(description="buy, sell, close..., or none (decisions only)")

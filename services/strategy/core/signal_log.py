@@ -2,7 +2,8 @@
 (warming up, skipped as backfill or stale), each with why. `last_signal` keeps only the newest candle; the
 log keeps the newest `kept` entries per instance so the dashboard can show what happened and why.
 
-A candle that fired nothing is not logged: it would push the informative entries out of the bound.
+A candle that fired nothing is not logged, and a run of candles skipped for the same reason (a backfill of
+hours of history, a warm-up) is one entry that counts them: either would push the decisions out of the bound.
 """
 
 from __future__ import annotations
@@ -10,7 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, delete, insert, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 _meta = MetaData()
@@ -72,7 +85,25 @@ class SignalLog:
     def append(
         self, conn: Connection, instance_id: str, bar_time: int, time_ms: int, entry: dict[str, Any]
     ) -> None:
-        """Add an entry and drop the instance's oldest beyond the bound."""
+        """Add an entry and drop the instance's oldest beyond the bound; a candle skipped for the reason the
+        newest entry already gives is counted in that entry instead."""
+        entry = {**entry, "count": 1, "first_bar_time": bar_time}
+        newest = conn.execute(
+            select(_signals.c.id, _signals.c.entry)
+            .where(_signals.c.instance_id == instance_id)
+            .order_by(_signals.c.id.desc())
+            .limit(1)
+        ).first()
+        if newest is not None and entry["kind"] != "signal":
+            previous = orjson.loads(newest.entry)
+            if (previous["kind"], previous["reason"]) == (entry["kind"], entry["reason"]):
+                entry.update(count=previous["count"] + 1, first_bar_time=previous["first_bar_time"])
+                conn.execute(
+                    update(_signals)
+                    .where(_signals.c.id == newest.id)
+                    .values(bar_time=bar_time, time_ms=time_ms, entry=orjson.dumps(entry).decode())
+                )
+                return
         conn.execute(
             insert(_signals).values(
                 instance_id=instance_id,

@@ -37,6 +37,8 @@ def test_signal_log_keeps_refused_entry_with_its_reason(world: World) -> None:
             "reason": "entry",
             "refused": "trading_halted",
             "details": {},
+            "count": 1,
+            "first_bar_time": bar_time,
         }
 
     asyncio.run(scenario())
@@ -94,13 +96,33 @@ def test_signal_log_is_bounded_per_instance_newest_first(tmp_path: Path) -> None
     async def scenario() -> None:
         first = await service.create(**spec, sizing=sizing, risk=RiskConfig())
         other = await service.create(**spec, sizing=sizing, risk=RiskConfig())
-        for bar_time in range(10):
-            store.record_bar(first["id"], bar_time, {"bar_time": bar_time, "skipped": "backfill"})
+        for bar_time in range(10):  # alternating reasons: no run to count as one
+            reason = "backfill" if bar_time % 2 else "stale"
+            store.record_bar(first["id"], bar_time, {"bar_time": bar_time, "skipped": reason})
         store.record_bar(other["id"], 5, {"bar_time": 5, "skipped": "backfill"})
 
         assert [e["bar_time"] for e in await service.signals(first["id"])] == [9, 8, 7]
         assert [e["bar_time"] for e in await service.signals(first["id"], limit=2)] == [9, 8]
         assert [e["bar_time"] for e in await service.signals(other["id"])] == [5]
         store.close()
+
+    asyncio.run(scenario())
+
+
+def test_signal_log_counts_a_run_of_candles_skipped_for_one_reason_as_one_entry(world: World) -> None:
+    async def scenario() -> None:
+        instance = await world.instance()
+        for bar_time in (60, 120, 180):
+            world.store.record_bar(instance["id"], bar_time, {"bar_time": bar_time, "skipped": "backfill"})
+        world.store.record_bar(instance["id"], 240, {"bar_time": 240, "skipped": "stale", "age_s": 9.0})
+        world.store.record_bar(instance["id"], 300, {"bar_time": 300, "skipped": "backfill"})
+
+        log = await world.service.signals(instance["id"])
+
+        assert [(e["reason"], e["count"], e["first_bar_time"], e["bar_time"]) for e in log] == [
+            ("backfill", 1, 300, 300),
+            ("stale", 1, 240, 240),
+            ("backfill", 3, 60, 180),
+        ]
 
     asyncio.run(scenario())
