@@ -66,7 +66,7 @@ export async function refresh() {
 
 // The filters' choices: the symbols, the instances (by magic number), the last week of market days.
 export async function show() {
-  const [symbols, owners] = await Promise.all([attempt(loadSymbols), loadOwners()]);
+  const [symbols, owners] = await Promise.all([attempt(loadSymbols), loadOwners({ fresh: true })]);
   const keep = (select, options) => {
     const chosen = select.value;
     select.replaceChildren(el("option", { value: "" }, "all"), ...options);

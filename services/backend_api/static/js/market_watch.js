@@ -14,7 +14,7 @@ let onFilled = () => {};
 const DAY_S = 86400;
 
 // Why `value` is not a volume of `symbol`, or "" when it is (MT5 refuses it with 10014 otherwise).
-export function volumeProblem(value, spec) {
+function volumeProblem(value, spec) {
   const v = Number(value);
   if (value === "" || !Number.isFinite(v)) return "enter a volume";
   if (v < spec.volume_min - 1e-9) return `at least ${spec.volume_min}`;
@@ -53,21 +53,26 @@ function renderRow(spec) {
   };
   vol.addEventListener("input", validate);
   validate();
-  rows.set(name, { spec, quote: null, dayOpen: null, day: null, cells, inputs: { vol, sl, tp } });
+  rows.set(name, { spec, quote: null, dayOpen: null, dayEnd: null, loadingDay: false, cells, inputs: { vol, sl, tp } });
   return el("tr", { "data-symbol": name },
     el("th", { scope: "row" }, name), cells.bid, cells.ask, cells.spread, cells.change,
     el("td", {}, vol, " ", hint), el("td", {}, sl), el("td", {}, tp), el("td", {}, buttons[0], " ", buttons[1]));
 }
 
-// The day's open by the market's clock: the open of the symbol's current D1 bar, as MT5's market watch
-// compares against. Read again when a tick falls on a new market day.
-async function loadDayOpen(row, day) {
-  row.day = day;
+// The day's open by the market's clock: the open of the symbol's current D1 bar (the terminal's day, not
+// necessarily a UTC one), as MT5's market watch compares against. Read again once a tick is past that day.
+async function loadDayOpen(row, tickTime) {
+  row.loadingDay = true;
   try {
     const rates = await get(`/api/mt5/rates/${row.spec.name}/D1?count=1`);
-    if (rates.columns.time.length && Math.floor(rates.columns.time[0] / DAY_S) === day) row.dayOpen = rates.columns.open[0];
+    const n = rates.columns.time.length;
+    row.dayOpen = n ? rates.columns.open[n - 1] : null;
+    row.dayEnd = n ? rates.columns.time[n - 1] + DAY_S : tickTime + 60;
   } catch {
-    row.dayOpen = null;  // the change stays "–" rather than wrong
+    row.dayOpen = null;  // the change stays "–" rather than wrong; asked again a market minute later
+    row.dayEnd = tickTime + 60;
+  } finally {
+    row.loadingDay = false;
   }
   paint(row);
 }
@@ -87,8 +92,7 @@ function paint(row) {
 
 function applyQuote(row, d) {
   row.quote = { bid: d.bid, ask: d.ask, time: d.time };
-  const day = Math.floor(d.time / DAY_S);
-  if (row.day !== day) loadDayOpen(row, day);
+  if (!row.loadingDay && !(d.time < row.dayEnd)) loadDayOpen(row, d.time);
   paint(row);
 }
 

@@ -3,16 +3,23 @@
 
 import { get } from "./api.js";
 
+// The strategy service's overview values each running instance's day (mt5 history reads): read at most
+// this often, however often the positions table is refreshed.
+const MAX_AGE_MS = 10_000;
 let byMagic = new Map();
+let readAt = -Infinity;
 
-// The strategy service's instances, read again on each call (instances come and go); the last answer is
-// kept when the strategy service cannot be reached, so the tables still render.
-export async function loadOwners() {
-  try {
-    const overview = await get("/api/strategy/strategies");
-    byMagic = new Map(overview.instances.map((i) => [i.magic, i]));
-  } catch {
-    // the strategy service is down: positions and deals show their magic number without a name
+// The strategy service's instances (instances come and go, so they are read again once MAX_AGE_MS old);
+// the last answer is kept when the strategy service cannot be reached, so the tables still render.
+export async function loadOwners({ fresh = false } = {}) {
+  if (fresh || performance.now() - readAt > MAX_AGE_MS) {
+    try {
+      const overview = await get("/api/strategy/strategies");
+      byMagic = new Map(overview.instances.map((i) => [i.magic, i]));
+      readAt = performance.now();
+    } catch {
+      // the strategy service is down: positions and deals show their magic number without a name
+    }
   }
   return [...byMagic.values()];
 }

@@ -13,6 +13,7 @@ import { attempt, el, num, thead, toast } from "./ui.js";
 const TYPES = ["BUY", "SELL", "BUY_LIMIT", "SELL_LIMIT", "BUY_STOP", "SELL_STOP"];
 const TYPE_NAMES = { 0: "BUY", 1: "SELL", 2: "BUY_LIMIT", 3: "SELL_LIMIT", 4: "BUY_STOP", 5: "SELL_STOP" };
 let pending = null;
+let dealsDue = false;  // a deal may have happened since the deal history was last read
 
 function panel() {
   return document.getElementById("panel-trading");
@@ -148,7 +149,7 @@ function renderOrders(list) {
     el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 8 }, "No pending orders"))));
 }
 
-export async function refresh() {
+export async function refresh({ deals = true } = {}) {
   const [account, positions, orders, nowMs] = await Promise.all([
     attempt(() => get("/api/mt5/account")), attempt(() => get("/api/mt5/positions")),
     attempt(() => get("/api/mt5/orders")), marketNowMs(), loadOwners(),
@@ -156,13 +157,22 @@ export async function refresh() {
   if (account) renderAccount(account);
   if (positions) renderPositions(positions, nowMs);
   if (orders) renderOrders(orders);
-  dealHistory.refresh();
+  if (deals) {
+    dealsDue = false;
+    dealHistory.refresh();
+  }
 }
 
 // Events can arrive many times a second; refresh at most every 500 ms.
-function scheduleRefresh() {
+// account.updated comes with every price move while positions are open: it refreshes the figures, and the
+// deal history only when an order or position event said a deal may have been done.
+function scheduleRefresh(event) {
+  if (event.type !== "account.updated") dealsDue = true;
   if (pending) return;
-  pending = setTimeout(() => { pending = null; if (!panel().hidden) refresh(); }, 500);
+  pending = setTimeout(() => {
+    pending = null;
+    if (!panel().hidden) refresh({ deals: dealsDue });
+  }, 500);
 }
 
 async function loadSymbolList() {
