@@ -102,6 +102,13 @@ def test_cockpit_deal_history_filter_and_totals_match_the_api(page: Any, platfor
             lambda t=ticket: [p for p in platform.http.get("/api/mt5/positions").json() if p["ticket"] == t]
         )
         assert platform.http.post(f"/api/mt5/positions/{position[0]['ticket']}/close").status_code == 200
+    # The panel's first reads (every symbol) are held back until the filtered one has been drawn: an
+    # answer to an older read arriving late must not replace the filtered table.
+    held: list[Any] = []
+    page.route(
+        "**/api/mt5/history/deals?*",
+        lambda route: route.continue_() if "symbol=" in route.request.url else held.append(route),
+    )
     page.wait_for_selector("#connection.conn-online")
     page.click("#tab-trading")
     page.wait_for_selector("#deals-symbol option[value=EURUSD]", state="attached")
@@ -110,9 +117,18 @@ def test_cockpit_deal_history_filter_and_totals_match_the_api(page: Any, platfor
     page.select_option("#deals-symbol", "EURUSD")
     with page.expect_response(lambda r: "/api/mt5/history/deals" in r.url and "symbol=EURUSD" in r.url):
         page.click("#deals-filter button[type=submit]")
-    page.wait_for_function(
-        "[...document.querySelectorAll('#deals-table tbody tr td:nth-child(3)')].every(td => td.textContent === 'EURUSD')"
+    only_eurusd = (
+        "() => { const cells = [...document.querySelectorAll('#deals-table tbody tr td:nth-child(3)')];"
+        " return cells.length > 0 && cells.every(td => td.textContent === 'EURUSD'); }"
     )
+    page.wait_for_function(only_eurusd)
+    assert held, "the panel's first read of every symbol's deals was not held back"
+    for route in held:
+        with page.expect_response(lambda r, url=route.request.url: r.url == url) as late:
+            route.continue_()
+        late.value.finished()
+    page.evaluate("() => new Promise((done) => setTimeout(done, 0))")  # the page's handlers have run
+    assert page.evaluate(only_eurusd)
 
     params = {
         "from": page.input_value("#deals-from"),

@@ -59,9 +59,12 @@ function render(deals) {
     el("tbody", {}, rows));
 }
 
+let latest = 0;  // the newest read: an older answer arriving after it (another filter's) is not drawn
+
 export async function refresh() {
+  const mine = ++latest;
   const deals = await attempt(() => get(query()));
-  if (deals) render(deals);
+  if (deals && mine === latest) render(deals);
 }
 
 // The filters' choices: the symbols, the instances (by magic number), the last week of market days.
