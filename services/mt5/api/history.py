@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from services.mt5.api.deps import GatewayDep
+from services.mt5.core.position_costs import FAR_FUTURE_S
 from services.mt5.schemas import INT64_MAX, DealList, OrderList
 from shared.errors import InvalidInputError
 from shared.market.names import SymbolName
@@ -14,7 +15,6 @@ from shared.utils import parse_time_s
 
 router = APIRouter(prefix="/history", tags=["history"])
 
-FAR_FUTURE_S = 4_102_444_800  # 2100-01-01: "no upper bound" for a terminal that needs one
 TimeQuery = Annotated[str | None, Query(description="ISO-8601 or epoch seconds (UTC)")]
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from services.mt5.api.deps import DeskDep, GatewayDep
-from services.mt5.core.position_costs import entry_commissions
+from services.mt5.core.position_costs import entry_commissions, entry_deals_range
 from services.mt5.schemas import (
     OrderResultRead,
     PositionClose,
@@ -17,7 +17,6 @@ from services.mt5.schemas import (
     order_result_body,
 )
 from shared.market.names import SymbolName
-from shared.market.records import TradeDeal
 
 router = APIRouter(prefix="/positions", tags=["positions"])
 
@@ -28,11 +27,13 @@ async def list_positions(
 ) -> list[dict[str, Any]]:
     """Open positions (positions_get), valued at current prices, with the commission of their entry deals."""
     positions = await gateway.call("positions_get", gateway.terminal.positions_get, symbol=symbol)
-
-    def deals_of(position_id: int) -> tuple[TradeDeal, ...]:
-        return gateway.checked("history_deals_get", gateway.terminal.history_deals_get, position=position_id)
-
-    commissions = await gateway.run(entry_commissions, deals_of, [p.identifier for p in positions])
+    span = entry_deals_range(positions)
+    deals = (
+        ()
+        if span is None
+        else await gateway.call("history_deals_get", gateway.terminal.history_deals_get, *span)
+    )
+    commissions = entry_commissions(deals, positions)
     return [{**p._asdict(), "commission": commissions[p.identifier]} for p in positions]
 
 
