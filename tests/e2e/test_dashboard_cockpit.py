@@ -177,3 +177,25 @@ def test_cockpit_instance_view_shows_a_started_instance_s_signals(page: Any, pla
     assert page.eval_on_selector("#st-equity", "c => c.width > 0 && c.height > 0")
     platform.http.post("/api/data/collection/stop")
     platform.http.post(f"/api/strategy/strategies/{instance}/stop")
+
+
+def test_cockpit_refused_order_is_shown_once_where_it_was_sent(page: Any, platform: Platform) -> None:
+    page.wait_for_selector("#connection.conn-online")
+    page.click("#tab-trading")
+    page.wait_for_selector("#order-symbol option", state="attached")
+    page.fill("#order-volume", "0.015")  # off the 0.01 step: the terminal refuses it (10014)
+
+    page.click("#order-submit")
+
+    page.wait_for_function(
+        "document.getElementById('order-message').classList.contains('error-text')", timeout=15_000
+    )
+    assert "10014" in page.text_content("#order-message")
+    # The terminal's order.rejected has reached the page (the Events panel lists each event it gets after
+    # the other listeners have run) and was not shown again as a toast.
+    page.wait_for_selector('#events-list li[data-type="order.rejected"]', state="attached", timeout=15_000)
+    assert page.locator("#toasts .toast", has_text="order rejected").count() == 0
+    # Another client's refusal is news to this page: it is toasted.
+    other = {"symbol": "EURUSD", "type": "BUY", "volume": 0.015, "comment": "script"}
+    assert platform.http.post("/api/mt5/orders", json=other).status_code == 422
+    page.wait_for_selector("#toasts .toast:has-text('order rejected')", timeout=15_000)

@@ -107,7 +107,7 @@ function onTick(event) {
 async function trade(symbol, type) {
   const row = rows.get(symbol), message = document.getElementById("watch-message");
   const { vol, sl, tp } = row.inputs;
-  const body = { symbol, type, volume: Number(vol.value), sl: Number(sl.value) || 0, tp: Number(tp.value) || 0, deviation: 20, comment: "dashboard" };
+  const body = { symbol, type, volume: Number(vol.value), sl: Number(sl.value) || 0, tp: Number(tp.value) || 0, deviation: 20 };
   try {
     const result = await sendOnce(`watch:${symbol}:${type}`, body);
     if (result === null) return;  // the same click is already on its way

@@ -58,7 +58,7 @@ async function submitOrder(e) {
   const body = {
     symbol: document.getElementById("order-symbol").value, type: document.getElementById("order-type").value,
     volume: inputNumber("order-volume"), price: inputNumber("order-price"), sl: inputNumber("order-sl"), tp: inputNumber("order-tp"),
-    deviation: 20, comment: "dashboard",
+    deviation: 20,
   };
   button.disabled = true;
   try {
@@ -189,7 +189,7 @@ export function init() {
   dealHistory.init();
   for (const type of ["account.updated", "position.opened", "position.modified", "position.closed", "order.placed", "order.filled", "order.cancelled"]) on(type, scheduleRefresh);
   // A refusal of an order sent from this page is shown where it was sent; the toast is for the others'.
-  on("order.rejected", (e) => { if (!sentHere(e.data.client_order_id)) toast(`order rejected: ${e.data.comment || e.data.reason || ""}`); });
+  on("order.rejected", (e) => { if (!sentHere(e.data)) toast(`order rejected: ${e.data.comment || e.data.reason || ""}`); });
 }
 
 export async function show() {
