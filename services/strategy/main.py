@@ -79,7 +79,9 @@ def create_app(settings: StrategySettings) -> FastAPI:
         engine = build_engine(settings)
         mt5 = Mt5Client.from_settings(settings, timeout_s=section.mt5_timeout_s)
         data = DataClient.from_settings(settings, timeout_s=section.data_timeout_s)
-        store = InstanceStore(engine, magic_base=section.magic_base, now_ms=get_timestamp_ms)
+        store = InstanceStore(
+            engine, magic_base=section.magic_base, now_ms=get_timestamp_ms, signals_kept=section.signals_kept
+        )
         instances = InstanceService(
             store,
             build_registry(settings),

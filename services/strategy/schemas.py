@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,3 +47,20 @@ class StopRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(default="stopped by request", max_length=200)
+
+
+class SignalEntryRead(BaseModel):
+    """One entry of an instance's signal log: a decision (`kind` signal; `refused` says why it was not
+    placed) or a candle not acted on (`kind` skipped, warming_up or daily_loss; `reason` and `details` say
+    why)."""
+
+    time_ms: int = Field(description="when it was recorded (epoch ms, the service's clock)")
+    bar_time: int = Field(description="open time of the (last) candle it is about (epoch s)")
+    count: int = Field(description="candles it stands for: a run skipped for one reason is one entry")
+    first_bar_time: int = Field(description="open time of the run's first candle (epoch s)")
+    kind: Literal["signal", "skipped", "warming_up", "daily_loss"]
+    direction: str | None = Field(description="long, short or flat (decisions only)")
+    action: str | None = Field(description="buy, sell, close..., or none (decisions only)")
+    reason: str
+    refused: str | None = Field(description="the refusal's code when the decision was not carried out")
+    details: dict[str, Any]

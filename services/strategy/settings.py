@@ -42,6 +42,13 @@ class StrategySection(Section):
     )
     deviation_points: int = Field(default=20, ge=0, description="accepted slippage of market orders")
     trades_listed: int = Field(default=100, ge=1, le=10_000, description="trades in GET /strategies/{id}")
+    signals_kept: int = Field(
+        default=200,
+        ge=1,
+        le=10_000,
+        description="signal log entries kept per instance (decisions, refusals, skipped candles) for "
+        "GET /strategies/{id}/signals; older ones are dropped",
+    )
     mt5_timeout_s: float = Field(default=10.0, gt=0)
     data_timeout_s: float = Field(default=10.0, gt=0)
     reconnect_initial_s: float = Field(default=0.2, gt=0)

@@ -253,6 +253,18 @@ def has_positions(answer: Any) -> None:
     assert answer, "no open position after the order example"
 
 
+def deals_of_eurusd_magic_0(answer: Any) -> None:
+    # Empty when the market was closed for the order example; whatever it lists must match the filter.
+    assert isinstance(answer, list) and all((d["symbol"], d["magic"]) == ("EURUSD", 0) for d in answer), (
+        answer
+    )
+
+
+def signal_log(answer: Any) -> None:
+    # A just-started instance may not have seen a candle yet; each entry says what and why.
+    assert isinstance(answer, list) and all(e["kind"] and e["reason"] for e in answer), answer
+
+
 def each_order_done(answer: Any) -> None:
     assert all(r["status"] == 200 for r in answer["results"]), answer["results"]
 
@@ -295,6 +307,7 @@ CHECKS: list[tuple[re.Pattern[str], Callable[[Any], None]]] = [
     (re.compile(r"^POST /api/mt5/orders/batch$"), each_order_done),
     (re.compile(r"^POST /api/mt5/trading/halt$"), expect("halted", True)),
     (re.compile(r"^POST /api/mt5/trading/resume$"), expect("halted", False)),
+    (re.compile(r"^GET /api/mt5/history/deals\?.*symbol=EURUSD&magic=0"), deals_of_eurusd_magic_0),
     (re.compile(r"^(POST|GET) /api/data/collection/(start|status)$"), expect("running", True)),
     (re.compile(r"^GET /api/data/completeness/"), positive("expected")),
     (re.compile(r"^GET /api/data/gap-fill/"), filled_something),
@@ -317,6 +330,7 @@ CHECKS: list[tuple[re.Pattern[str], Callable[[Any], None]]] = [
     (re.compile(r"^GET /api/backtesting/optimize/"), heat_map_has_values),
     (re.compile(r"^POST /api/strategy/strategies/[^/]+/start$"), expect("state", "running")),
     (re.compile(r"^GET /api/strategy/strategies/[^/]+$"), expect("state", "running")),
+    (re.compile(r"^GET /api/strategy/strategies/[^/]+/signals"), signal_log),
     (re.compile(r"^POST /api/strategy/strategies/[^/]+/stop$"), expect("state", "stopped")),
     (re.compile(r"^GET /api/ai/models/jobs/"), expect("state", "completed")),
     (re.compile(r"^GET /api/ai/models$"), non_empty()),

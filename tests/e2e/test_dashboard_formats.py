@@ -65,9 +65,11 @@ def test_dashboard_trading_prints_prices_at_symbol_digits_volumes_and_money(
 
     cells = page.eval_on_selector_all(f"{row} td", "cells => cells.map(c => c.textContent)")
     assert cells[3] == "0.10"  # the volume at EURUSD's 0.01 step
-    for opened_or_current in cells[4:6]:
+    assert UTC.match(cells[4].split(" (")[0]), cells[4]  # opened at, in the market's time (and how long ago)
+    for opened_or_current in cells[5:7]:
         assert re.fullmatch(rf"\d\.\d{{{digits}}}", opened_or_current), opened_or_current
-    assert re.fullmatch(r"-?\d+\.\d\d", cells[8]), cells[8]  # profit, 2 currency digits
+    for money in cells[9:12]:  # swap, commission, profit: 2 currency digits
+        assert re.fullmatch(r"-?\d+\.\d\d", money), money
     page.wait_for_selector("#deals-table tbody tr")
     deal = page.eval_on_selector_all(
         "#deals-table tbody tr:first-child td", "cells => cells.map(c => c.textContent)"

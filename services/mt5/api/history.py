@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from services.mt5.api.deps import GatewayDep
-from services.mt5.schemas import DealList, OrderList
+from services.mt5.core.position_costs import FAR_FUTURE_S
+from services.mt5.schemas import INT64_MAX, DealList, OrderList
 from shared.errors import InvalidInputError
+from shared.market.names import SymbolName
 from shared.utils import parse_time_s
 
 router = APIRouter(prefix="/history", tags=["history"])
 
-FAR_FUTURE_S = 4_102_444_800  # 2100-01-01: "no upper bound" for a terminal that needs one
 TimeQuery = Annotated[str | None, Query(description="ISO-8601 or epoch seconds (UTC)")]
 
 
@@ -32,11 +33,22 @@ async def history_deals(
     gateway: GatewayDep,
     from_: Annotated[str | None, Query(alias="from", description="ISO-8601 or epoch s")] = None,
     to: TimeQuery = None,
+    symbol: Annotated[SymbolName | None, Query(description="only this symbol's deals")] = None,
+    magic: Annotated[
+        int | None, Query(ge=0, le=INT64_MAX, description="only deals of this magic number (an instance's)")
+    ] = None,
 ) -> list[dict[str, Any]]:
-    """Deals done in [from, to] (history_deals_get); all of them by default."""
+    """Deals done in [from, to] (history_deals_get); all of them by default, or those of one symbol and/or
+    magic number."""
     from_s, to_s = _range(from_, to)
     deals = await gateway.call("history_deals_get", gateway.terminal.history_deals_get, from_s, to_s)
-    return [d._asdict() for d in deals]
+    # MT5's history_deals_get selects by group (a wildcard, wider than one name) but not by magic: filtered
+    # here, so every terminal answers the same.
+    return [
+        d._asdict()
+        for d in deals
+        if (symbol is None or d.symbol == symbol) and (magic is None or d.magic == magic)
+    ]
 
 
 @router.get("/orders", response_model=OrderList)

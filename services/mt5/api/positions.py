@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from services.mt5.api.deps import DeskDep, GatewayDep
+from services.mt5.core.position_costs import entry_commissions, entry_deals_range
 from services.mt5.schemas import (
     OrderResultRead,
     PositionClose,
@@ -24,9 +25,16 @@ router = APIRouter(prefix="/positions", tags=["positions"])
 async def list_positions(
     gateway: GatewayDep, symbol: Annotated[SymbolName | None, Query()] = None
 ) -> list[dict[str, Any]]:
-    """Open positions (positions_get), valued at current prices."""
+    """Open positions (positions_get), valued at current prices, with the commission of their entry deals."""
     positions = await gateway.call("positions_get", gateway.terminal.positions_get, symbol=symbol)
-    return [p._asdict() for p in positions]
+    span = entry_deals_range(positions)
+    deals = (
+        ()
+        if span is None
+        else await gateway.call("history_deals_get", gateway.terminal.history_deals_get, *span)
+    )
+    commissions = entry_commissions(deals, positions)
+    return [{**p._asdict(), "commission": commissions[p.identifier]} for p in positions]
 
 
 @router.patch("/{ticket:int}", response_model=OrderResultRead)

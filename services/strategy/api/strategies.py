@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from services.strategy.api.deps import InstancesDep
-from services.strategy.schemas import InstanceCreate, InstanceUpdate, StopRequest
+from services.strategy.schemas import InstanceCreate, InstanceUpdate, SignalEntryRead, StopRequest
 
 router = APIRouter(prefix="/strategies", tags=["strategies"])
 InstanceId = Annotated[str, Path(min_length=1, max_length=16, pattern=r"^[0-9a-f]+$")]
@@ -36,6 +36,20 @@ async def create_instance(body: InstanceCreate, instances: InstancesDep) -> dict
 async def get_instance(instance_id: InstanceId, instances: InstancesDep) -> dict[str, Any]:
     """State, open positions and P&L, daily P&L, last signals and recent orders."""
     return await instances.detail(instance_id)
+
+
+@router.get("/{instance_id}/signals", response_model=list[SignalEntryRead])
+async def instance_signals(
+    instance_id: InstanceId,
+    instances: InstancesDep,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=10_000, description="newest entries; default and most: strategy.signals_kept"),
+    ] = None,
+) -> list[dict[str, Any]]:
+    """The instance's signal log, newest first: its decisions (refused ones with the refusal) and the
+    candles it did not act on (warming up, skipped as backfill or stale), each with why."""
+    return await instances.signals(instance_id, limit)
 
 
 @router.post("/{instance_id}/start")

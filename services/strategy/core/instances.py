@@ -166,6 +166,11 @@ class InstanceService:
                 body["daily"] = day
         return body
 
+    async def signals(self, instance_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """The instance's signal log, newest first: decisions (refused ones with why) and skipped candles."""
+        await self._get(instance_id)  # 404 for an unknown instance, not an empty log
+        return await self._store.worker.run(self._store.signals, instance_id, limit)
+
     async def _today(
         self, record: InstanceRecord, positions: list[Position] | None = None
     ) -> dict[str, Any] | None:

@@ -27,6 +27,7 @@ from services.strategy.core.coalesce import SingleFlight
 from services.strategy.core.freshness import FreshnessRule
 from services.strategy.core.planning import CLOSE, BarPlan, DailyLossStop, OrderPlanner, is_close
 from services.strategy.core.ports import BarSource, Broker, Position, Quote
+from services.strategy.core.signal_log import decision_entry
 from services.strategy.core.store import InstanceRecord, InstanceStore, OrderRecord, OrderStatus
 from shared.errors import PlatformError
 from shared.event_catalog import ALERT, SIGNAL
@@ -172,9 +173,9 @@ class StrategyRunner:
         await self._execute_all(plan, stored)
         decision = plan.decision
         if plan.refusal is not None:
-            self._signal(bar_time, decision.open, "none", "entry", refused=plan.refusal)
+            await self._signal(bar_time, decision.open, "none", "entry", refused=plan.refusal)
         elif decision.ignored is not None:
-            self._signal(bar_time, plan.held, "none", decision.ignored.value)
+            await self._signal(bar_time, plan.held, "none", decision.ignored.value)
 
     async def _execute_all(self, plan: BarPlan, orders: list[OrderRecord]) -> None:
         bar_time, decision = plan.bar_time, plan.decision
@@ -184,7 +185,7 @@ class StrategyRunner:
                 refused = await self.execute(order)
                 close_failed = close_failed or refused is not None
                 reason = decision.close.value if decision.close else CLOSE
-                self._signal(bar_time, 0, order.action, reason, refused=refused)
+                await self._signal(bar_time, 0, order.action, reason, refused=refused)
                 continue
             if close_failed:
                 # An entry beside a position that failed to close would hold both sides at once.
@@ -192,7 +193,7 @@ class StrategyRunner:
                 refused = "close_failed"
             else:
                 refused = await self.execute(order)
-            self._signal(bar_time, decision.open, order.action, "entry", refused=refused)
+            await self._signal(bar_time, decision.open, order.action, "entry", refused=refused)
 
     async def execute(self, order: OrderRecord) -> str | None:
         """Send one stored order under its client id and record the outcome: None when accepted, else the
@@ -236,7 +237,7 @@ class StrategyRunner:
         stored = await self._record(bar_time, stop.summary, list(stop.closes))
         for order in stored:
             refused = await self.execute(order)
-            self._signal(bar_time, 0, order.action, "daily_loss_limit", refused=refused)
+            await self._signal(bar_time, 0, order.action, "daily_loss_limit", refused=refused)
         self.halted = True
         await self._on_stop(self.instance.id, stop.reason)
 
@@ -301,9 +302,11 @@ class StrategyRunner:
     async def _finish(self, order: OrderRecord, status: OrderStatus, result: dict[str, Any]) -> None:
         await self._store.worker.run(self._store.finish_order, order.client_id, status, result)
 
-    def _signal(
+    async def _signal(
         self, bar_time: int, direction: int, action: str, reason: str, *, refused: str | None = None
     ) -> None:
+        """Publish a decision as a `signal` event and add it to the instance's signal log."""
+        side = {1: "long", -1: "short"}.get(direction, "flat")
         self._publish(
             SIGNAL,
             Signal(
@@ -311,12 +314,14 @@ class StrategyRunner:
                 symbol=self.instance.symbol,
                 timeframe=self.instance.timeframe,
                 bar_time=bar_time,
-                direction={1: "long", -1: "short"}.get(direction, "flat"),
+                direction=side,
                 action=action,
                 reason=reason,
                 refused=refused,
             ),
         )
+        entry = decision_entry(side, action, reason, refused)
+        await self._store.worker.run(self._store.log_signal, self.instance.id, bar_time, entry)
 
     def _alert(self, code: str, message: str, **extra: Any) -> None:
         self._publish(

@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Row
 
 from services.strategy.core.config import RiskConfig
+from services.strategy.core.signal_log import SignalLog, candle_entry
 from shared.db import DatabaseThread
 from shared.errors import NotFoundError
 from shared.trading.sizing import SizingConfig
@@ -226,6 +227,7 @@ class InstanceStore:
         magic_base: int,
         now_ms: Callable[[], int],
         new_id: Callable[[], str] = lambda: secrets.token_hex(ID_BYTES),
+        signals_kept: int = 200,
     ) -> None:
         self._engine = engine
         self._magic_base = magic_base
@@ -233,6 +235,9 @@ class InstanceStore:
         self._new_id = new_id
         self.worker = DatabaseThread("strategy-db")  # where the async callers run these methods
         _meta.create_all(engine)
+        self._signals = SignalLog(signals_kept)
+        with engine.begin() as conn:
+            self._signals.create(conn)
 
     def close(self) -> None:
         """Finish the queued calls; the engine stays its owner's."""
@@ -328,8 +333,8 @@ class InstanceStore:
         signal: dict[str, Any],
         orders: Iterable[OrderRecord] = (),
     ) -> list[OrderRecord]:
-        """Mark `bar_time` handled and write its orders, in one transaction; returns the orders as stored
-        (an order whose client id exists keeps its first request)."""
+        """Mark `bar_time` handled and write its orders (and the log entry of a candle not acted on), in one
+        transaction; returns the orders as stored (an order whose client id exists keeps its first request)."""
         now = self._now_ms()
         stored = []
         with self._engine.begin() as conn:
@@ -356,7 +361,20 @@ class InstanceStore:
                 _MARK_BAR,
                 {"instance": instance_id, "bar_time": bar_time, "signal": _json(signal), "now": now},
             )
+            entry = candle_entry(signal)
+            if entry is not None:
+                self._signals.append(conn, instance_id, bar_time, now, entry)
         return stored
+
+    def log_signal(self, instance_id: str, bar_time: int, entry: dict[str, Any]) -> None:
+        """Add a decision to the instance's signal log."""
+        with self._engine.begin() as conn:
+            self._signals.append(conn, instance_id, bar_time, self._now_ms(), entry)
+
+    def signals(self, instance_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """The instance's signal log, newest first (at most `limit`, or all that are kept)."""
+        with self._engine.connect() as conn:
+            return self._signals.read(conn, instance_id, min(limit or self._signals.kept, self._signals.kept))
 
     def finish_order(self, client_id: str, status: OrderStatus, result: dict[str, Any] | None) -> None:
         """Record the outcome of an order."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.mt5.api.support import ManualClock
@@ -124,3 +125,27 @@ def test_strategies_unknown_timeframe_is_unknown_timeframe_naming_the_field(clie
     error = error_of(client.post("/strategies", json={**NEW, "timeframe": "M7"}))
 
     assert (error["code"], error["details"]["field"]) == ("unknown_timeframe", "body.timeframe")
+
+
+def test_strategies_signals_of_a_new_instance_is_an_empty_log(client: TestClient) -> None:
+    created = client.post("/strategies", json=NEW).json()
+
+    response = client.get(f"/strategies/{created['id']}/signals", params={"limit": 5})
+
+    assert (response.status_code, response.json()) == (200, [])
+
+
+def test_strategies_signals_unknown_instance_is_404(client: TestClient) -> None:
+    response = client.get("/strategies/abcdef12/signals")
+
+    assert (response.status_code, error_of(response)["code"]) == (404, "instance_not_found")
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "x", "10001"])
+def test_strategies_signals_bad_limit_is_422_naming_limit(client: TestClient, limit: str) -> None:
+    created = client.post("/strategies", json=NEW).json()
+
+    response = client.get(f"/strategies/{created['id']}/signals", params={"limit": limit})
+
+    assert response.status_code == 422, response.text
+    assert "limit" in str(error_of(response)["details"])

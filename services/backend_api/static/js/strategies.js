@@ -1,10 +1,11 @@
 // Strategies panel: live instances with state, position and P&L; create from a parameter schema;
-// start/stop; a live feed of their signals.
+// start/stop; a live feed of their signals; clicking an instance opens its view (instance_view.js).
 
 import { del, get, post } from "./api.js";
 import { on } from "./hub.js";
 import { schemaFields, schemaValues } from "./schema_form.js";
-import { dateTime, loadSymbols, money, price, stopPrice, timeOfDay, volume } from "./format.js";
+import { dateTime, loadSymbols, money, timeOfDay } from "./format.js";
+import * as instanceView from "./instance_view.js";
 import { attempt, el, num, thead } from "./ui.js";
 
 let strategies = {};
@@ -77,7 +78,8 @@ async function refresh() {
   if (!overview) return;
   const rows = overview.instances.map((i) => {
     const act = (verb, fn) => el("button", { type: "button", "data-action": verb, onclick: fn }, verb);
-    return el("tr", { "data-instance": i.id },
+    // A click anywhere on the row but its buttons opens the instance's view.
+    return el("tr", { "data-instance": i.id, "aria-selected": String(instanceView.shown() === i.id), onclick: (e) => { if (!e.target.closest("button")) instanceView.open(i.id); } },
       el("td", {}, i.id), el("td", {}, i.strategy), el("td", {}, `${i.symbol} ${i.timeframe}`),
       el("td", {}, el("span", { class: `badge state-${i.state === "running" ? "ONLINE" : i.state === "error" ? "ERROR" : "STOPPED"}`, "data-state": i.state }, i.state)),
       el("td", {}, i.reason || ""), el("td", { "data-field": "last-signal" }, lastSignal(i.last_signal)),
@@ -85,33 +87,12 @@ async function refresh() {
       el("td", {},
         act("start", () => attempt(() => post(`/api/strategy/strategies/${i.id}/start`), "instance started").then(refresh)), " ",
         act("stop", () => attempt(() => post(`/api/strategy/strategies/${i.id}/stop`, { reason: "stopped from the dashboard" }), "instance stopped").then(refresh)), " ",
-        act("details", () => detail(i.id)), " ",
+        act("details", () => instanceView.open(i.id)), " ",
         act("delete", () => attempt(() => del(`/api/strategy/strategies/${i.id}`), "instance deleted").then(refresh))));
   });
   byId("st-instances").replaceChildren(
     thead(["Id", "Strategy", "Market", "State", "Reason", "Last signal", num("Daily P&L"), "Actions"]),
     el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 8 }, "No instances yet"))));
-}
-
-async function detail(id) {
-  const d = await attempt(() => get(`/api/strategy/strategies/${id}`));
-  if (!d) return;
-  const box = byId("st-detail");
-  box.hidden = false;
-  box.replaceChildren(
-    el("h2", {}, `Instance ${d.id}: ${d.strategy} on ${d.symbol} ${d.timeframe}`),
-    el("p", {}, `state ${d.state}; magic ${d.magic}; open P&L ${d.open_pnl === null ? `unavailable (${d.positions_error})` : money(d.open_pnl)}`),
-    el("table", { class: "grid" },
-      el("caption", {}, "Open positions"),
-      thead([num("Ticket"), "Type", num("Volume"), num("Open"), num("SL"), num("TP"), num("Profit")]),
-      el("tbody", {}, (d.positions || []).map((p) => el("tr", {}, el("td", { class: "num" }, p.ticket), el("td", {}, p.type === 0 ? "BUY" : "SELL"),
-        el("td", { class: "num" }, volume(p.volume, d.symbol)), el("td", { class: "num" }, price(p.price_open, d.symbol)),
-        el("td", { class: "num" }, stopPrice(p.sl, d.symbol)), el("td", { class: "num" }, stopPrice(p.tp, d.symbol)),
-        el("td", { class: `num ${p.profit >= 0 ? "up" : "down"}` }, money(p.profit)))))),
-    el("table", { class: "grid" },
-      el("caption", {}, "Orders"),
-      thead(["Bar", "Action", "Client id", "Status"]),
-      el("tbody", {}, d.orders.map((o) => el("tr", {}, el("td", {}, dateTime(o.bar_time)), el("td", {}, o.action), el("td", {}, o.client_id), el("td", {}, o.status))))));
 }
 
 function scheduleRefresh() {
@@ -121,6 +102,7 @@ function scheduleRefresh() {
 
 export function init() {
   build();
+  instanceView.init();
   on("signal", (event) => {
     const d = event.data;
     const list = byId("st-signals");

@@ -1,13 +1,19 @@
-// Trading panel: account, positions with live P&L, pending orders, deals, the order form, the kill switch.
+// Trading panel: the market watch (one-click trading), account, positions with live P&L and their owning
+// strategy instance, pending orders, the order form, the kill switch, and the deal history.
 
-import { del, get, patch, post } from "./api.js";
+import { del, get, marketNowMs, patch, post } from "./api.js";
+import * as dealHistory from "./deal_history.js";
 import { on } from "./hub.js";
-import { dateTime, loadSymbols, money, NONE, number, price, priceDigits, setCurrencyDigits, stopPrice, volume } from "./format.js";
-import { attempt, claimRefusal, el, num, refusal, thead } from "./ui.js";
+import * as marketWatch from "./market_watch.js";
+import { refusalText, sendOnce, sentHere } from "./orders.js";
+import { loadOwners, ownerName } from "./owners.js";
+import { dateTime, duration, loadSymbols, money, NONE, number, price, priceDigits, setCurrencyDigits, stopPrice, volume } from "./format.js";
+import { attempt, el, num, thead, toast } from "./ui.js";
 
 const TYPES = ["BUY", "SELL", "BUY_LIMIT", "SELL_LIMIT", "BUY_STOP", "SELL_STOP"];
 const TYPE_NAMES = { 0: "BUY", 1: "SELL", 2: "BUY_LIMIT", 3: "SELL_LIMIT", 4: "BUY_STOP", 5: "SELL_STOP" };
 let pending = null;
+let dealsDue = false;  // a deal may have happened since the deal history was last read
 
 function panel() {
   return document.getElementById("panel-trading");
@@ -15,6 +21,7 @@ function panel() {
 
 function build() {
   panel().replaceChildren(
+    marketWatch.build(() => refresh()),
     el("div", { class: "card" },
       el("h2", {}, "Account"),
       el("div", { class: "kpis", id: "account-kpis" }),
@@ -34,7 +41,7 @@ function build() {
       el("p", { id: "order-message", role: "status", "aria-live": "polite" })),
     el("div", { class: "card table-wrap" }, el("h2", {}, "Open positions"), el("table", { class: "grid", id: "positions-table" })),
     el("div", { class: "card table-wrap" }, el("h2", {}, "Pending orders"), el("table", { class: "grid", id: "orders-table" })),
-    el("div", { class: "card table-wrap" }, el("h2", {}, "Deal history"), el("table", { class: "grid", id: "deals-table" })),
+    dealHistory.build(),
   );
   document.getElementById("order-form").addEventListener("submit", submitOrder);
   document.getElementById("halt-toggle").addEventListener("click", toggleHalt);
@@ -48,23 +55,21 @@ function inputNumber(id) {
 async function submitOrder(e) {
   e.preventDefault();
   const button = document.getElementById("order-submit"), message = document.getElementById("order-message");
-  // One client id per submission: a double click or a retry can never open twice.
   const body = {
     symbol: document.getElementById("order-symbol").value, type: document.getElementById("order-type").value,
     volume: inputNumber("order-volume"), price: inputNumber("order-price"), sl: inputNumber("order-sl"), tp: inputNumber("order-tp"),
-    deviation: 20, comment: "dashboard", client_order_id: `ui-${crypto.randomUUID()}`,
+    deviation: 20,
   };
   button.disabled = true;
-  claimRefusal(body.client_order_id);  // a refusal is shown here, under the form, not again as a toast
   try {
-    const result = await post("/api/mt5/orders", body);
+    const result = await sendOnce("order-form", body);
+    if (result === null) return;  // this form's order is already on its way
     message.className = "";
     message.textContent = `${result.retcode_name}: order ${result.order}${result.deal ? `, deal ${result.deal}` : ""} at ${price(result.price, body.symbol)}`;
     refresh();
   } catch (err) {
-    const d = err.details || {};
     message.className = "error-text";
-    message.textContent = `${err.message}${d.retcode ? ` (retcode ${d.retcode})` : ""}${d.field ? ` — field: ${d.field}` : ""}`;
+    message.textContent = refusalText(err);
   } finally {
     button.disabled = false;
   }
@@ -96,27 +101,41 @@ function renderAccount(a) {
   );
 }
 
-function renderPositions(list) {
+const SIDES = { 0: "BUY", 1: "SELL" };
+
+// When a position opened: the market's time (UTC) and how long ago by the market's clock.
+function openedAt(p, nowMs) {
+  return `${dateTime(p.time)} (${duration(Math.max(0, nowMs / 1000 - p.time))} ago)`;
+}
+
+function renderPositions(list, nowMs) {
   const rows = list.map((p) => {
     const inputPrice = (v) => (v ? v.toFixed(priceDigits(p.symbol)) : "");  // an input takes no grouping
     const sl = el("input", { type: "number", step: "any", value: inputPrice(p.sl), "aria-label": `SL of ${p.ticket}`, class: "w-7" });
     const tp = el("input", { type: "number", step: "any", value: inputPrice(p.tp), "aria-label": `TP of ${p.ticket}`, class: "w-7" });
     const part = el("input", { type: "number", step: "any", placeholder: "all", "aria-label": `volume to close of ${p.ticket}`, class: "w-5" });
     return el("tr", { "data-ticket": p.ticket },
-      el("td", { class: "num" }, p.ticket), el("td", {}, p.symbol), el("td", {}, TYPE_NAMES[p.type]),
-      el("td", { class: "num" }, volume(p.volume, p.symbol)), el("td", { class: "num" }, price(p.price_open, p.symbol)),
-      el("td", { class: "num" }, price(p.price_current, p.symbol)),
+      el("td", { class: "num" }, p.ticket), el("td", { "data-field": "symbol" }, p.symbol), el("td", { "data-field": "side" }, SIDES[p.type]),
+      el("td", { class: "num", "data-field": "volume" }, volume(p.volume, p.symbol)), el("td", { "data-field": "time" }, openedAt(p, nowMs)),
+      el("td", { class: "num", "data-field": "price_open" }, price(p.price_open, p.symbol)),
+      el("td", { class: "num", "data-field": "price_current" }, price(p.price_current, p.symbol)),
       el("td", {}, sl), el("td", {}, tp),
+      el("td", { class: "num", "data-field": "swap" }, money(p.swap)), el("td", { class: "num", "data-field": "commission" }, money(p.commission)),
       el("td", { class: `num ${p.profit >= 0 ? "up" : "down"}`, "data-profit": "" }, money(p.profit)),
+      el("td", { class: "num", "data-field": "magic" }, p.magic), el("td", { "data-field": "owner" }, ownerName(p.magic) || NONE),
       el("td", {},
         el("button", { type: "button", onclick: () => attempt(() => patch(`/api/mt5/positions/${p.ticket}`, { sl: Number(sl.value) || 0, tp: Number(tp.value) || 0 }), "SL/TP saved").then(refresh) }, "Save SL/TP"), " ",
         part, " ",
-        el("button", { type: "button", "data-action": "close", onclick: () => attempt(() => post(`/api/mt5/positions/${p.ticket}/close`, { ...(part.value ? { volume: Number(part.value) } : {}), client_order_id: `ui-${crypto.randomUUID()}` }), "position closed").then(refresh) }, "Close")),
+        el("button", { type: "button", "data-action": "close", onclick: (e) => {
+          e.currentTarget.disabled = true;  // one close per click; the refreshed table brings a new button
+          attempt(() => post(`/api/mt5/positions/${p.ticket}/close`, { ...(part.value ? { volume: Number(part.value) } : {}), client_order_id: `ui-${crypto.randomUUID()}` }), "position closed").then(refresh);
+        } }, "Close")),
     );
   });
   document.getElementById("positions-table").replaceChildren(
-    thead([num("Ticket"), "Symbol", "Type", num("Volume"), num("Open"), num("Current"), "SL", "TP", num("Profit"), "Actions"]),
-    el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 10 }, "No open positions"))));
+    thead([num("Ticket"), "Symbol", "Side", num("Volume"), "Opened (market time)", num("Open price"), num("Current"), "SL", "TP",
+      num("Swap"), num("Commission"), num("Profit"), num("Magic"), "Instance", "Actions"]),
+    el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 15 }, "No open positions"))));
 }
 
 function renderOrders(list) {
@@ -130,31 +149,30 @@ function renderOrders(list) {
     el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 8 }, "No pending orders"))));
 }
 
-function renderDeals(list) {
-  const rows = list.slice(-50).reverse().map((d) => el("tr", {},
-    el("td", {}, dateTime(d.time)), el("td", { class: "num" }, d.ticket), el("td", {}, d.symbol), el("td", {}, d.type === 0 ? "BUY" : d.type === 1 ? "SELL" : "BALANCE"),
-    el("td", {}, ["IN", "OUT", "INOUT", "OUT_BY"][d.entry] ?? d.entry), el("td", { class: "num" }, d.symbol ? volume(d.volume, d.symbol) : NONE),
-    el("td", { class: "num" }, d.symbol ? price(d.price, d.symbol) : NONE),
-    el("td", { class: "num" }, money(d.commission)), el("td", { class: `num ${d.profit >= 0 ? "up" : "down"}` }, money(d.profit))));
-  document.getElementById("deals-table").replaceChildren(
-    thead(["Time", num("Deal"), "Symbol", "Type", "Entry", num("Volume"), num("Price"), num("Commission"), num("Profit")]), el("tbody", {}, rows));
-}
-
-export async function refresh() {
-  const [account, positions, orders, deals] = await Promise.all([
+export async function refresh({ deals = true } = {}) {
+  const [account, positions, orders, nowMs] = await Promise.all([
     attempt(() => get("/api/mt5/account")), attempt(() => get("/api/mt5/positions")),
-    attempt(() => get("/api/mt5/orders")), attempt(() => get("/api/mt5/history/deals?from=0")),
+    attempt(() => get("/api/mt5/orders")), marketNowMs(), loadOwners(),
   ]);
   if (account) renderAccount(account);
-  if (positions) renderPositions(positions);
+  if (positions) renderPositions(positions, nowMs);
   if (orders) renderOrders(orders);
-  if (deals) renderDeals(deals);
+  if (deals) {
+    dealsDue = false;
+    dealHistory.refresh();
+  }
 }
 
 // Events can arrive many times a second; refresh at most every 500 ms.
-function scheduleRefresh() {
+// account.updated comes with every price move while positions are open: it refreshes the figures, and the
+// deal history only when an order or position event said a deal may have been done.
+function scheduleRefresh(event) {
+  if (event.type !== "account.updated") dealsDue = true;
   if (pending) return;
-  pending = setTimeout(() => { pending = null; if (!panel().hidden) refresh(); }, 500);
+  pending = setTimeout(() => {
+    pending = null;
+    if (!panel().hidden) refresh({ deals: dealsDue });
+  }, 500);
 }
 
 async function loadSymbolList() {
@@ -167,12 +185,17 @@ async function loadSymbolList() {
 
 export function init() {
   build();
+  marketWatch.init();
+  dealHistory.init();
   for (const type of ["account.updated", "position.opened", "position.modified", "position.closed", "order.placed", "order.filled", "order.cancelled"]) on(type, scheduleRefresh);
-  on("order.rejected", (e) => refusal(e.data.client_order_id, `order rejected: ${e.data.comment || e.data.reason || ""}`));
+  // A refusal of an order sent from this page is shown where it was sent; the toast is for the others'.
+  on("order.rejected", (e) => { if (!sentHere(e.data)) toast(`order rejected: ${e.data.comment || e.data.reason || ""}`); });
 }
 
 export async function show() {
   await loadSymbolList();  // prices and volumes are printed at the symbols' digits and steps
+  marketWatch.show();
   refresh();
+  dealHistory.show();
   refreshStatus();
 }

@@ -48,15 +48,6 @@ export function toast(message, kind = "error", ms = 6000) {
   shown.timer = setTimeout(() => dismiss(key), ms);
 }
 
-// A refusal reaches a tab twice when it asked for the action: as the answer, shown where it asked, and as an
-// event. The tab claims the id it sends; the event of a claimed id is not shown again.
-const claimed = new Set();
-export const claimRefusal = (id) => { if (id) claimed.add(id); };
-export function refusal(id, message) {
-  if (id && claimed.delete(id)) return;
-  toast(message);
-}
-
 // Run an action and show its failure as the service's message, never silently.
 export async function attempt(action, successMessage) {
   try {
