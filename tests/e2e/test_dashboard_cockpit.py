@@ -174,7 +174,8 @@ def test_cockpit_instance_view_shows_a_started_instance_s_signals(page: Any, pla
     assert "skipped: backfill (" in page.text_content("#st-signal-log")  # a run: one entry, counted
     assert signals[0]["kind"] == "skipped" and signals[0]["reason"] == "backfill"
     assert page.text_content("#st-detail [data-kpi=floating]") == "0.00"
-    assert page.eval_on_selector("#st-equity", "c => c.width > 0 && c.height > 0")
+    page.wait_for_selector("#st-equity canvas")
+    assert page.eval_on_selector("#st-equity", "c => c.clientWidth > 0 && c.clientHeight > 0")
     platform.http.post("/api/data/collection/stop")
     platform.http.post(f"/api/strategy/strategies/{instance}/stop")
 
@@ -193,7 +194,7 @@ def test_cockpit_refused_order_is_shown_once_where_it_was_sent(page: Any, platfo
     assert "10014" in page.text_content("#order-message")
     # The terminal's order.rejected has reached the page (the Events panel lists each event it gets after
     # the other listeners have run) and was not shown again as a toast.
-    page.wait_for_selector('#events-list li[data-type="order.rejected"]', state="attached", timeout=15_000)
+    page.wait_for_selector('#events-table tr.event[data-type="order.rejected"]', state="attached", timeout=15_000)
     assert page.locator("#toasts .toast", has_text="order rejected").count() == 0
     # Another client's refusal is news to this page: it is toasted.
     other = {"symbol": "EURUSD", "type": "BUY", "volume": 0.015, "comment": "script"}

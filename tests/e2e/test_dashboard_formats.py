@@ -108,8 +108,9 @@ def test_dashboard_backtest_result_reads_as_durations_counts_percentages_and_pri
         "#bt-trades tbody tr:first-child td", "cells => cells.map(c => c.textContent)"
     )
     assert UTC.match(trade[0]), trade[0]
-    assert re.fullmatch(rf"\d\.\d{{{digits}}}", trade[3]), trade[3]
-    assert re.fullmatch(r"-?\d+\.\d\d %", trade[6]), trade[6]
+    assert DURATION.match(trade[2]), trade[2]
+    assert re.fullmatch(rf"\d\.\d{{{digits}}}", trade[4]), trade[4]
+    assert re.fullmatch(r"-?\d+\.\d\d %", trade[7]), trade[7]
     page.click("#bt-result details:nth-of-type(2) summary")
     page.wait_for_selector("#bt-runs tbody tr")
     for table in ("#bt-trades", "#bt-runs"):
