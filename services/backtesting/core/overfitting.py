@@ -115,12 +115,19 @@ class PboResult:
 
 def _block_sharpe(total: np.ndarray, squares: np.ndarray, count: int) -> np.ndarray:
     """Sharpe ratios from sums and sums of squares of `count` returns; 0 where the returns do not vary."""
-    mean = total / count
-    variance = np.maximum(squares - total * mean, 0.0) / (count - 1)
+    # count x (count - 1) x variance, computed in place: these arrays are (combinations x trials) large.
+    spread = np.multiply(total, total)
+    np.subtract(count * squares, spread, out=spread)
     # Sums of equal returns leave rounding noise (about count x epsilon of the mean square) in place of a
     # zero variance: below that, the returns count as not varying.
-    flat = variance <= 1e-10 * squares / count
-    return np.divide(mean, np.sqrt(variance), out=np.zeros_like(mean), where=~flat)
+    varies = spread > 1e-10 * count * squares
+    np.sqrt(spread, out=spread, where=varies)
+    # mean / sample sd = total / count / sqrt(spread / (count (count - 1))) = total sqrt((count - 1) / count)
+    # / sqrt(spread)
+    out = np.zeros_like(total)
+    np.divide(total, spread, out=out, where=varies)
+    out *= math.sqrt((count - 1) / count)
+    return out
 
 
 def pbo_cscv(returns: np.ndarray, splits: int = 16) -> PboResult:
