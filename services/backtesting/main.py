@@ -64,6 +64,7 @@ def create_app(settings: BacktestingSettings) -> FastAPI:
                 summaries_db=str(summaries_db),
                 stored_equity_points=section.stored_equity_points,
                 workers=section.optimize_workers,
+                overfitting=section.overfitting,
             ),
         )
         jobs.start()

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field
 
 from services.backtesting.core.config import CostConfig
+from services.backtesting.core.overfitting_report import OverfittingSettings
 from shared.config import PlatformSettings, Section
 from shared.trading.sizing import SizingConfig, SizingMode
 
@@ -56,6 +57,9 @@ class BacktestingSection(Section):
     )
     jobs_db: Path = Field(default=Path("backtesting/jobs.sqlite"), description="relative to data_dir")
     progress_interval_s: float = Field(default=0.25, ge=0, description="least time between progress events")
+    overfitting: OverfittingSettings = Field(
+        default=OverfittingSettings(), description="deflated Sharpe ratio and PBO of every optimisation"
+    )
 
 
 class BacktestingSettings(PlatformSettings):

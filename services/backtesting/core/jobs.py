@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from services.backtesting.core.engine import BacktestCancelled, run_backtest
 from services.backtesting.core.optimize import run_optimization
+from services.backtesting.core.overfitting_report import OverfittingSettings
 from services.backtesting.core.specs import BacktestJobSpec, OptimizeJobSpec, RunSpec, WalkForwardJobSpec
 from services.backtesting.core.summaries import SummaryStore, summarize
 from services.backtesting.core.walk_forward import run_walk_forward
@@ -37,6 +38,7 @@ class RunRuntime:
     summaries_db: str
     stored_equity_points: int
     workers: int
+    overfitting: OverfittingSettings
 
 
 @functools.cache
@@ -123,6 +125,7 @@ def optimization_job(runtime: RunRuntime, spec: OptimizeJobSpec, ctx: JobContext
                 executor=executor,
                 progress=ctx.progress,
                 cancel=ctx.cancelled,
+                overfitting=runtime.overfitting,
             )
         return result.model_dump(mode="json")
 
@@ -150,6 +153,7 @@ def walk_forward_job(runtime: RunRuntime, spec: WalkForwardJobSpec, ctx: JobCont
                 executor=executor,
                 progress=ctx.progress,
                 cancel=ctx.cancelled,
+                overfitting=runtime.overfitting,
             )
         return result.to_dict(runtime.stored_equity_points)
 

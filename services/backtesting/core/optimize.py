@@ -27,6 +27,15 @@ from services.backtesting.core.engine import (
     simulate_signals,
 )
 from services.backtesting.core.metrics import Metrics
+from services.backtesting.core.overfitting_report import (
+    OverfittingReport,
+    OverfittingSettings,
+    TrialReturns,
+    overfitting_report,
+    pbo_sample,
+    period_marks,
+    trial_returns,
+)
 from services.backtesting.core.run_warnings import RunWarning, skip_warnings, sum_skipped
 from shared.errors import InvalidInputError, PlatformError
 from shared.trading.registry import StrategyRegistry
@@ -96,8 +105,9 @@ def plan_combinations(
     return [{**(fixed_params or {}), **dict(zip(names, values, strict=True))} for values in grid]
 
 
-# One combination's outcome: its metrics (as a dict) and the fill loop's skipped-entry counts.
-Outcome = tuple[dict[str, Any], np.ndarray]
+# One combination's outcome: its metrics (as a dict), the fill loop's skipped-entry counts, and its returns
+# on the period grid (for the overfitting measures).
+Outcome = tuple[dict[str, Any], np.ndarray, TrialReturns]
 
 
 def evaluate_chunk(
@@ -106,10 +116,13 @@ def evaluate_chunk(
     combos: Sequence[dict[str, Any]],
     config: BacktestConfig,
     registry: StrategyRegistry,
+    marks: np.ndarray,
+    keep_returns: Sequence[bool],
 ) -> list[Outcome | None]:
-    """The outcome of each combination; None where the parameter model refuses it."""
+    """The outcome of each combination; None where the parameter model refuses it. Returns are measured
+    between the equity at the bars `marks` (period_marks) and sent back where `keep_returns` says."""
     out: list[Outcome | None] = []
-    for params in combos:
+    for params, keep in zip(combos, keep_returns, strict=True):
         try:
             strategy = registry.build(strategy_name, params)
         except PlatformError:
@@ -118,16 +131,16 @@ def evaluate_chunk(
         start = first_signal_bar(strategy, len(cols["close"]))
         equity, records, skipped = simulate_signals(cols, strategy.signals(cols), config, start)
         result = result_from_run(cols["time"], cols["close"], equity, records, strategy.first_valid_bar)
-        out.append((result.metrics.model_dump(), skipped))
+        out.append((result.metrics.model_dump(), skipped, trial_returns(equity, marks, keep)))
     return out
 
 
 def search_warnings(outcomes: Sequence[Outcome], config: BacktestConfig) -> list[RunWarning]:
     """Skipped entries summed over the combinations, and how many combinations made no trade."""
     warnings = skip_warnings(
-        sum_skipped(skipped for _, skipped in outcomes), config, scope="over all combinations"
+        sum_skipped(skipped for _, skipped, _ in outcomes), config, scope="over all combinations"
     )
-    idle = sum(1 for metrics, _ in outcomes if metrics["trades"] == 0)
+    idle = sum(1 for metrics, _, _ in outcomes if metrics["trades"] == 0)
     if idle:
         message = (
             f"none of the {idle} combinations made a trade"
@@ -145,7 +158,8 @@ class RankedParams(BaseModel):
 
 
 class OptimizationResult(BaseModel):
-    """Top combinations by `metric`, counts, and a two-parameter heat-map table when asked for."""
+    """Top combinations by `metric`, counts, a two-parameter heat-map table when asked for, and how much
+    of the best result may be selection (`overfitting`: null when no combination was valid)."""
 
     model_config = ConfigDict(ser_json_inf_nan="null")
 
@@ -155,6 +169,7 @@ class OptimizationResult(BaseModel):
     invalid: int
     top: list[RankedParams]
     heatmap: dict[str, Any] | None = None
+    overfitting: OverfittingReport | None = None
     warnings: list[RunWarning] = []
 
 
@@ -210,8 +225,11 @@ def run_optimization(
     chunks_per_worker: int = 4,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
+    overfitting: OverfittingSettings | None = None,
 ) -> OptimizationResult:
-    """Evaluate parameter combinations of `strategy_name` on `bars` and rank them by `metric`."""
+    """Evaluate parameter combinations of `strategy_name` on `bars` and rank them by `metric`; measure
+    overfitting as `overfitting` (default: OverfittingSettings()) says."""
+    overfitting = overfitting or OverfittingSettings()
     field = metric_field(metric)
     registry.get(strategy_name)
     if heatmap is not None and not set(heatmap) <= set(space):
@@ -222,19 +240,23 @@ def run_optimization(
     workers = getattr(executor, "_max_workers", 1) if executor is not None else 1
     size = max(1, math.ceil(len(combos) / (workers * chunks_per_worker)))
     chunks = [combos[k : k + size] for k in range(0, len(combos), size)]
+    marks = period_marks(cols["time"], overfitting.max_periods)
+    keep = pbo_sample(len(combos), overfitting.pbo_max_trials)
+    keeps = [keep[k : k + size] for k in range(0, len(combos), size)]
     results: list[tuple[dict[str, Any], Outcome | None]] = []
     report = progress or (lambda _fraction: None)
     if executor is None:
-        for chunk in chunks:
+        for chunk, chunk_keep in zip(chunks, keeps, strict=True):
             check_cancel(cancel)
-            results.extend(
-                zip(chunk, evaluate_chunk(cols, strategy_name, chunk, config, registry), strict=True)
-            )
+            chunk_outcomes = evaluate_chunk(cols, strategy_name, chunk, config, registry, marks, chunk_keep)
+            results.extend(zip(chunk, chunk_outcomes, strict=True))
             report(len(results) / len(combos))
     else:
         futures: dict[Future[list[Outcome | None]], list[dict[str, Any]]] = {
-            executor.submit(evaluate_chunk, cols, strategy_name, chunk, config, registry): chunk
-            for chunk in chunks
+            executor.submit(
+                evaluate_chunk, cols, strategy_name, chunk, config, registry, marks, chunk_keep
+            ): chunk
+            for chunk, chunk_keep in zip(chunks, keeps, strict=True)
         }
         try:
             for future in as_completed(futures):
@@ -245,15 +267,26 @@ def run_optimization(
             for future in futures:
                 future.cancel()
 
+    # Chunks finish in any order: back to the plan's, so that ties rank and the overfitting measures sum
+    # the same way whatever the executor (the combinations are the plan's own dicts).
+    plan_index = {id(params): k for k, params in enumerate(combos)}
+    results.sort(key=lambda row: plan_index[id(row[0])])
     outcomes = [outcome for _, outcome in results if outcome is not None]
-    valid = [(params, outcome[0]) for params, outcome in results if outcome is not None]
-    valid.sort(key=lambda row: _score(row[1], field, maximize), reverse=True)
+    ranked = sorted(
+        ((params, outcome) for params, outcome in results if outcome is not None),
+        key=lambda row: _score(row[1][0], field, maximize),
+        reverse=True,
+    )
+    valid = [(params, outcome[0]) for params, outcome in ranked]
     top = [
         RankedParams(
             params=params, score=None if math.isnan(metrics[field]) else metrics[field], metrics=metrics
         )
         for params, metrics in valid[:top_n]
     ]
+    measured, overfitting_warnings = (
+        overfitting_report([outcome[2] for _, outcome in ranked], 0, overfitting) if ranked else (None, [])
+    )
     return OptimizationResult(
         metric=field,
         maximize=maximize,
@@ -261,5 +294,6 @@ def run_optimization(
         invalid=len(results) - len(valid),
         top=top,
         heatmap=_heatmap(valid, *heatmap, field, maximize) if heatmap else None,
-        warnings=search_warnings(outcomes, config),
+        overfitting=measured,
+        warnings=search_warnings(outcomes, config) + overfitting_warnings,
     )

@@ -28,6 +28,7 @@ from services.backtesting.core.engine import (
 )
 from services.backtesting.core.metrics import Metrics
 from services.backtesting.core.optimize import ParamRange, run_optimization
+from services.backtesting.core.overfitting_report import OverfittingReport, OverfittingSettings
 from services.backtesting.core.run_warnings import RunWarning, run_warnings, skip_warnings, sum_skipped
 from shared.errors import InvalidInputError
 from shared.trading.registry import StrategyRegistry
@@ -35,8 +36,9 @@ from shared.trading.strategy import Bars
 
 
 class WalkForwardWindow(BaseModel):
-    """One step: bar ranges (half-open), the chosen parameters, the out-of-sample metrics, and warnings (the
-    out-of-sample run's, and the in-sample search's when its combinations made no trades)."""
+    """One step: bar ranges (half-open), the chosen parameters, the out-of-sample metrics, the in-sample
+    search's overfitting measures, and warnings (the out-of-sample run's, and the in-sample search's when
+    its combinations made no trades or an overfitting measure could not be computed)."""
 
     model_config = ConfigDict(ser_json_inf_nan="null")
 
@@ -45,6 +47,7 @@ class WalkForwardWindow(BaseModel):
     params: dict[str, Any]
     in_sample_score: float | None
     out_of_sample_metrics: Metrics
+    in_sample_overfitting: OverfittingReport | None = None
     warnings: list[RunWarning] = []
 
 
@@ -76,6 +79,10 @@ def window_bounds(
     return windows
 
 
+# The in-sample search's warnings a window repeats (its skipped entries are not the window's trades).
+_IN_SAMPLE_WARNINGS = frozenset({"no_trades", "pbo_unavailable", "deflated_sharpe_unavailable"})
+
+
 def _slice(cols: Mapping[str, np.ndarray], start: int, end: int) -> dict[str, np.ndarray]:
     return {name: values[start:end] for name, values in cols.items()}
 
@@ -96,6 +103,7 @@ def run_walk_forward(
     executor: Executor | None = None,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
+    overfitting: OverfittingSettings | None = None,
 ) -> WalkForwardResult:
     """Optimise in-sample, test out-of-sample, window by window; metrics of the stitched out-of-sample run."""
     cols = bar_columns(bars)
@@ -125,6 +133,7 @@ def run_walk_forward(
             fixed_params=fixed_params,
             executor=executor,
             cancel=cancel,
+            overfitting=overfitting,
         )
         if not best.top:
             raise InvalidInputError(
@@ -141,7 +150,7 @@ def run_walk_forward(
         in_sample = [
             RunWarning(code=w.code, message=f"in-sample: {w.message}", count=w.count)
             for w in best.warnings
-            if w.code == "no_trades"
+            if w.code in _IN_SAMPLE_WARNINGS
         ]
         window_warnings = in_sample + run_warnings(signals, skipped, window_config, lead, len(records))
         equity, records = equity[lead:], records.copy()
@@ -160,6 +169,7 @@ def run_walk_forward(
                 params=chosen.params,
                 in_sample_score=chosen.score,
                 out_of_sample_metrics=oos.metrics,
+                in_sample_overfitting=best.overfitting,
                 warnings=window_warnings,
             )
         )
