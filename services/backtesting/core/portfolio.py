@@ -6,7 +6,8 @@ loop over the merged timeline (portfolio_walk.py: rules there, money in portfoli
 - combined: the account's equity (one point per time, after every leg's bar at that time), all trades
   (with their leg), metrics;
 - per leg, per symbol, per strategy: initial balance + the P&L of its legs (booked and open, in account
-  money), its trades and metrics; buy & hold and beta are measured against the first leg's symbol;
+  money), its trades and metrics; buy & hold and beta are measured against the first leg's symbol; a
+  group of one leg is that leg's result (on its own bars), a group of every leg the combined one;
 - the correlation matrix of the legs' daily returns (each leg's equity at the end of each UTC day).
 
 Times: a leg's bars keep their open times; the merged timeline is labelled by close time minus the
@@ -37,7 +38,7 @@ from services.backtesting.core.metrics import DAY_S
 from services.backtesting.core.portfolio_money import LegMoney
 from services.backtesting.core.run_warnings import run_warnings
 from shared.trading.sizing import SizingConfig
-from shared.trading.strategy import Bars, Strategy
+from shared.trading.strategy import Bars, Signals, Strategy
 
 
 class PortfolioConfig(BaseModel):
@@ -104,7 +105,7 @@ def _timeline(close_times: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np
     leg = np.concatenate([np.full(len(t), k, dtype=np.int64) for k, t in enumerate(close_times)])
     bar = np.concatenate([np.arange(len(t), dtype=np.int64) for t in close_times])
     when = np.concatenate(close_times)
-    order = np.lexsort((leg, when))
+    order = np.argsort(when, kind="stable")  # the concatenation is in leg order: ties stay in it
     return leg[order], bar[order], when[order]
 
 
@@ -122,13 +123,11 @@ def _spread(cols: dict[str, np.ndarray], config: BacktestConfig) -> np.ndarray:
     return np.broadcast_to(spread, (n,)) if spread.size else np.zeros(n)
 
 
-def _ffill_on(timeline_index: np.ndarray, leg_of: np.ndarray, k: int, values: np.ndarray) -> np.ndarray:
-    """Leg k's per-bar `values` as a series on the timeline: its latest bar's value, 0.0 before its first."""
-    mine = leg_of == k
-    pos = np.where(mine, np.cumsum(mine) - 1, -1)
-    pos = np.maximum.accumulate(pos)
-    out = np.where(pos >= 0, values[np.maximum(pos, 0)], 0.0)
-    return out[timeline_index]
+def _on_timeline(timeline: np.ndarray, leg_time: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """A leg's per-bar `values` at each timeline point: its latest bar's value by then, 0.0 before its
+    first (both times on the timeline's clock)."""
+    index = np.searchsorted(leg_time, timeline, side="right") - 1
+    return np.where(index >= 0, values[np.maximum(index, 0)], 0.0)
 
 
 def _correlation(time: np.ndarray, pnl: np.ndarray, initial: float) -> np.ndarray:
@@ -145,17 +144,24 @@ def _correlation(time: np.ndarray, pnl: np.ndarray, initial: float) -> np.ndarra
     return np.atleast_2d(corr)
 
 
-def run_portfolio(
-    legs: Sequence[Leg],
-    config: PortfolioConfig,
-    progress: ProgressFn | None = None,
-    cancel: CancelFn | None = None,
-) -> PortfolioResult:
-    """Run `legs` on one account; see the module docstring for what comes back."""
-    from services.backtesting.core import portfolio_walk as pw
+@dataclass(frozen=True, slots=True)
+class Walked:
+    """The compiled walk's output with the timeline it walked (events in order: leg, bar, time)."""
 
-    report = progress or (lambda _fraction: None)
-    report(0.0)
+    offsets: np.ndarray
+    ev_leg: np.ndarray
+    ev_bar: np.ndarray
+    ev_time: np.ndarray
+    equity: np.ndarray
+    leg_pnl: np.ndarray
+    records: np.ndarray
+    skipped: np.ndarray
+
+
+def leg_inputs(
+    legs: Sequence[Leg], cancel: CancelFn | None = None
+) -> tuple[list[dict[str, np.ndarray]], list[Signals], list[int]]:
+    """Each leg's bar columns, vectorised signals and first signal bar."""
     cols, signals, starts = [], [], []
     for leg in legs:
         c = bar_columns(leg.bars)
@@ -163,10 +169,21 @@ def run_portfolio(
         signals.append(leg.strategy.signals(c))
         cols.append(c)
         check_cancel(cancel)
-    report(0.4)
+    return cols, signals, starts
+
+
+def walk_legs(
+    legs: Sequence[Leg],
+    config: PortfolioConfig,
+    cols: list[dict[str, np.ndarray]],
+    signals: list[Signals],
+    starts: list[int],
+) -> Walked:
+    """The legs' bars merged into one timeline and walked on one account by the compiled loop."""
+    from services.backtesting.core import portfolio_walk as pw
+
     lengths = np.array([len(c["close"]) for c in cols], dtype=np.int64)
     offsets = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
-    period = min(leg.period_s for leg in legs)
     ev_leg, ev_bar, when = _timeline([c["time"] + leg.period_s for c, leg in zip(cols, legs, strict=True)])
     costs = config.costs
 
@@ -176,12 +193,15 @@ def run_portfolio(
     def per_signal(attr: str) -> np.ndarray:
         return _flat([getattr(s, attr) for s in signals], np.bool_)
 
+    def per_leg(values: list[Any], dtype: type) -> np.ndarray:
+        return np.array(values, dtype=dtype)
+
     equity, leg_pnl, records, skipped = pw.walk(
         ev_leg,
         ev_bar,
         offsets,
         lengths,
-        np.array(starts, dtype=np.int64),
+        per_leg(starts, np.int64),
         per_bar("open"),
         per_bar("high"),
         per_bar("low"),
@@ -195,14 +215,14 @@ def run_portfolio(
         _flat([_levels(s.tp, n) for s, n in zip(signals, lengths, strict=True)], np.float64),
         _flat([leg.money.to_account for leg in legs], np.float64),
         _flat([leg.money.margin_per_lot for leg in legs], np.float64),
-        np.array([leg.money.margin_on_price for leg in legs], dtype=np.bool_),
-        np.array([leg.money.value_per_price for leg in legs], dtype=np.float64),
-        np.array([costs.slippage_points * leg.facts.point for leg in legs], dtype=np.float64),
-        np.array([int(leg.sizing.mode) for leg in legs], dtype=np.int64),
-        np.array([leg.sizing.value for leg in legs], dtype=np.float64),
-        np.array([leg.facts.volume_step for leg in legs], dtype=np.float64),
-        np.array([leg.facts.volume_min for leg in legs], dtype=np.float64),
-        np.array([leg.facts.volume_max for leg in legs], dtype=np.float64),
+        per_leg([leg.money.margin_on_price for leg in legs], np.bool_),
+        per_leg([leg.money.value_per_price for leg in legs], np.float64),
+        per_leg([costs.slippage_points * leg.facts.point for leg in legs], np.float64),
+        per_leg([int(leg.sizing.mode) for leg in legs], np.int64),
+        per_leg([leg.sizing.value for leg in legs], np.float64),
+        per_leg([leg.facts.volume_step for leg in legs], np.float64),
+        per_leg([leg.facts.volume_min for leg in legs], np.float64),
+        per_leg([leg.facts.volume_max for leg in legs], np.float64),
         config.fill == FillTiming.THIS_CLOSE,
         config.finalize_trades,
         config.initial_balance,
@@ -212,10 +232,25 @@ def run_portfolio(
         costs.commission_fraction,
         costs.commission_per_lot,
     )
+    ev_time = when - min(leg.period_s for leg in legs)
+    return Walked(offsets, ev_leg, ev_bar, ev_time, equity, leg_pnl, records, skipped)
+
+
+def run_portfolio(
+    legs: Sequence[Leg],
+    config: PortfolioConfig,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> PortfolioResult:
+    """Run `legs` on one account; see the module docstring for what comes back."""
+    report = progress or (lambda _fraction: None)
+    report(0.0)
+    cols, signals, starts = leg_inputs(legs, cancel)
+    report(0.4)
+    walked = walk_legs(legs, config, cols, signals, starts)
     check_cancel(cancel)
     report(0.8)
-    result = _results(legs, config, cols, signals, starts, offsets, ev_leg, ev_bar, when - period, equity,
-                      leg_pnl, records, skipped)  # fmt: skip
+    result = _results(legs, config, cols, signals, starts, walked)
     report(1.0)
     return result
 
@@ -224,22 +259,17 @@ def _results(
     legs: Sequence[Leg],
     config: PortfolioConfig,
     cols: list[dict[str, np.ndarray]],
-    signals: list[Any],
+    signals: list[Signals],
     starts: list[int],
-    offsets: np.ndarray,
-    ev_leg: np.ndarray,
-    ev_bar: np.ndarray,
-    ev_time: np.ndarray,
-    equity: np.ndarray,
-    leg_pnl: np.ndarray,
-    records: np.ndarray,
-    skipped: np.ndarray,
+    walked: Walked,
 ) -> PortfolioResult:
     """Per leg, per group and combined results from the walk's output."""
     from services.backtesting.core import fills
     from services.backtesting.core import portfolio_walk as pw
 
     initial, names = config.initial_balance, pw.EXIT_REASON_NAMES
+    offsets, ev_leg, ev_bar, ev_time = walked.offsets, walked.ev_leg, walked.ev_bar, walked.ev_time
+    equity, leg_pnl, records, skipped = walked.equity, walked.leg_pnl, walked.records, walked.skipped
     trade_leg = records[:, pw.T_LEG].astype(np.int64)
     leg_results = []
     for k, (leg, c) in enumerate(zip(legs, cols, strict=True)):
@@ -264,10 +294,12 @@ def _results(
     position = np.cumsum(np.r_[0, np.diff(ev_time) != 0])  # each event's point on the timeline
     point_of_bar = np.empty(len(leg_pnl), dtype=np.int64)
     point_of_bar[offsets[ev_leg] + ev_bar] = position
+    shortest = min(leg.period_s for leg in legs)
+    leg_times = [c["time"] + (leg.period_s - shortest) for c, leg in zip(cols, legs, strict=True)]
     pnl = np.vstack(
-        [_ffill_on(keep, ev_leg, k, leg_pnl[offsets[k] + ev_bar[ev_leg == k]]) for k in range(len(legs))]
+        [_on_timeline(time, t, leg_pnl[offsets[k] : offsets[k] + len(t)]) for k, t in enumerate(leg_times)]
     )
-    first_close = _ffill_on(keep, ev_leg, 0, cols[0]["close"][ev_bar[ev_leg == 0]])
+    first_close = _on_timeline(time, leg_times[0], cols[0]["close"])
     first_bar = min(
         int(point_of_bar[offsets[k] + min(leg.strategy.first_valid_bar, len(c["close"]) - 1)])
         for k, (leg, c) in enumerate(zip(legs, cols, strict=True))
@@ -277,12 +309,20 @@ def _results(
     for column in (fills.T_ENTRY_BAR, fills.T_EXIT_BAR):
         timeline_records[:, column] = point_of_bar[offsets[trade_leg] + records[:, column].astype(np.int64)]
 
-    def group(members: list[int], curve: np.ndarray | None = None) -> BacktestResult:
-        chosen = timeline_records[np.isin(trade_leg, members)]
-        eq = curve if curve is not None else initial + pnl[members].sum(axis=0)
-        return result_from_run(time, first_close, eq, chosen, first_bar, (), names)
+    combined = result_from_run(time, first_close, equity[keep], timeline_records, first_bar, (), names)
 
-    combined = group(list(range(len(legs))), equity[keep])
+    def group(members: list[int]) -> BacktestResult:
+        """The legs' P&L on one balance: a lone leg's own result, all legs' the combined one (the account's
+        equity is the balance plus every leg's P&L, and exact where the sum of curves is not)."""
+        if len(members) == 1:
+            return leg_results[members[0]]
+        if len(members) == len(legs):
+            return combined
+        chosen = timeline_records[np.isin(trade_leg, members)]
+        return result_from_run(
+            time, first_close, initial + pnl[members].sum(axis=0), chosen, first_bar, (), names
+        )
+
     by_symbol: dict[str, list[int]] = {}
     by_strategy: dict[str, list[int]] = {}
     for k, leg in enumerate(legs):

@@ -84,6 +84,19 @@ def rate_series(
     return bid if q.currencies.base == from_ccy else 1.0 / bid
 
 
+def conversions(currencies: Currencies | None, account_currency: str) -> list[tuple[str, str]]:
+    """The currency pairs (from, to) a leg's profit and margin are converted through."""
+    if currencies is None:
+        return []
+    c, acct = currencies, account_currency
+    pairs = [(c.profit, acct)]
+    if c.margin != c.base:
+        pairs.append((c.margin, acct))
+    elif not (c.base != acct and c.profit == acct):  # not its own pair: the base is converted
+        pairs.append((c.base, acct))
+    return [(a, b) for a, b in pairs if a != b]
+
+
 def leg_money(
     currencies: Currencies | None,
     facts: SymbolFacts,
