@@ -1,7 +1,8 @@
 """Starting portfolio jobs: the run launcher's checks, leg by leg, before the job exists.
 
 A refusal names its leg: the error's `details.field` is `legs.<index>.<field>` and its message starts with
-`legs[<index>]`. Checks, in order: the number of legs (backtesting.max_portfolio_legs), then per leg its
+`legs[<index>]`. Checks, in order: the number of legs (backtesting.max_portfolio_legs), the range (`from`,
+`to`: parsed, in order, not in the future), then per leg its
 strategy and parameters, sizing against the strategy, its bar source (inline, or symbol and timeframe over
 the portfolio's `from`..`to`), its bars and warm-up; the total bar count (backtesting.max_bars); then the
 currency conversions every leg needs (a symbol of the legs, or a configured one whose bars are fetched
@@ -27,7 +28,9 @@ from services.backtesting.core.requests import MarketInput, PortfolioLegInput, P
 from services.backtesting.core.specs import PortfolioJobSpec, PortfolioLegSpec, QuoteSpec
 from shared.errors import InvalidInputError, PlatformError
 from shared.market.bar_spool import discard_bars
+from shared.market.clock import refuse_future
 from shared.market.timeframes import get_timeframe
+from shared.utils import parse_time_s
 
 
 @contextmanager
@@ -72,6 +75,7 @@ class PortfolioLauncher(RunLauncher):
                 code="too_many_legs",
                 details={"field": "legs", "legs": len(req.legs), "max_portfolio_legs": limit},
             )
+        await self._check_range(req)
         markets: list[Market] = []
         for i, leg in enumerate(req.legs):
             with leg_errors(i):
@@ -101,6 +105,21 @@ class PortfolioLauncher(RunLauncher):
             finalize_trades=req.finalize_trades,
         )
         return await self._submit_portfolio(req, config, markets, currencies, quotes)
+
+    async def _check_range(self, req: PortfolioRequest) -> None:
+        """The portfolio's own `from`..`to` (refused as the request's fields, not a leg's): each parses, in
+        order, and not past the market's now."""
+        if req.from_ is None or req.to is None:
+            return
+        from_s, to_s = parse_time_s(req.from_, field="from"), parse_time_s(req.to, field="to")
+        if from_s > to_s:
+            raise InvalidInputError(
+                f"empty range: from ({from_s}) is after to ({to_s})",
+                code="empty_range",
+                details={"field": "from", "from": from_s, "to": to_s},
+            )
+        if any(leg.bars is None for leg in req.legs):
+            refuse_future(await self._market.market_now_ms(), from_s, to_s)
 
     async def _leg_market(self, req: PortfolioRequest, leg: PortfolioLegInput) -> Market:
         strategy = self._registry.build(leg.strategy, leg.params)

@@ -103,6 +103,14 @@ BAD = [
         "legs",
     ),
     ("no_conversion", {"legs": TWO_LEGS, "currency": "CHF"}, 422, "no_conversion", "legs.0.symbol"),
+    ("bad_time", {"legs": TWO_LEGS, "from": "yesterday", "to": "2026-01-01"}, 422, "invalid_time", "from"),
+    (
+        "reversed_range",
+        {"legs": TWO_LEGS, "from": "2026-02-01", "to": "2026-01-01"},
+        422,
+        "empty_range",
+        "from",
+    ),
     ("bad_currency", {"legs": TWO_LEGS, "currency": "usd"}, 422, "validation_error", "body.currency"),
     (
         "bad_stop_out",
