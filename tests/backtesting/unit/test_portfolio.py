@@ -37,6 +37,10 @@ def units_leg(
     return Leg(f"{symbol} {strategy.name}", symbol, strategy, bars, facts, sizing, money, 3600)
 
 
+def fixed(lots: float) -> SizingConfig:
+    return SizingConfig(mode=SizingMode.FIXED, value=lots)
+
+
 def single_config(config: PortfolioConfig, leg: Leg) -> BacktestConfig:
     return BacktestConfig(
         initial_balance=config.initial_balance,
@@ -169,36 +173,30 @@ def test_leg_money_margin_follows_the_paper_broker_rules() -> None:
 
 
 def test_portfolio_stop_out_closes_the_biggest_loser_first_and_the_account_is_shared() -> None:
-    # Arrange: two legs on one account of 1,000 at leverage 10. A buys 50 at 100 (margin 500), B buys 40
-    # at 100 (margin 400). A falls to 90 (level 500 / 900 = 55.6 %), then 89 (450 / 900 = 50 %): stop-out.
+    # Arrange: one account of 1,000 at leverage 10. B (leg 0) buys 40 at 100 (margin 400), A (leg 1) buys 50
+    # at 100 (margin 500). A falls to 90 on bar 4 (equity 500, level 500 / 900 = 55.6 %); B's bar 5 closes
+    # at 98.5 (equity 440, 48.9 %): the stop-out comes on B's bar, and closes A, the most losing position,
+    # at its latest quote (bar 4's close), not the leg that ticked nor the first leg.
     n = 8
-    a_close = [100.0, 100.0, 100.0, 95.0, 90.0, 89.0, 89.0, 89.0]
-    a = make_bars([100.0, 100.0, 100.0, 100.0, 95.0, 90.0, 89.0, 89.0], close=a_close)
-    b = make_bars([100.0] * n, close=[100.0, 100.0, 100.0, 100.0, 100.0, 100.5, 100.5, 100.5])
-    leg_a = units_leg(
-        a, Scripted(n, entry_long=[1]), symbol="A", sizing=SizingConfig(mode=SizingMode.FIXED, value=50)
+    a = make_bars(
+        [100.0, 100.0, 100.0, 100.0, 95.0, 90.0, 90.0, 90.0], close=[100.0] * 3 + [95.0] + [90.0] * 4
     )
-    # B's second entry (bar 3, after its exit at 2's signal) wants 100: its margin 1,000 exceeds the free margin
-    leg_b = units_leg(
-        b,
-        Scripted(n, entry_long=[1, 4], exit_long=[5]),
-        symbol="B",
-        sizing=SizingConfig(mode=SizingMode.FIXED, value=40),
-    )
+    b = make_bars([100.0] * 5 + [98.5] * 3, close=[100.0] * 5 + [98.5] * 3)
+    leg_b = units_leg(b, Scripted(n, entry_long=[1], exit_long=[6]), symbol="B", sizing=fixed(40))
+    leg_a = units_leg(a, Scripted(n, entry_long=[1]), symbol="A", sizing=fixed(50))
     config = PortfolioConfig(initial_balance=1_000, leverage=10, stop_out_level=50)
 
     # Act
-    result = run_portfolio([leg_a, leg_b], config)
+    result = run_portfolio([leg_b, leg_a], config)
 
     # Assert
-    t = result.combined.trades
-    a_trades = t.exit_reason[result.trade_legs == 0]
-    assert list(a_trades) == ["stop_out"]
-    assert t.exit_price[result.trade_legs == 0][0] == 89.0
-    assert t.pnl[result.trade_legs == 0][0] == pytest.approx(-550.0)
-    assert list(t.exit_reason[result.trade_legs == 1]) == ["signal"]
-    # the stop-out left B open: the account's equity at bar 5 is 1,000 - 550 + 40 x 0.5
-    assert result.combined.equity[5] == pytest.approx(1_000 - 550 + 20)
+    t, leg = result.combined.trades, result.trade_legs
+    assert list(t.exit_reason[leg == 1]) == ["stop_out"]
+    assert (t.exit_price[leg == 1][0], t.exit_bar[leg == 1][0], t.pnl[leg == 1][0]) == (90.0, 4, -500.0)
+    # B stays open after the stop-out (440 on 400 of margin is 110 %) and leaves on its own signal
+    assert list(t.exit_reason[leg == 0]) == ["signal"]
+    assert result.combined.equity[4] == pytest.approx(1_000 - 500)  # bar 4: A -500, B flat at 100
+    assert result.combined.equity[5] == pytest.approx(1_000 - 500 - 60)
 
 
 def test_portfolio_entry_refused_when_the_shared_free_margin_cannot_carry_it() -> None:
