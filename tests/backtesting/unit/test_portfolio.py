@@ -244,3 +244,20 @@ def test_portfolio_correlation_of_identical_and_mirrored_legs() -> None:
         result.strategies["sma_crossover"].equity[-1] - 10_000,
         sum(leg.equity[-1] - 10_000 for leg in result.legs),
     )
+
+
+def test_leg_money_converts_through_another_symbol_aligned_to_its_latest_bar() -> None:
+    # XAUUSD in a JPY account: USD profit and margin x the close of the latest USDJPY bar opened by then
+    xau = Currencies(base="XAU", profit="USD", margin="USD", contract_size=100)
+    usdjpy = Quotes(USDJPY_CCY, np.array([0, 7200]), np.array([150.0, 152.0]))
+    time = np.array([0, 3600, 7200, 10_800])
+
+    m = leg_money(xau, SymbolFacts(), "JPY", time, {"USDJPY": usdjpy}, "legs.0")
+
+    np.testing.assert_array_equal(m.to_account, [150.0, 150.0, 152.0, 152.0])
+    np.testing.assert_array_equal(m.margin_per_lot, [15_000.0, 15_000.0, 15_200.0, 15_200.0])
+    assert m.margin_on_price  # CFD mode: contract x price, converted
+    # EURUSD's margin is in EUR, which no USDJPY converts to JPY (the broker does not chain conversions)
+    eurusd = Currencies(base="EUR", profit="USD", margin="EUR", contract_size=100_000)
+    with pytest.raises(Exception, match="no symbol converts EUR to JPY"):
+        leg_money(eurusd, SymbolFacts(), "JPY", time, {"USDJPY": usdjpy}, "legs.0")
