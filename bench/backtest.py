@@ -3,10 +3,11 @@
 Compares this engine (warm, in-process) with backtesting.py and vectorbt `Portfolio.from_signals` (warm),
 asserting identical trades; the same backtest through the backtesting service's HTTP API end to end
 (bench/backtest_http.py); then a 100-combination grid on 2 processes, and peak memory for 10,000,000 bars
-(measured in a fresh process). Prints figures; asserts no timings.
+(measured in a fresh process); a 4-symbol portfolio over a year of H1 against the four single-symbol runs
+(bench/backtest_portfolio.py). Prints figures; asserts no timings.
 
     .venv/bin/python bench/backtest.py [--bars 1000000] [--repeat 20] [--skip-reference] [--skip-http]
-        [--skip-grid] [--skip-memory]
+        [--skip-grid] [--skip-memory] [--skip-portfolio]
 """
 
 from __future__ import annotations
@@ -213,6 +214,7 @@ def main() -> None:
     parser.add_argument("--skip-http", action="store_true", help="skip the HTTP end-to-end figure")
     parser.add_argument("--skip-grid", action="store_true", help="skip the 100-combination grid")
     parser.add_argument("--skip-memory", action="store_true", help="skip the 10x-bars memory figure")
+    parser.add_argument("--skip-portfolio", action="store_true", help="skip the 4-symbol portfolio ratio")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -250,6 +252,10 @@ def main() -> None:
     if not args.skip_memory:
         child = [sys.executable, __file__, "--memory-child", str(10 * args.bars)]
         print(subprocess.run(child, check=True, capture_output=True, text=True).stdout.strip())
+    if not args.skip_portfolio:
+        from bench.backtest_portfolio import HOURS_PER_YEAR, bench_portfolio
+
+        bench_portfolio(HOURS_PER_YEAR, args.repeat)
 
 
 if __name__ == "__main__":

@@ -102,6 +102,7 @@ JOB_KINDS = {
     "backtest": "backtesting",
     "optimization": "backtesting",
     "walk_forward": "backtesting",
+    "portfolio": "backtesting",
     "model": "ai",
 }
 _JOB_PAYLOADS: dict[JobPhase, tuple[type[p.Payload], str]] = {

@@ -11,8 +11,8 @@ from fastapi import FastAPI
 
 from services.backtesting.api import routers
 from services.backtesting.core.jobs import RunRuntime, strategy_registry
-from services.backtesting.core.launcher import RunLauncher
 from services.backtesting.core.market_data import RunMarket
+from services.backtesting.core.portfolio_launcher import PortfolioLauncher
 from services.backtesting.core.report_html import ReportLimits
 from services.backtesting.core.runs import RunCatalog
 from services.backtesting.core.summaries import SummaryStore
@@ -53,7 +53,7 @@ def create_app(settings: BacktestingSettings) -> FastAPI:
         app.state.registry = registry
         app.state.report_limits = ReportLimits(section.report_chart_points, section.report_max_trades)
         app.state.catalog = RunCatalog(jobs, summaries, default_points=section.default_equity_points)
-        app.state.launcher = RunLauncher(
+        app.state.launcher = PortfolioLauncher(
             jobs=jobs,
             registry=registry,
             market=market,

@@ -55,6 +55,20 @@ class BacktestingSection(Section):
     data_timeout_s: float = Field(
         default=30.0, gt=0, description="bound on fetching bars before a job starts"
     )
+    max_portfolio_legs: int = Field(
+        default=10, ge=1, le=100, description="legs one portfolio request may have"
+    )
+    portfolio_currency: str = Field(
+        default="USD",
+        pattern="^[A-Z]{3}$",
+        description="account currency of a portfolio request that gives none",
+    )
+    portfolio_stop_out_level: float = Field(
+        default=50.0,
+        ge=0,
+        le=1000,
+        description="margin level % at which a portfolio's most losing position is closed (the paper broker's)",
+    )
     jobs_db: Path = Field(default=Path("backtesting/jobs.sqlite"), description="relative to data_dir")
     progress_interval_s: float = Field(default=0.25, ge=0, description="least time between progress events")
     overfitting: OverfittingSettings = Field(

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from services.backtesting.core.launcher import RunLauncher
+from services.backtesting.core.portfolio_launcher import PortfolioLauncher
 from services.backtesting.core.report_html import ReportLimits
 from services.backtesting.core.runs import RunCatalog, thin_equity
 from shared.jobs import ResultShaper
@@ -13,6 +14,10 @@ from shared.trading.registry import StrategyRegistry
 
 
 async def get_launcher(request: Request) -> RunLauncher:
+    return request.app.state.launcher
+
+
+async def get_portfolio_launcher(request: Request) -> PortfolioLauncher:
     return request.app.state.launcher
 
 
@@ -29,6 +34,7 @@ async def get_report_limits(request: Request) -> ReportLimits:
 
 
 LauncherDep = Annotated[RunLauncher, Depends(get_launcher)]
+PortfolioLauncherDep = Annotated[PortfolioLauncher, Depends(get_portfolio_launcher)]
 CatalogDep = Annotated[RunCatalog, Depends(get_catalog)]
 RegistryDep = Annotated[StrategyRegistry, Depends(get_registry)]
 ReportLimitsDep = Annotated[ReportLimits, Depends(get_report_limits)]

@@ -7,7 +7,7 @@ processes).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,14 +81,16 @@ class Trades:
     exit_reason: np.ndarray
 
     @classmethod
-    def from_records(cls, records: np.ndarray, time: np.ndarray) -> Trades:
-        """Trade columns from the fill loop's record array."""
+    def from_records(
+        cls, records: np.ndarray, time: np.ndarray, reason_names: Sequence[str] | None = None
+    ) -> Trades:
+        """Trade columns from the fill loop's record array (a portfolio's walk adds exit reasons)."""
         from services.backtesting.core import fills
 
         entry_bar = records[:, fills.T_ENTRY_BAR].astype(np.int64)
         exit_bar = records[:, fills.T_EXIT_BAR].astype(np.int64)
         entry_time, exit_time = time[entry_bar], time[exit_bar]
-        names = np.array(fills.EXIT_REASON_NAMES)
+        names = np.array(fills.EXIT_REASON_NAMES if reason_names is None else reason_names)
         return cls(
             entry_bar=entry_bar,
             exit_bar=exit_bar,
@@ -222,9 +224,10 @@ def result_from_run(
     records: np.ndarray,
     first_trading_bar: int,
     warnings: tuple[RunWarning, ...] = (),
+    reason_names: Sequence[str] | None = None,
 ) -> BacktestResult:
     """Trades and metrics from one fill-loop run (the drawdown curve is derived from equity when asked for)."""
-    trades = Trades.from_records(records, time)
+    trades = Trades.from_records(records, time, reason_names)
     metrics = compute_metrics(
         time=time,
         close=close,

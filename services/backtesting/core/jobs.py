@@ -20,7 +20,15 @@ from typing import Any, TypeVar
 from services.backtesting.core.engine import BacktestCancelled, run_backtest
 from services.backtesting.core.optimize import run_optimization
 from services.backtesting.core.overfitting_report import OverfittingSettings
-from services.backtesting.core.specs import BacktestJobSpec, OptimizeJobSpec, RunSpec, WalkForwardJobSpec
+from services.backtesting.core.portfolio import Leg, run_portfolio
+from services.backtesting.core.portfolio_money import Quotes, leg_money
+from services.backtesting.core.specs import (
+    BacktestJobSpec,
+    OptimizeJobSpec,
+    PortfolioJobSpec,
+    RunSpec,
+    WalkForwardJobSpec,
+)
 from services.backtesting.core.summaries import SummaryStore, summarize
 from services.backtesting.core.walk_forward import run_walk_forward
 from shared.jobs import JobCancelled, JobContext
@@ -158,3 +166,45 @@ def walk_forward_job(runtime: RunRuntime, spec: WalkForwardJobSpec, ctx: JobCont
         return result.to_dict(runtime.stored_equity_points)
 
     return _with_bars(spec, ctx, work)
+
+
+def portfolio_job(runtime: RunRuntime, spec: PortfolioJobSpec, ctx: JobContext) -> dict[str, Any]:
+    """Several legs on one account; every curve keeps `stored_equity_points`; headline metrics are the
+    combined account's."""
+    registry = strategy_registry(runtime.strategies_folder)
+    try:
+        ctx.check_cancelled()
+        bars = [read_bars(leg.bars_file) for leg in spec.legs]
+        quotes: dict[str, Quotes] = {}
+        for leg_spec, leg_bars in zip(spec.legs, bars, strict=True):
+            if leg_spec.currencies is not None and leg_spec.source.symbol:
+                quotes.setdefault(
+                    leg_spec.source.symbol, Quotes(leg_spec.currencies, leg_bars["time"], leg_bars["close"])
+                )
+        for quote in spec.quotes:
+            extra = read_bars(quote.bars_file)
+            quotes[quote.symbol] = Quotes(quote.currencies, extra["time"], extra["close"])
+        currency = spec.config.currency
+        legs = [
+            Leg(
+                label=leg.label,
+                symbol=leg.source.symbol or leg.label,
+                strategy=registry.build(leg.strategy, leg.params),
+                bars=leg_bars,
+                facts=leg.facts,
+                sizing=leg.sizing,
+                money=leg_money(leg.currencies, leg.facts, currency, leg_bars["time"], quotes, f"legs.{i}"),
+                period_s=leg.period_s,
+            )
+            for i, (leg, leg_bars) in enumerate(zip(spec.legs, bars, strict=True))
+        ]
+        result = run_portfolio(legs, spec.config, progress=ctx.progress, cancel=ctx.cancelled)
+    except BacktestCancelled:
+        raise JobCancelled(ctx.job_id) from None
+    finally:
+        for path in spec.bars_files:
+            discard_bars(path)
+    stored = spec.stored_params()["legs"]
+    answer = result.to_dict(stored, runtime.stored_equity_points)
+    _summary_store(runtime.summaries_db).put(ctx.job_id, summarize(answer["combined"]["metrics"]))
+    return answer

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from services.backtesting.core.config import SymbolFacts
+from services.backtesting.core.portfolio_money import Currencies
 from shared.contracts.data import DataClient
 from shared.contracts.mt5 import Mt5Client
 from shared.errors import (
@@ -30,7 +31,7 @@ from shared.errors import (
 )
 from shared.market.bar_input import BAR_COLUMNS
 from shared.market.clock import MarketClock
-from shared.market.symbols import DEFAULT_SYMBOLS
+from shared.market.symbols import DEFAULT_SYMBOLS, SymbolSpec
 
 _DEFAULT_SPECS = {spec.name: spec for spec in DEFAULT_SYMBOLS}
 MAX_LEVERAGE = 1000.0  # the most a run accepts (core.requests.RunInput.leverage)
@@ -81,15 +82,50 @@ class RunMarket:
         try:
             return facts_from_mt5(await self._mt5.symbol_info(symbol))
         except (ServiceUnavailableError, UpstreamTimeoutError):
-            spec = _DEFAULT_SPECS.get(symbol)
-            if spec is None or symbol not in self._symbols:
-                raise NotFoundError(
-                    f"unknown symbol {symbol!r} (the mt5 service is not reachable; configured symbols with "
-                    f"built-in facts: {', '.join(sorted(self._symbols & set(_DEFAULT_SPECS)))})",
-                    code="unknown_symbol",
-                    details={"symbol": symbol},
-                ) from None
-            return SymbolFacts.from_spec(spec)
+            return SymbolFacts.from_spec(self._builtin(symbol))
+
+    async def symbol_currencies(self, symbol: str) -> Currencies:
+        """The symbol's currencies and contract size, from mt5 or the built-in spec, as `symbol_facts`."""
+        try:
+            info = await self._mt5.symbol_info(symbol)
+        except (ServiceUnavailableError, UpstreamTimeoutError):
+            spec = self._builtin(symbol)
+            return Currencies(
+                base=spec.currency_base,
+                profit=spec.currency_profit,
+                margin=spec.currency_margin,
+                contract_size=spec.contract_size,
+            )
+        return Currencies(
+            base=info["currency_base"],
+            profit=info["currency_profit"],
+            margin=info["currency_margin"],
+            contract_size=info["trade_contract_size"],
+        )
+
+    async def converter_symbol(self, from_ccy: str, to_ccy: str) -> tuple[str, Currencies] | None:
+        """A configured symbol whose bid converts between the two currencies (as the paper broker finds
+        one), with its currencies; None when none does."""
+        for name in sorted(self._symbols):
+            try:
+                currencies = await self.symbol_currencies(name)
+            except NotFoundError:
+                continue
+            if {currencies.base, currencies.profit} == {from_ccy, to_ccy}:
+                return name, currencies
+        return None
+
+    def _builtin(self, symbol: str) -> SymbolSpec:
+        """The built-in spec of a configured symbol, for when the mt5 service is not reachable."""
+        spec = _DEFAULT_SPECS.get(symbol)
+        if spec is None or symbol not in self._symbols:
+            raise NotFoundError(
+                f"unknown symbol {symbol!r} (the mt5 service is not reachable; configured symbols with "
+                f"built-in facts: {', '.join(sorted(self._symbols & set(_DEFAULT_SPECS)))})",
+                code="unknown_symbol",
+                details={"symbol": symbol},
+            ) from None
+        return spec
 
     async def market_now_ms(self) -> int:
         """The market's current time (epoch ms), read from the mt5 service's clock now."""

@@ -121,3 +121,38 @@ class WalkForwardRequest(MarketInput, RunInput, SearchInput):
     in_sample_bars: int = Field(ge=2)
     out_of_sample_bars: int = Field(ge=1)
     anchored: bool = False
+
+
+class PortfolioLegInput(_Request):
+    """One leg of a portfolio: a strategy on one symbol's bars (from the data service over the portfolio's
+    range, or posted inline), sized by its own sizing or the portfolio's."""
+
+    symbol: SymbolName | None = None
+    timeframe: TimeframeName | None = None
+    strategy: str = Field(min_length=1, examples=["sma_crossover"])
+    params: dict[str, Any] = Field(default_factory=dict)
+    sizing: Annotated[SizingConfig | None, refuse_coercion(SizingConfig)] = Field(
+        default=None, description="default: the portfolio's sizing"
+    )
+    bars: InlineBars | None = None
+    symbol_facts: SymbolFacts | None = Field(default=None, description="override the symbol's facts")
+
+
+class PortfolioRequest(RunInput):
+    """Several legs on one account (shared equity, margin and stop-out) over one range."""
+
+    legs: list[PortfolioLegInput] = Field(min_length=1, description="at most backtesting.max_portfolio_legs")
+    from_: TimeValue | None = Field(default=None, alias="from", description="ISO-8601 or epoch seconds")
+    to: TimeValue | None = Field(default=None, description="inclusive; ISO-8601 or epoch seconds")
+    allow_gaps: bool = Field(default=False, description="run even when the data service reports gaps")
+    currency: str | None = Field(
+        default=None,
+        pattern="^[A-Z]{3}$",
+        description="account currency; default backtesting.portfolio_currency",
+    )
+    stop_out_level: float | None = Field(
+        default=None,
+        ge=0,
+        le=1000,
+        description="margin level %; default backtesting.portfolio_stop_out_level",
+    )

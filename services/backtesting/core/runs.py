@@ -19,6 +19,19 @@ def thin_equity(result: dict[str, Any], max_points: int) -> dict[str, Any]:
     return {**result, "equity": {name: [values[i] for i in index] for name, values in curve.items()}}
 
 
+def thin_portfolio(result: dict[str, Any], max_points: int) -> dict[str, Any]:
+    """A portfolio's result with every curve (combined, per leg, per symbol, per strategy) thinned."""
+    if "combined" not in result:
+        return result
+    return {
+        **result,
+        "combined": thin_equity(result["combined"], max_points),
+        "legs": [thin_equity(leg, max_points) for leg in result["legs"]],
+        "symbols": {name: thin_equity(r, max_points) for name, r in result["symbols"].items()},
+        "strategies": {name: thin_equity(r, max_points) for name, r in result["strategies"].items()},
+    }
+
+
 class RunCatalog(JobCatalog):
     """The job catalog, with backtests' headline metrics in listings (dropped with their run)."""
 

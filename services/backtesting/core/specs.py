@@ -12,9 +12,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
-from services.backtesting.core.config import BacktestConfig
+from services.backtesting.core.config import BacktestConfig, SymbolFacts
 from services.backtesting.core.optimize import ParamRange
+from services.backtesting.core.portfolio import PortfolioConfig
+from services.backtesting.core.portfolio_money import Currencies
 from shared.jobs import JobSpec
+from shared.trading.sizing import SizingConfig
 
 
 class InlineSource(BaseModel):
@@ -93,3 +96,41 @@ class WalkForwardJobSpec(SearchSpec):
     out_of_sample_bars: int
     anchored: bool
     windows: int
+
+
+class PortfolioLegSpec(BaseModel):
+    """One checked leg: its strategy, bars, symbol facts and currencies (None: in the account currency)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    strategy: str
+    params: dict[str, Any]
+    source: BarSource
+    facts: SymbolFacts
+    currencies: Currencies | None
+    sizing: SizingConfig
+    period_s: int
+    bars_file: str = Field(exclude=True)
+
+
+class QuoteSpec(BaseModel):
+    """Bars of a symbol no leg trades, fetched to convert a leg's money to the account currency."""
+
+    model_config = ConfigDict(frozen=True)
+
+    symbol: str
+    currencies: Currencies
+    bars_file: str = Field(exclude=True)
+
+
+class PortfolioJobSpec(JobSpec):
+    """Several legs on one account."""
+
+    legs: tuple[PortfolioLegSpec, ...]
+    quotes: tuple[QuoteSpec, ...]
+    config: PortfolioConfig
+
+    @property
+    def bars_files(self) -> list[str]:
+        return [leg.bars_file for leg in self.legs] + [q.bars_file for q in self.quotes]

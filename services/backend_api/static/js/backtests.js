@@ -8,6 +8,7 @@ import { openTradeChart } from "./trade_chart.js";
 import { numericParams, schemaFields, schemaValues } from "./schema_form.js";
 import { count, dateTime, duration, loadSymbols, metric, money, number, percent, price, volume } from "./format.js";
 import { showRankedCombinations } from "./optimization.js";
+import * as portfolio from "./portfolio.js";
 import { showReport } from "./report.js";
 import { attempt, el, num, thead, toast } from "./ui.js";
 
@@ -290,6 +291,7 @@ function showWalkForward(result) {
 
 export function init() {
   build();
+  portfolio.mount(panel());
   for (const kind of ["backtest", "optimization", "walk_forward", "gapfill"]) {
     for (const suffix of ["progress", "completed", "failed"]) on(`${kind}.${suffix}`, onJobEvent);
   }
@@ -303,6 +305,7 @@ export async function show() {
     byId("bt-strategy").replaceChildren(...list.map((s) => el("option", { value: s.name, title: s.description, selected: s.name === "sma_crossover" }, s.name)));
     const symbols = await attempt(loadSymbols);
     if (symbols) byId("bt-symbol").replaceChildren(...symbols.map((s) => el("option", { value: s.name }, s.name)));
+    if (symbols) portfolio.fill(list.map((s) => s.name), symbols.map((s) => s.name));
     renderParams();
     loadDefaults();
     setMarketRange("bt-from", "bt-to", 30, 1);
