@@ -194,7 +194,9 @@ def test_cockpit_refused_order_is_shown_once_where_it_was_sent(page: Any, platfo
     assert "10014" in page.text_content("#order-message")
     # The terminal's order.rejected has reached the page (the Events panel lists each event it gets after
     # the other listeners have run) and was not shown again as a toast.
-    page.wait_for_selector('#events-table tr.event[data-type="order.rejected"]', state="attached", timeout=15_000)
+    page.wait_for_selector(
+        '#events-table tr.event[data-type="order.rejected"]', state="attached", timeout=15_000
+    )
     assert page.locator("#toasts .toast", has_text="order rejected").count() == 0
     # Another client's refusal is news to this page: it is toasted.
     other = {"symbol": "EURUSD", "type": "BUY", "volume": 0.015, "comment": "script"}
