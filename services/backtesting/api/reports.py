@@ -39,7 +39,12 @@ def backtest_trades_csv(job_id: str, catalog: CatalogDep) -> Response:
     return Response(text, media_type="text/csv; charset=utf-8", headers=_attachment(job, "csv"))
 
 
-@router.get("/backtest/{job_id}/report.html", response_class=HTMLResponse)
+# response_class stays Response: FastAPI documents the JSON error bodies in the route's media type otherwise.
+@router.get(
+    "/backtest/{job_id}/report.html",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}}, "description": "the report as one self-contained file"}},
+)
 def backtest_report_html(job_id: str, catalog: CatalogDep, limits: ReportLimitsDep) -> HTMLResponse:
     """The run as one HTML file that needs nothing else: parameters, warnings, metrics, equity, drawdown and
     price charts (inline SVG), returns by month, year and week, and the trades."""
