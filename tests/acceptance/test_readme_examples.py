@@ -39,7 +39,7 @@ FINISHED = {"completed", "failed", "cancelled"}
 # A job's read example -> where its state is polled (a job must have finished before it is read).
 JOB_READS: list[tuple[re.Pattern[str], str]] = [
     (
-        re.compile(r"^/api/backtesting/backtest/(?P<id>[^/?]+)/(status|result)"),
+        re.compile(r"^/api/backtesting/backtest/(?P<id>[^/?]+)/(status|result|report\.html|trades\.csv)"),
         "/api/backtesting/backtest/{id}/status",
     ),
     (re.compile(r"^/api/backtesting/optimize/(?P<id>[^/?]+)$"), "/api/backtesting/optimize/{id}"),
@@ -234,6 +234,13 @@ def non_empty(key: str | None = None) -> Callable[[Any], None]:
     return check
 
 
+def starts_with(text: str) -> Callable[[Any], None]:
+    def check(answer: Any) -> None:
+        assert isinstance(answer, str) and answer.startswith(text), f"not {text!r}...: {str(answer)[:200]}"
+
+    return check
+
+
 def positive(key: str) -> Callable[[Any], None]:
     def check(answer: Any) -> None:
         assert answer[key] > 0, f"{key} is {answer[key]!r}"
@@ -327,6 +334,8 @@ CHECKS: list[tuple[re.Pattern[str], Callable[[Any], None]]] = [
     (re.compile(r"^POST /api/(data/gap-fill|strategy/strategies)$"), non_empty("id")),
     (re.compile(r"^GET /api/backtesting/backtest/[^/]+/status$"), expect("state", "completed")),
     (re.compile(r"^GET /api/backtesting/backtest/[^/]+/result"), traded),
+    (re.compile(r"^GET /api/backtesting/backtest/[^/]+/report\.html$"), starts_with("<!DOCTYPE html>")),
+    (re.compile(r"^GET /api/backtesting/backtest/[^/]+/trades\.csv$"), starts_with("entry_time,exit_time,")),
     (re.compile(r"^GET /api/backtesting/optimize/"), heat_map_has_values),
     (re.compile(r"^POST /api/strategy/strategies/[^/]+/start$"), expect("state", "running")),
     (re.compile(r"^GET /api/strategy/strategies/[^/]+$"), expect("state", "running")),

@@ -98,6 +98,8 @@ def _parse(section: str, line: int, command: str) -> CurlExample:
             if not data.startswith("@"):
                 raise ValueError(f"README.md:{line}: --data-binary without a file is not understood")
             body_file = data[1:]
+        elif word in ("-OJ", "-JO", "-O", "-J"):
+            pass  # saving the answer to the file the server names changes nothing the platform sees
         elif word.startswith("-"):
             raise ValueError(f"README.md:{line}: curl option {word} is not understood by the README test")
         elif url is None:
