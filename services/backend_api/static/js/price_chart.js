@@ -4,7 +4,8 @@
 //
 //   const chart = await PriceChart.open(box, { digits, loadOlder })   → null when the library is missing
 //     loadOlder(firstTimeS) → Promise of bar columns ({time, open, high, low, close, tick_volume}) or null
-//   chart.setDigits(d) · setBars(columns) · showLatest() · upsertBar(bar) · applyPrice(price) · columns()
+//   chart.setDigits(d) · setBars(columns) · showLatest() · upsertBar(bar) · applyPrice(price) · applyTick(ms, price, barS)
+//   chart.columns()
 //   chart.setIndicators(overlays, panes)   overlays: [{name, values}], panes: [{name, series: [{name, values}]}]
 //   chart.setMarkers(markers) · setLevels([{price, label}]) · showRange(fromS, toS)
 //   chart.onExtended = () => …   called after older bars were prepended
@@ -134,6 +135,13 @@ export class PriceChart {
     last.low = Math.min(last.low, price);
     this.candles.update({ ...last });
     this.countUpdate();
+  }
+
+  // A tick of the chart's symbol: a new bar when it opens one (bars `barS` long), else the last bar moves.
+  applyTick(timeMs, price, barS) {
+    const open = Math.floor(timeMs / 1000 / barS) * barS, last = this.bars[this.bars.length - 1];
+    if (last && open > last.time) this.upsertBar({ time: open, open: price, high: price, low: price, close: price });
+    else this.applyPrice(price);
   }
 
   // Live updates are counted on the box, so people and tests can see the chart is fed.
