@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.chart_checks import dataset, wait_chart_shows
 from tests.e2e.conftest import ARTIFACTS, REPLAY
 from tests.e2e.offline_report import open_offline
 from tests.e2e.test_dashboard_alerts import create_cross_rule
@@ -53,10 +54,6 @@ def shot(page: Any, step: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"whole_path_{step}.png"), full_page=True)
 
 
-def dataset(page: Any, selector: str) -> dict[str, str]:
-    return page.eval_on_selector(selector, "box => ({...box.dataset})")  # type: ignore[no-any-return]
-
-
 def fill_data(page: Any) -> None:
     page.click("#tab-data")
     page.wait_for_selector("#gapfill-symbols input[value=EURUSD]:checked")
@@ -90,11 +87,9 @@ def backtest_and_see_its_trades(page: Any, platform: Platform) -> None:
     k = n // 2
     page.click("#bt-result details:nth-of-type(2) summary")  # the trades table
     page.click(f'#bt-trades tr[data-trade="{k}"]')
-    page.wait_for_function(
-        f"document.getElementById('bt-price').dataset.selectedTrade === '{k}'"
-        f" && Number(document.getElementById('bt-price').dataset.visibleFrom) <= {trades['entry_time'][k]}"
-        f" && Number(document.getElementById('bt-price').dataset.visibleTo) >= {trades['exit_time'][k]}"
-    )
+    page.wait_for_function(f"document.getElementById('bt-price').dataset.selectedTrade === '{k}'")
+    whole = trades["exit_time"][-1] - trades["entry_time"][0]
+    wait_chart_shows(page, "bt-price", trades["entry_time"][k], trades["exit_time"][k], whole)
     shot(page, "2_backtest_trades")
 
 
@@ -154,14 +149,16 @@ def see_its_trades_live(page: Any, platform: Platform, magic: int) -> None:
 
     first = page.locator("#st-trades tbody tr[data-deal]").last  # newest first: the last row is the oldest
     position = first.get_attribute("data-position")
+    shown = dataset(page, "#st-price")
+    latest = int(shown["visibleTo"]) - int(shown["visibleFrom"])  # the latest bars, shown when it opened
     first.click()
     page.wait_for_function(
         "document.getElementById('st-price').dataset.selectedTrade === '0'"
         " && document.querySelector('#st-trades tr.selected') !== null"
     )
     entry = next(d for d in deals if str(d["position_id"]) == position and d["entry"] == 0)
-    visible = dataset(page, "#st-price")
-    assert int(visible["visibleFrom"]) <= entry["time"] <= int(visible["visibleTo"]) + 60
+    bar = entry["time"] // 60 * 60  # the M1 bar it was filled in
+    wait_chart_shows(page, "st-price", bar, bar, latest)
     shot(page, "5_instance_trades")
 
 
