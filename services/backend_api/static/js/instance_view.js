@@ -163,6 +163,7 @@ export async function open(id) {
   current = id;
   for (const row of document.querySelectorAll("#st-instances tbody tr")) row.setAttribute("aria-selected", String(row.dataset.instance === id));
   if (!chart || chart.id !== id) {
+    chart?.view?.chart.remove();
     chart = { id, view: null, trades: null, opening: false };
     skeleton(id);
   }

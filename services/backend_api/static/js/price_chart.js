@@ -9,6 +9,7 @@
 //   chart.setIndicators(overlays, panes)   overlays: [{name, values}], panes: [{name, series: [{name, values}]}]
 //   chart.setMarkers(markers) · setLevels([{price, label}]) · showRange(fromS, toS)
 //   chart.onExtended = () => …   called after older bars were prepended
+//   chart.remove()   lets go of the chart (a view closed or replaced)
 // The box's data-* attributes (bars, first-time, visible-from/-to, live-updates) let people and tests see its state.
 
 import { createThemedChart, library, SERIES_COLORS, showMissing, theme } from "./chart_lib.js";
@@ -188,6 +189,12 @@ export class PriceChart {
 
   showRange(fromS, toS) {
     this.chart.timeScale().setVisibleRange({ from: fromS, to: toS });
+  }
+
+  // A chart no longer shown lets go of its canvas, observers and listeners.
+  remove() {
+    listeners.get(this.box)?.abort();
+    this.chart.remove();
   }
 
   // One legend per pane at the pane's top: the crosshair's bar, or the latest values when the mouse is away.

@@ -7,7 +7,8 @@
 //       scrolling, from the data service's stored /ohlc, or with source "terminal" from the mt5 service's
 //       /rates (a live market's latest bars, which the store may not hold yet);
 //     trades: columns as a backtest result has them: entry_time, exit_time (epoch s, bar open times),
-//       size (signed lots: > 0 a buy), entry_price, exit_price, sl, tp (null: none), pnl.
+//       size (signed lots: > 0 a buy), entry_price, exit_price, sl, tp (null: none), pnl; optionally
+//       open (true: a position still open, its "exit" the latest price).
 //   view.focus(i)   moves the chart to trade i (entry to exit, with room around) and highlights it.
 //   view.setTrades(trades)   redraws the markers and lines only (a live instance's new fills).
 //   → null when the chart cannot be drawn (the box or a toast says why).
@@ -70,7 +71,7 @@ function markers(t, colors, selected) {
     out.push({ time: t.entry_time[i], price: t.entry_price[i], color, shape: buy ? "arrowUp" : "arrowDown",
       position: buy ? "atPriceBottom" : "atPriceTop", text: chosen ? `#${i + 1} ${buy ? "buy" : "sell"}` : "", size: chosen ? 2 : 1 });
     out.push({ time: t.exit_time[i], price: t.exit_price[i], color, shape: "circle", position: "atPriceMiddle",
-      text: chosen ? `exit ${t.pnl[i] >= 0 ? "+" : ""}${t.pnl[i].toFixed(2)}` : "", size: chosen ? 1.5 : 0.6 });
+      text: chosen ? `${t.open?.[i] ? "open" : "exit"} ${t.pnl[i] >= 0 ? "+" : ""}${t.pnl[i].toFixed(2)}` : "", size: chosen ? 1.5 : 0.6 });
   }
   return out;
 }
@@ -95,6 +96,7 @@ export async function openTradeChart(box, { symbol, timeframe, from, to, trades,
     chart.setMarkers(markers(lines.trades, colors, selected));
     lines.select(selected);
     box.dataset.trades = String(lines.trades.entry_time.length);
+    box.dataset.openTrades = String((lines.trades.open || []).filter(Boolean).length);
     box.dataset.stopLevels = String(lines.trades.entry_time.filter((_, i) => lines.trades.sl[i] !== null || lines.trades.tp[i] !== null).length);
   };
   show(-1);
