@@ -6,13 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.e2e.chart_checks import dataset, wait_chart_shows
 from tests.support.platform import API_KEY, Platform
 
 LEGEND_BAR = r"/ UTC  O [0-9.]+  H [0-9.]+  L [0-9.]+  C [0-9.]+  V \d+/"
-
-
-def dataset(page: Any, selector: str) -> dict[str, str]:
-    return page.eval_on_selector(selector, "box => ({...box.dataset})")  # type: ignore[no-any-return]
 
 
 def test_market_chart_draws_terminal_candles_with_legends_and_loads_older_bars_on_scroll(
@@ -79,13 +76,8 @@ def test_backtest_trades_are_marked_on_the_price_chart_and_a_row_click_moves_the
     page.click("#bt-result details:nth-of-type(2) summary")  # the trades table
     page.click(f'#bt-trades tr[data-trade="{k}"]')
     page.wait_for_function(f"document.getElementById('bt-price').dataset.selectedTrade === '{k}'")
-    page.wait_for_function(
-        f"Number(document.getElementById('bt-price').dataset.visibleFrom) <= {trades['entry_time'][k]}"
-        f" && Number(document.getElementById('bt-price').dataset.visibleTo) >= {trades['exit_time'][k]}"
-    )
-    visible = dataset(page, "#bt-price")
     whole = trades["exit_time"][-1] - trades["entry_time"][0]
-    assert int(visible["visibleTo"]) - int(visible["visibleFrom"]) < whole  # moved to the trade, not the run
+    wait_chart_shows(page, "bt-price", trades["entry_time"][k], trades["exit_time"][k], whole)
     assert page.eval_on_selector(f'#bt-trades tr[data-trade="{k}"]', "r => r.classList.contains('selected')")
     page.locator("#bt-price").screenshot(path="test-artifacts/e2e/backtest-trades-on-chart.png")
 

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.offline_report import open_offline
 from tests.support.platform import Platform
 
 
@@ -59,26 +59,7 @@ def test_dashboard_backtest_report_returns_and_exports_open_offline(
     assert rows and re.fullmatch(r"\d+\.\d{5}", rows[0]["entry_price"])  # EURUSD's five digits
 
     # The saved file alone, in a browser that may load nothing but files.
-    context = page.context.browser.new_context(viewport={"width": 1200, "height": 900})
-    fetched: list[str] = []
-
-    def only_files(route: Any) -> None:
-        if route.request.url.startswith("file:"):
-            route.continue_()
-        else:
-            fetched.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_files)
-    offline = context.new_page()
-    offline.goto(report.as_uri())
-    boxes = offline.eval_on_selector_all(
-        "svg.chart polyline",
-        "lines => lines.map(l => { const r = l.getBoundingClientRect(); return [r.width, r.height]; })",
-    )
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    offline.screenshot(path=str(ARTIFACTS / "report_html_offline.png"), full_page=True)
-    context.close()
+    boxes, fetched = open_offline(page.context.browser, report, "report_html_offline.png")
     assert len(boxes) == 3 and all(w > 100 and h > 10 for w, h in boxes), boxes
     assert fetched == []
 

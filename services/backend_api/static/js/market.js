@@ -112,10 +112,7 @@ export function init() {
   on("tick", (event) => {
     const d = event.data, { symbol, timeframe } = selected();
     if (!chart || d.symbol !== symbol) return;
-    const seconds = TIMEFRAME_S[timeframe], open = Math.floor(d.time_msc / 1000 / seconds) * seconds;
-    const last = chart.bars[chart.bars.length - 1];
-    if (last && open > last.time) chart.upsertBar({ time: open, open: d.bid, high: d.bid, low: d.bid, close: d.bid });
-    else chart.applyPrice(d.bid);
+    chart.applyTick(d.time_msc, d.bid, TIMEFRAME_S[timeframe]);
   });
   on("candle.closed", (event) => {
     const d = event.data, { symbol, timeframe } = selected();

@@ -4,10 +4,12 @@
 //
 //   const chart = await PriceChart.open(box, { digits, loadOlder })   → null when the library is missing
 //     loadOlder(firstTimeS) → Promise of bar columns ({time, open, high, low, close, tick_volume}) or null
-//   chart.setDigits(d) · setBars(columns) · showLatest() · upsertBar(bar) · applyPrice(price) · columns()
+//   chart.setDigits(d) · setBars(columns) · showLatest() · upsertBar(bar) · applyPrice(price) · applyTick(ms, price, barS)
+//   chart.columns()
 //   chart.setIndicators(overlays, panes)   overlays: [{name, values}], panes: [{name, series: [{name, values}]}]
 //   chart.setMarkers(markers) · setLevels([{price, label}]) · showRange(fromS, toS)
 //   chart.onExtended = () => …   called after older bars were prepended
+//   chart.remove()   lets go of the chart (a view closed or replaced)
 // The box's data-* attributes (bars, first-time, visible-from/-to, live-updates) let people and tests see its state.
 
 import { createThemedChart, library, SERIES_COLORS, showMissing, theme } from "./chart_lib.js";
@@ -136,6 +138,13 @@ export class PriceChart {
     this.countUpdate();
   }
 
+  // A tick of the chart's symbol: a new bar when it opens one (bars `barS` long), else the last bar moves.
+  applyTick(timeMs, price, barS) {
+    const open = Math.floor(timeMs / 1000 / barS) * barS, last = this.bars[this.bars.length - 1];
+    if (last && open > last.time) this.upsertBar({ time: open, open: price, high: price, low: price, close: price });
+    else this.applyPrice(price);
+  }
+
   // Live updates are counted on the box, so people and tests can see the chart is fed.
   countUpdate() {
     this.box.dataset.liveUpdates = String(Number(this.box.dataset.liveUpdates || 0) + 1);
@@ -180,6 +189,12 @@ export class PriceChart {
 
   showRange(fromS, toS) {
     this.chart.timeScale().setVisibleRange({ from: fromS, to: toS });
+  }
+
+  // A chart no longer shown lets go of its canvas, observers and listeners.
+  remove() {
+    listeners.get(this.box)?.abort();
+    this.chart.remove();
   }
 
   // One legend per pane at the pane's top: the crosshair's bar, or the latest values when the mouse is away.

@@ -2,12 +2,15 @@
 // each exit, green for a win and red for a loss, a dashed line from entry to exit, and the trade's SL (red)
 // and TP (green) over its life where it had them. Reusable by any panel that has trades:
 //
-//   const view = await openTradeChart(box, { symbol, timeframe, from, to, trades })
-//     symbol, timeframe: the bars to draw, read from the data service's /ohlc over [from, to] (ISO or epoch s)
-//       and further back on scrolling;
-//     trades: columns as a backtest result has them: entry_time, exit_time (epoch s), size (signed lots:
-//       > 0 a buy), entry_price, exit_price, sl, tp (null: none), pnl.
+//   const view = await openTradeChart(box, { symbol, timeframe, from, to, trades, source })
+//     symbol, timeframe: the bars to draw, read over [from, to] (ISO or epoch s) and further back on
+//       scrolling, from the data service's stored /ohlc, or with source "terminal" from the mt5 service's
+//       /rates (a live market's latest bars, which the store may not hold yet);
+//     trades: columns as a backtest result has them: entry_time, exit_time (epoch s, bar open times),
+//       size (signed lots: > 0 a buy), entry_price, exit_price, sl, tp (null: none), pnl; optionally
+//       open (true: a position still open, its "exit" the latest price).
 //   view.focus(i)   moves the chart to trade i (entry to exit, with room around) and highlights it.
+//   view.setTrades(trades)   redraws the markers and lines only (a live instance's new fills).
 //   → null when the chart cannot be drawn (the box or a toast says why).
 
 import { get } from "./api.js";
@@ -68,34 +71,46 @@ function markers(t, colors, selected) {
     out.push({ time: t.entry_time[i], price: t.entry_price[i], color, shape: buy ? "arrowUp" : "arrowDown",
       position: buy ? "atPriceBottom" : "atPriceTop", text: chosen ? `#${i + 1} ${buy ? "buy" : "sell"}` : "", size: chosen ? 2 : 1 });
     out.push({ time: t.exit_time[i], price: t.exit_price[i], color, shape: "circle", position: "atPriceMiddle",
-      text: chosen ? `exit ${t.pnl[i] >= 0 ? "+" : ""}${t.pnl[i].toFixed(2)}` : "", size: chosen ? 1.5 : 0.6 });
+      text: chosen ? `${t.open?.[i] ? "open" : "exit"} ${t.pnl[i] >= 0 ? "+" : ""}${t.pnl[i].toFixed(2)}` : "", size: chosen ? 1.5 : 0.6 });
   }
   return out;
 }
 
-export async function openTradeChart(box, { symbol, timeframe, from, to, trades }) {
+const SOURCES = { store: "/api/data/ohlc", terminal: "/api/mt5/rates" };
+
+export async function openTradeChart(box, { symbol, timeframe, from, to, trades, source = "store" }) {
   const q = (params) => new URLSearchParams(params).toString();
-  const bars = await attempt(() => get(`/api/data/ohlc/${symbol}/${timeframe}?${q({ from, to })}`));
+  const path = `${SOURCES[source]}/${symbol}/${timeframe}`;
+  const bars = await attempt(() => get(`${path}?${q({ from, to })}`));
   const chart = await PriceChart.open(box, {
     digits: priceDigits(symbol),
-    loadOlder: async (first) => (await attempt(() => get(`/api/data/ohlc/${symbol}/${timeframe}?${q({ to: first - 1, count: OLDER_BARS })}`)))?.columns,
+    loadOlder: async (first) => (await attempt(() => get(`${path}?${q({ to: first - 1, count: OLDER_BARS })}`)))?.columns,
   });
   if (!chart || !bars) return null;
   chart.setBars(bars.columns);
   chart.showLatest();
   const colors = theme(), lines = new TradeLines(trades, colors);
   chart.candles.attachPrimitive(lines);
-  chart.setMarkers(markers(trades, colors, -1));
-  box.dataset.trades = String(trades.entry_time.length);
-  box.dataset.stopLevels = String(trades.entry_time.filter((_, i) => trades.sl[i] !== null || trades.tp[i] !== null).length);
   const room = ROOM_BARS * (TIMEFRAME_S[timeframe] || 60);
+  const show = (selected) => {
+    chart.setMarkers(markers(lines.trades, colors, selected));
+    lines.select(selected);
+    box.dataset.trades = String(lines.trades.entry_time.length);
+    box.dataset.openTrades = String((lines.trades.open || []).filter(Boolean).length);
+    box.dataset.stopLevels = String(lines.trades.entry_time.filter((_, i) => lines.trades.sl[i] !== null || lines.trades.tp[i] !== null).length);
+  };
+  show(-1);
   return {
     chart,
     focus(i) {
-      chart.showRange(trades.entry_time[i] - room, trades.exit_time[i] + room);
-      lines.select(i);
-      chart.setMarkers(markers(trades, colors, i));
+      const t = lines.trades;
+      chart.showRange(t.entry_time[i] - room, t.exit_time[i] + room);
+      show(i);
       box.dataset.selectedTrade = String(i);
+    },
+    setTrades(next) {
+      lines.trades = next;
+      show(lines.selected < next.entry_time.length ? lines.selected : -1);
     },
   };
 }
