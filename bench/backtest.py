@@ -3,10 +3,11 @@
 Compares this engine (warm, in-process) with backtesting.py and vectorbt `Portfolio.from_signals` (warm),
 asserting identical trades; the same backtest through the backtesting service's HTTP API end to end
 (bench/backtest_http.py); then a 100-combination grid on 2 processes, and peak memory for 10,000,000 bars
-(measured in a fresh process). Prints figures; asserts no timings.
+(measured in a fresh process); then the tick and m1_ohlc models (bench/backtest_ticks.py). Prints
+figures; asserts no timings.
 
     .venv/bin/python bench/backtest.py [--bars 1000000] [--repeat 20] [--skip-reference] [--skip-http]
-        [--skip-grid] [--skip-memory]
+        [--skip-grid] [--skip-memory] [--skip-ticks]
 """
 
 from __future__ import annotations
@@ -213,6 +214,7 @@ def main() -> None:
     parser.add_argument("--skip-http", action="store_true", help="skip the HTTP end-to-end figure")
     parser.add_argument("--skip-grid", action="store_true", help="skip the 100-combination grid")
     parser.add_argument("--skip-memory", action="store_true", help="skip the 10x-bars memory figure")
+    parser.add_argument("--skip-ticks", action="store_true", help="skip the tick and m1_ohlc model figures")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -250,6 +252,10 @@ def main() -> None:
     if not args.skip_memory:
         child = [sys.executable, __file__, "--memory-child", str(10 * args.bars)]
         print(subprocess.run(child, check=True, capture_output=True, text=True).stdout.strip())
+    if not args.skip_ticks:
+        from bench.backtest_ticks import main as bench_ticks
+
+        bench_ticks(["--m1-bars", str(args.bars), "--repeat", str(min(args.repeat, 5))])
 
 
 if __name__ == "__main__":
