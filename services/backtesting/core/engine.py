@@ -139,15 +139,9 @@ class BacktestResult:
     tick_times: tuple[np.ndarray, np.ndarray] | None = None
 
     def with_tick_times(self, entry_ms: np.ndarray, exit_ms: np.ndarray) -> BacktestResult:
-        """This result with its trades timed at their fill ticks (times in s from the ms) instead of bars."""
-        entry_s, exit_s = entry_ms // 1000, exit_ms // 1000
-        trades = replace(
-            self.trades,
-            entry_time=entry_s,
-            exit_time=exit_s,
-            duration_s=(exit_ms - entry_ms) / 1000.0,
-        )
-        return replace(self, trades=trades, tick_times=(entry_ms, exit_ms))
+        """This result with its trades' fill-tick times; `entry_time`/`exit_time` stay the times of the bars
+        holding those ticks, as in the bars model (a chart marks trades on its bars)."""
+        return replace(self, tick_times=(entry_ms, exit_ms))
 
     @property
     def drawdown_pct(self) -> np.ndarray:

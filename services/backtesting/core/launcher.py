@@ -332,10 +332,10 @@ class RunLauncher:
             )
         market = Market(columns=columns, facts=facts, source=source)
         if isinstance(req, RunInput) and req.model != Model.BARS:
-            market = await self._with_ticks(req, market)
+            market = await self._with_ticks(req, market, allow_gaps=req.allow_gaps)
         return market
 
-    async def _with_ticks(self, req: RunInput, market: Market) -> Market:
+    async def _with_ticks(self, req: RunInput, market: Market, *, allow_gaps: bool) -> Market:
         """The market with the ticks of its bars' span: the stored ones (model ticks) or four per M1 bar."""
         from services.backtesting.core.tick_engine import m1_ticks
 
@@ -364,8 +364,9 @@ class RunLauncher:
             )
             ticks = {"time_msc": raw["time_msc"], "bid": raw["bid"], "ask": raw["ask"]}
         else:
+            # Checked for completeness as the bars are: a missing M1 stretch would walk as a flat price.
             m1 = await self._market.bars(
-                source.symbol, "M1", from_ms // 1000, to_ms // 1000 - 59, allow_gaps=True
+                source.symbol, "M1", from_ms // 1000, to_ms // 1000 - 59, allow_gaps=allow_gaps
             )
             walked = await asyncio.to_thread(m1_ticks, m1, market.facts.point)
             ticks = {"time_msc": walked.time_msc, "bid": walked.bid, "ask": walked.ask}
