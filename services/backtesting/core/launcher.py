@@ -359,10 +359,9 @@ class RunLauncher:
         to_ms = (int(market.columns["time"][-1]) + seconds) * 1000 - 1
         section = self._section
         if req.model == Model.TICKS:
-            raw = await self._market.ticks(
+            ticks = await self._market.ticks(
                 source.symbol, from_ms, to_ms, max_ticks=section.max_ticks, chunk=section.tick_chunk
             )
-            ticks = {"time_msc": raw["time_msc"], "bid": raw["bid"], "ask": raw["ask"]}
         else:
             # Checked for completeness as the bars are: a missing M1 stretch would walk as a flat price.
             m1 = await self._market.bars(

@@ -64,6 +64,14 @@ def missing_ranges_message(symbol: str, timeframe: str, missing: Sequence[Sequen
     )
 
 
+_TICK_COLUMNS = ("time_msc", "bid", "ask")
+
+
+def _columns_of(ticks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The columns a tick model runs on, copied out of a TICKS_DTYPE chunk (so the chunk can go)."""
+    return (ticks["time_msc"].copy(), ticks["bid"].copy(), ticks["ask"].copy())
+
+
 class RunMarket:
     """The data and mt5 services as seen by the backtesting service."""
 
@@ -147,17 +155,20 @@ class RunMarket:
             return None
         return float(leverage) if 0 < leverage <= MAX_LEVERAGE else None
 
-    async def ticks(self, symbol: str, from_ms: int, to_ms: int, *, max_ticks: int, chunk: int) -> np.ndarray:
-        """Stored ticks in [from_ms, to_ms] as one TICKS_DTYPE array, read `chunk` at a time (a chunk ends
+    async def ticks(
+        self, symbol: str, from_ms: int, to_ms: int, *, max_ticks: int, chunk: int
+    ) -> dict[str, np.ndarray]:
+        """Stored ticks in [from_ms, to_ms] as time_msc, bid and ask columns (only those are kept of each
+        chunk, 24 bytes a tick), read `chunk` at a time (a chunk ends
         before its last millisecond, which the next read starts with, so ticks sharing it stay together);
         ConflictError(no_ticks) naming the range when there are none, InvalidInputError(too_many_ticks)
         past `max_ticks`."""
-        parts: list[np.ndarray] = []
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         count, start = 0, from_ms
         while True:
             part = await self._data.ticks(symbol, start, to_ms, limit=chunk)
             if len(part) < chunk:
-                parts.append(part)
+                parts.append(_columns_of(part))
                 count += len(part)
                 break
             last = int(part["time_msc"][-1])
@@ -168,7 +179,7 @@ class RunMarket:
                     details={"symbol": symbol, "time_msc": last, "tick_chunk": chunk},
                 )
             part = part[part["time_msc"] < last]
-            parts.append(part)
+            parts.append(_columns_of(part))
             count += len(part)
             start = last
             if count > max_ticks:
@@ -187,7 +198,7 @@ class RunMarket:
                 code="no_ticks",
                 details={"symbol": symbol, "from": from_ms, "to": to_ms},
             )
-        return np.concatenate(parts)
+        return {name: np.concatenate([p[k] for p in parts]) for k, name in enumerate(_TICK_COLUMNS)}
 
     async def bars(
         self, symbol: str, timeframe: str, from_s: int, to_s: int, *, allow_gaps: bool

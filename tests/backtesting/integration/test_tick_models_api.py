@@ -4,6 +4,7 @@ equal to the in-process tick engine, and the refusals (unknown model, inline bar
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -145,3 +146,44 @@ def test_backtest_stop_distances_in_the_bars_model_are_422(client: TestClient) -
 
     assert response.status_code == 422
     assert "sl_points" in response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "extra"),
+    [
+        ("/optimize", {"space": {"fast": {"values": [5, 6]}}}),
+        (
+            "/walk-forward",
+            {"space": {"fast": {"values": [5, 6]}}, "in_sample_bars": 100, "out_of_sample_bars": 50},
+        ),
+    ],
+)
+def test_searches_with_a_tick_model_are_422_naming_model(
+    client: TestClient, path: str, extra: dict[str, object]
+) -> None:
+    before = client.get("/backtests").json()
+
+    response = client.post(path, json={**_body("EURUSD", "ticks"), **extra})
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"]["field"] == "model"
+    assert client.get("/backtests").json() == before
+
+
+def test_backtest_tick_model_with_fill_this_close_is_422(client: TestClient) -> None:
+    response = client.post("/backtest/start", json={**_body("EURUSD", "m1_ohlc"), "fill": "this_close"})
+
+    assert response.status_code == 422
+    assert "this_close" in response.text
+
+
+def test_backtest_ticks_beyond_max_ticks_are_422_naming_the_key(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, max_ticks=50_000, tick_chunk=20_000)
+    store = {("EURUSD", "H1"): H1}
+    with DataStandIn(settings, store, ticks={"EURUSD": TICKS}), open_client(settings) as client:
+        response = client.post("/backtest/start", json=_body("EURUSD", "ticks"))
+
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "too_many_ticks" and "backtesting.max_ticks" in error["message"]
+    assert list((settings.jobs_db_path.parent / "bars").iterdir()) == []
