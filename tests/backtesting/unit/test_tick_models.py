@@ -113,3 +113,27 @@ def test_tick_model_market_orders_fill_at_the_ask_and_bid_of_the_first_tick_afte
     assert result.trades.entry_price.tolist() == [1.1004]
     assert result.trades.exit_price.tolist() == [1.1005]
     assert result.trades.pnl.tolist() == [10.0]  # 1 lot x 1 pip
+
+
+def test_tick_model_stops_out_at_the_first_tick_at_or_below_the_stop_out_level() -> None:
+    bars = make_bars([1.1] * 3)
+    strategy = Scripted(3, entry_long=[1])
+    base = int(bars["time"][0]) * 1000
+    # Bought 1 lot at the ask 1.1001 (margin 1.1001 x 100,000 / 500 = 220.00): a balance of 1,000 is at
+    # 50 % of the margin once the bid has fallen 89 pips, to 1.0912; the falling bids reach 1.0910 first.
+    bid = np.round(1.1 - 0.001 * np.arange(12), 5)
+    ticks = TickColumns(base + 7_200_000 + 60_000 * np.arange(12), bid, bid + 0.0001)
+    config = BacktestConfig(
+        initial_balance=1_000,
+        leverage=500,
+        symbol=EURUSD,
+        sizing=SizingConfig(mode=SizingMode.FIXED, value=1.0),
+        model=Model.TICKS,
+        tick_account=TickAccount(stop_out_level=50),
+    )
+
+    result = run_tick_backtest(bars, ticks, 3600, strategy, config)
+
+    assert result.trades.exit_reason.tolist() == ["stop_out"]
+    assert result.trades.exit_price.tolist() == [1.091]
+    assert result.trades.pnl.tolist() == [-910.0]
