@@ -4,10 +4,11 @@ Compares this engine (warm, in-process) with backtesting.py and vectorbt `Portfo
 asserting identical trades; the same backtest through the backtesting service's HTTP API end to end
 (bench/backtest_http.py); then a 100-combination grid on 2 processes, and peak memory for 10,000,000 bars
 (measured in a fresh process); a 4-symbol portfolio over a year of H1 against the four single-symbol runs
-(bench/backtest_portfolio.py). Prints figures; asserts no timings.
+(bench/backtest_portfolio.py); then the tick and m1_ohlc models (bench/backtest_ticks.py). Prints figures;
+asserts no timings.
 
     .venv/bin/python bench/backtest.py [--bars 1000000] [--repeat 20] [--skip-reference] [--skip-http]
-        [--skip-grid] [--skip-memory] [--skip-portfolio]
+        [--skip-grid] [--skip-memory] [--skip-portfolio] [--skip-ticks]
 """
 
 from __future__ import annotations
@@ -215,6 +216,7 @@ def main() -> None:
     parser.add_argument("--skip-grid", action="store_true", help="skip the 100-combination grid")
     parser.add_argument("--skip-memory", action="store_true", help="skip the 10x-bars memory figure")
     parser.add_argument("--skip-portfolio", action="store_true", help="skip the 4-symbol portfolio ratio")
+    parser.add_argument("--skip-ticks", action="store_true", help="skip the tick and m1_ohlc model figures")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -256,6 +258,10 @@ def main() -> None:
         from bench.backtest_portfolio import HOURS_PER_YEAR, bench_portfolio
 
         bench_portfolio(HOURS_PER_YEAR, args.repeat)
+    if not args.skip_ticks:
+        from bench.backtest_ticks import main as bench_ticks
+
+        bench_ticks(["--m1-bars", str(args.bars), "--repeat", str(min(args.repeat, 5))])
 
 
 if __name__ == "__main__":

@@ -29,6 +29,12 @@ class BacktestingSection(Section):
     )
     max_bars: int = Field(default=20_000_000, ge=100, description="largest series one job accepts")
     max_combinations: int = Field(default=100_000, ge=1, description="largest optimisation grid")
+    max_ticks: int = Field(
+        default=50_000_000, ge=1_000, description="most ticks one tick-model job reads (24 bytes each)"
+    )
+    tick_chunk: int = Field(
+        default=1_000_000, ge=1_000, description="ticks per read from the data service (within its own limit)"
+    )
     default_costs: CostConfig = CostConfig()
     default_leverage: float = Field(
         default=100.0,

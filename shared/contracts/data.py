@@ -1,4 +1,5 @@
-"""The data service's API as other services call it: stored bars (`/ohlc`) and their completeness.
+"""The data service's API as other services call it: stored bars (`/ohlc`), ticks (`/ticks`) and the bars'
+completeness.
 
 `GET /ohlc/{symbol}/{timeframe}` answers the bars opening in [from, to], both ends inclusive (or the newest
 `count` bars up to `to`, or the latest), as RATES_DTYPE columns in the Arrow form, with the data service's
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.clients import ServiceClient
 from shared.config import PlatformSettings
 from shared.market.coverage import Coverage
-from shared.market.records import RATES_DTYPE
+from shared.market.records import RATES_DTYPE, TICKS_DTYPE
 
 
 class CoveredBars(NamedTuple):
@@ -89,6 +90,13 @@ class DataClient:
     ) -> np.ndarray:
         """`ohlc` without the coverage."""
         return (await self.ohlc(symbol, timeframe, from_s=from_s, to_s=to_s, count=count)).bars
+
+    async def ticks(self, symbol: str, from_ms: int, to_ms: int, *, limit: int) -> np.ndarray:
+        """Stored ticks with from_ms <= time_msc <= to_ms, oldest first, at most `limit` (TICKS_DTYPE, read
+        in the Arrow form)."""
+        return await self._client.get_array(
+            f"/ticks/{symbol}", TICKS_DTYPE, {"from": from_ms, "to": to_ms, "limit": limit}
+        )
 
     async def completeness(self, symbol: str, timeframe: str, from_s: int, to_s: int) -> Completeness:
         """The completeness of [from_s, to_s] (inclusive)."""

@@ -1,8 +1,8 @@
 """The one stand-in data service of the tests: a real server speaking the data service's contract.
 
 It is the platform's own app factory (so `/ws/events`, the internal token and the error shape are the
-real ones) plus `GET /ohlc/{symbol}/{timeframe}` and `GET /completeness/{symbol}/{timeframe}` over bars
-held in memory, with the data service's time semantics: `from` and `to` are both inclusive, `count` is
+real ones) plus `GET /ohlc/{symbol}/{timeframe}`, `GET /completeness/{symbol}/{timeframe}` and
+`GET /ticks/{symbol}` over bars and ticks held in memory, with the data service's time semantics: `from` and `to` are both inclusive, `count` is
 the newest bars up to `to`. It runs under uvicorn in a background thread on the data service's port;
 tests publish events (e.g. `candle.closed`) on its bus with `emit`.
 """
@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from shared.columnar import ARROW_MEDIA_TYPE, encode_arrow, to_columns
 from shared.config import PlatformSettings
 from shared.errors import InvalidInputError, NotFoundError
+from shared.market.records import TICKS_DTYPE
 from shared.market.timeframes import TIMEFRAMES, Timeframe
 from shared.service_app import create_service_app
 from tests.support.served_app import ServedApp
@@ -64,6 +65,26 @@ async def ohlc(
     return {"symbol": symbol, "timeframe": frame.name, "count": len(window), "columns": to_columns(window)}
 
 
+@router.get("/ticks/{symbol}")
+async def ticks(
+    request: Request,
+    symbol: str,
+    from_: Annotated[int, Query(alias="from")],
+    to: int,
+    limit: int | None = None,
+    format: str = "json",
+) -> Any:
+    """Stored ticks (TICKS_DTYPE) with from <= time_msc <= to (epoch ms), at most `limit`."""
+    stored = request.app.state.ticks.get(symbol, np.empty(0, dtype=TICKS_DTYPE))
+    times = stored["time_msc"]
+    start = int(np.searchsorted(times, from_, side="left"))
+    stop = int(np.searchsorted(times, to, side="right"))
+    window = stored[start : stop if limit is None else min(stop, start + limit)]
+    if format == "arrow":
+        return Response(encode_arrow(window), media_type=ARROW_MEDIA_TYPE)
+    return {"symbol": symbol, "count": len(window), "columns": to_columns(window)}
+
+
 @router.get("/completeness/{symbol}/{timeframe}")
 async def completeness(
     request: Request,
@@ -97,10 +118,12 @@ class DataStandIn:
         settings: PlatformSettings,
         store: Mapping[Series, np.ndarray],
         missing: Mapping[Series, Ranges] | None = None,
+        ticks: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         self.app: FastAPI = create_service_app("data", settings, routers=[router])
         self.app.state.store = store
         self.app.state.missing = missing or {}
+        self.app.state.ticks = ticks or {}
         self.app.state.requests = []
         self._served = ServedApp("data stand-in", self.app, settings.service("data").port)
 

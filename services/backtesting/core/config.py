@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -13,6 +14,19 @@ from shared.trading.sizing import SizingConfig
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+class Model(StrEnum):
+    """How prices move inside a bar: the bars alone (backtesting.py's rules), each bar walked through its M1
+    bars as MT5's "1 minute OHLC" tester does, or the stored ticks (the paper broker's rules)."""
+
+    BARS = "bars"
+    M1_OHLC = "m1_ohlc"
+    TICKS = "ticks"
 
 
 class FillTiming(StrEnum):
@@ -70,6 +84,46 @@ class CostConfig(_Frozen):
     slippage_points: float = Field(default=0.0, ge=0, description="adverse, on market and stop fills")
 
 
+class TickAccount(_Frozen):
+    """What the tick models book with beyond SymbolFacts, as the paper broker does: the symbol's contract and
+    currencies, the account's stop-out level, and the stops a live instance's risk config would set."""
+
+    contract_size: float = Field(default=100_000.0, gt=0)
+    profit_via_bid: bool = Field(
+        default=False, description="profit converts to the account currency by dividing by the bid (USDJPY)"
+    )
+    margin_uses_price: bool = Field(
+        default=True,
+        description="margin is volume x contract x price (else volume x contract), over leverage",
+    )
+    stop_out_level: float = Field(default=50.0, ge=0, description="margin level (%) that closes the position")
+    stops_level: int = Field(default=0, ge=0, description="minimum SL/TP distance from the price, points")
+    sl_points: float | None = Field(
+        default=None, gt=0, description="SL distance from the fill price when the strategy sets none"
+    )
+    tp_points: float | None = Field(
+        default=None, gt=0, description="TP distance from the fill price when the strategy sets none"
+    )
+
+    def as_array(self, config: BacktestConfig) -> np.ndarray:
+        """The tick loop's account array (tick_fills.A_*)."""
+        import numpy as np
+
+        return np.array(
+            [
+                self.contract_size,
+                float(self.profit_via_bid),
+                float(self.margin_uses_price),
+                config.leverage,
+                config.costs.commission_per_lot,
+                self.stop_out_level,
+                float(round(1.0 / config.symbol.point)),
+                float(self.stops_level),
+            ],
+            dtype=np.float64,
+        )
+
+
 class BacktestConfig(_Frozen):
     """Everything a run needs besides the bars and the strategy."""
 
@@ -80,3 +134,5 @@ class BacktestConfig(_Frozen):
     fill: FillTiming = FillTiming.NEXT_OPEN
     finalize_trades: bool = Field(default=False, description="close a trade still open at the last close")
     symbol: SymbolFacts = SymbolFacts()
+    model: Model = Model.BARS
+    tick_account: TickAccount = TickAccount()

@@ -8,7 +8,7 @@ processes).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -137,6 +137,13 @@ class BacktestResult:
     equity: np.ndarray
     close: np.ndarray
     warnings: tuple[RunWarning, ...] = ()
+    # The tick models' fill times (ms) of each trade's entry and exit; None in the bars model.
+    tick_times: tuple[np.ndarray, np.ndarray] | None = None
+
+    def with_tick_times(self, entry_ms: np.ndarray, exit_ms: np.ndarray) -> BacktestResult:
+        """This result with its trades' fill-tick times; `entry_time`/`exit_time` stay the times of the bars
+        holding those ticks, as in the bars model (a chart marks trades on its bars)."""
+        return replace(self, tick_times=(entry_ms, exit_ms))
 
     @property
     def drawdown_pct(self) -> np.ndarray:
@@ -152,7 +159,7 @@ class BacktestResult:
             "metrics": self.metrics.model_dump(mode="json"),
             "warnings": [w.model_dump() for w in self.warnings],
             "returns": returns_tables(self.time, self.equity).model_dump(),
-            "trades": {name: _json_column(getattr(self.trades, name)) for name in Trades.__slots__},
+            "trades": self._trade_columns(),
             "equity": {
                 "time": self.time[index].tolist(),
                 "equity": _json_column(self.equity[index]),
@@ -161,12 +168,19 @@ class BacktestResult:
             },
         }
 
+    def _trade_columns(self) -> dict[str, list[Any]]:
+        columns = {name: _json_column(getattr(self.trades, name)) for name in Trades.__slots__}
+        if self.tick_times is not None:
+            columns["entry_time_msc"] = self.tick_times[0].tolist()
+            columns["exit_time_msc"] = self.tick_times[1].tolist()
+        return columns
 
-def _bool(values: np.ndarray) -> np.ndarray:
+
+def bool_column(values: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(values, dtype=np.bool_)
 
 
-def _levels(values: np.ndarray | None) -> np.ndarray:
+def level_column(values: np.ndarray | None) -> np.ndarray:
     return _EMPTY if values is None else np.ascontiguousarray(values, dtype=np.float64)
 
 
@@ -193,12 +207,12 @@ def simulate_signals(
         cols["low"],
         cols["close"],
         _spread(cols, config),
-        _bool(signals.entry_long),
-        _bool(signals.exit_long),
-        _bool(signals.entry_short),
-        _bool(signals.exit_short),
-        _levels(signals.sl),
-        _levels(signals.tp),
+        bool_column(signals.entry_long),
+        bool_column(signals.exit_long),
+        bool_column(signals.entry_short),
+        bool_column(signals.exit_short),
+        level_column(signals.sl),
+        level_column(signals.tp),
         start,
         config.fill == FillTiming.THIS_CLOSE,
         config.finalize_trades,

@@ -38,11 +38,13 @@ TRADE_FIELDS = 11
 # Entry signals skipped, by cause: the index into the `skipped` counts the loop returns. Warm-up counts
 # entry signals before `start`; the others count entries whose order could not open.
 SKIP_WARMUP, SKIP_BELOW_MIN, SKIP_MARGIN, SKIP_NO_STOP = range(4)
-SKIP_KINDS = 4
+SKIP_INVALID_STOPS = 4  # the tick loop only: stops too near the price, as the broker refuses them
+SKIP_KINDS = 5
 
 # Exit reasons.
 EXIT_SIGNAL, EXIT_REVERSE, EXIT_SL, EXIT_TP, EXIT_END, EXIT_BANKRUPT = range(6)
-EXIT_REASON_NAMES = ("signal", "reverse", "stop_loss", "take_profit", "end", "out_of_money")
+EXIT_STOP_OUT = 6  # the tick loop only: the broker's stop-out
+EXIT_REASON_NAMES = ("signal", "reverse", "stop_loss", "take_profit", "end", "out_of_money", "stop_out")
 
 
 @njit(cache=True)

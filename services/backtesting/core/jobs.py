@@ -24,6 +24,7 @@ from services.backtesting.core.portfolio import Leg, run_portfolio
 from services.backtesting.core.portfolio_money import Quotes, leg_money
 from services.backtesting.core.specs import (
     BacktestJobSpec,
+    DataSource,
     OptimizeJobSpec,
     PortfolioJobSpec,
     RunSpec,
@@ -33,6 +34,7 @@ from services.backtesting.core.summaries import SummaryStore, summarize
 from services.backtesting.core.walk_forward import run_walk_forward
 from shared.jobs import JobCancelled, JobContext
 from shared.market.bar_spool import discard_bars, read_bars
+from shared.market.timeframes import get_timeframe
 from shared.trading.registry import StrategyRegistry, load_strategy_folder
 
 T = TypeVar("T")
@@ -93,6 +95,8 @@ def _with_bars(spec: RunSpec, ctx: JobContext, work: Callable[[dict[str, Any]], 
         raise JobCancelled(ctx.job_id) from None
     finally:
         discard_bars(spec.bars_file)
+        if spec.ticks_file is not None:
+            discard_bars(spec.ticks_file)
 
 
 def backtest_job(runtime: RunRuntime, spec: BacktestJobSpec, ctx: JobContext) -> dict[str, Any]:
@@ -101,9 +105,22 @@ def backtest_job(runtime: RunRuntime, spec: BacktestJobSpec, ctx: JobContext) ->
 
     def work(bars: dict[str, Any]) -> dict[str, Any]:
         strategy = registry.build(spec.strategy, spec.params)
-        return run_backtest(bars, strategy, spec.config, progress=ctx.progress, cancel=ctx.cancelled).to_dict(
-            runtime.stored_equity_points
-        )
+        if spec.ticks_file is None:
+            result = run_backtest(bars, strategy, spec.config, progress=ctx.progress, cancel=ctx.cancelled)
+        else:
+            from services.backtesting.core.tick_engine import TickColumns, run_tick_backtest
+
+            assert isinstance(spec.source, DataSource)  # the launcher reads ticks for data sources only
+            result = run_tick_backtest(
+                bars,
+                TickColumns.of(read_bars(spec.ticks_file)),
+                get_timeframe(spec.source.timeframe).seconds,
+                strategy,
+                spec.config,
+                progress=ctx.progress,
+                cancel=ctx.cancelled,
+            )
+        return result.to_dict(runtime.stored_equity_points)
 
     result = _with_bars(spec, ctx, work)
     _summary_store(runtime.summaries_db).put(ctx.job_id, summarize(result["metrics"]))

@@ -16,15 +16,16 @@ the mt5 service's account, else `backtesting.default_leverage`; sizing `backtest
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
 
-from services.backtesting.core.config import BacktestConfig, SymbolFacts
+from services.backtesting.core.config import BacktestConfig, Model, SymbolFacts, TickAccount
 from services.backtesting.core.engine import first_signal_bar
 from services.backtesting.core.jobs import RunRuntime, backtest_job, optimization_job, walk_forward_job
 from services.backtesting.core.market_data import RunMarket
@@ -48,11 +49,12 @@ from services.backtesting.core.specs import (
 )
 from services.backtesting.core.walk_forward import window_bounds
 from services.backtesting.settings import BacktestingSection
-from shared.errors import InvalidInputError
+from shared.errors import ConflictError, InvalidInputError
 from shared.jobs import JobContext, JobManager
 from shared.market.bar_spool import BarSpool, discard_bars
 from shared.market.clock import refuse_future
 from shared.market.names import canonical_timeframe
+from shared.market.timeframes import get_timeframe
 from shared.trading.registry import StrategyRegistry
 from shared.trading.sizing import SizingConfig, SizingMode
 from shared.trading.strategy import Strategy
@@ -69,6 +71,8 @@ class Market:
     columns: dict[str, np.ndarray]
     facts: SymbolFacts
     source: BarSource
+    ticks: dict[str, np.ndarray] | None = None  # the tick models' time_msc, bid, ask
+    tick_account: TickAccount = field(default_factory=TickAccount)
 
     @property
     def n_bars(self) -> int:
@@ -107,6 +111,17 @@ def _needs_stop(sizing: SizingConfig, strategies: list[Strategy[Any]]) -> None:
         code="invalid_sizing",
         details={"field": "sizing.mode", "strategy": name, "reason": "no_stop_loss"},
     )
+
+
+def bars_model_only(req: RunInput, kind: str) -> None:
+    """Searches and portfolios run the bars model only, for now: each of their workers (legs) would need
+    its own ticks."""
+    if req.model != Model.BARS:
+        raise InvalidInputError(
+            f"{kind} runs the bars model only, for now; model {req.model} is for single backtests",
+            code="invalid_model",
+            details={"field": "model", "model": str(req.model)},
+        )
 
 
 class RunLauncher:
@@ -149,6 +164,7 @@ class RunLauncher:
         )
 
     async def start_optimization(self, req: OptimizeRequest) -> dict[str, Any]:
+        bars_model_only(req, "optimisation")
         space = self._space(req)
         if req.heatmap is not None and not set(req.heatmap) <= set(req.space):
             raise InvalidInputError(
@@ -183,6 +199,7 @@ class RunLauncher:
         )
 
     async def start_walk_forward(self, req: WalkForwardRequest) -> dict[str, Any]:
+        bars_model_only(req, "walk-forward")
         space = self._space(req)
         combos = plan_combinations(space, fixed_params=req.params)
         deepest, any_stop = await asyncio.to_thread(self._deepest_valid, req.strategy, combos)
@@ -274,6 +291,7 @@ class RunLauncher:
         }
 
     async def _load_market(self, req: MarketInput) -> Market:
+        """The request's bars, facts and (tick models) ticks, every limit checked."""
         if req.bars is not None:
             columns = await asyncio.to_thread(req.bars.checked)
             source: BarSource = InlineSource(
@@ -313,7 +331,55 @@ class RunLauncher:
                 code="too_many_bars",
                 details={"bars": n_bars, "max_bars": self._section.max_bars},
             )
-        return Market(columns=columns, facts=facts, source=source)
+        market = Market(columns=columns, facts=facts, source=source)
+        if isinstance(req, RunInput) and req.model != Model.BARS:
+            market = await self._with_ticks(req, market, allow_gaps=req.allow_gaps)
+        return market
+
+    async def _with_ticks(self, req: RunInput, market: Market, *, allow_gaps: bool) -> Market:
+        """The market with the ticks of its bars' span: the stored ones (model ticks) or four per M1 bar."""
+        from services.backtesting.core.tick_engine import m1_ticks
+
+        source = market.source
+        if not isinstance(source, DataSource):
+            raise InvalidInputError(
+                f"model {req.model} reads the data service's ticks or M1 bars: give symbol, timeframe, from and "
+                "to instead of inline bars",
+                code="invalid_model",
+                details={"field": "model"},
+            )
+        seconds = get_timeframe(source.timeframe).seconds
+        if seconds == 0:
+            raise InvalidInputError(
+                "tick models need a fixed-length timeframe (not MN1)",
+                code="invalid_model",
+                details={"field": "model"},
+            )
+        # The ticks of every bar, up to the last one's close (its signal has no later tick to fill at).
+        from_ms = int(market.columns["time"][0]) * 1000
+        to_ms = (int(market.columns["time"][-1]) + seconds) * 1000 - 1
+        section = self._section
+        if req.model == Model.TICKS:
+            ticks = await self._market.ticks(
+                source.symbol, from_ms, to_ms, max_ticks=section.max_ticks, chunk=section.tick_chunk
+            )
+        else:
+            # Checked for completeness as the bars are: a missing M1 stretch would walk as a flat price.
+            m1 = await self._market.bars(
+                source.symbol, "M1", from_ms // 1000, to_ms // 1000 - 59, allow_gaps=allow_gaps
+            )
+            walked = await asyncio.to_thread(m1_ticks, m1, market.facts.point)
+            ticks = {"time_msc": walked.time_msc, "bid": walked.bid, "ask": walked.ask}
+            if len(walked) == 0:
+                raise ConflictError(
+                    f"no stored {source.symbol} M1 bars in [{from_ms // 1000}, {to_ms // 1000}]",
+                    code="no_ticks",
+                    details={"symbol": source.symbol, "from": from_ms, "to": to_ms},
+                )
+        account = await self._market.tick_account(
+            source.symbol, sl_points=req.sl_points, tp_points=req.tp_points
+        )
+        return dataclasses.replace(market, ticks=ticks, tick_account=account)
 
     def _sizing(self, req: RunInput) -> SizingConfig:
         return req.sizing or self._section.default_sizing
@@ -338,7 +404,9 @@ class RunLauncher:
             "symbol_facts": facts,
         }
 
-    async def _config(self, req: RunInput, facts: SymbolFacts) -> BacktestConfig:
+    async def _config(
+        self, req: RunInput, facts: SymbolFacts, tick_account: TickAccount | None = None
+    ) -> BacktestConfig:
         leverage = req.leverage if req.leverage is not None else (await self.defaults()).leverage
         return BacktestConfig(
             initial_balance=req.initial_balance,
@@ -348,6 +416,8 @@ class RunLauncher:
             fill=req.fill,
             finalize_trades=req.finalize_trades,
             symbol=facts,
+            model=req.model,
+            tick_account=tick_account or TickAccount(),
         )
 
     async def _submit(
@@ -359,10 +429,16 @@ class RunLauncher:
         spec: Callable[[BacktestConfig, str], SpecT],
     ) -> dict[str, Any]:
         """Fill in the run's defaults, spool its bars, and submit `spec(config, bars_file)` to `job`."""
-        config = await self._config(req, market.facts)
+        config = await self._config(req, market.facts, market.tick_account)
         bars_file = await asyncio.to_thread(self._spool.write, market.columns)
+        ticks_file = (
+            None if market.ticks is None else await asyncio.to_thread(self._spool.write, market.ticks)
+        )
         try:
-            return self._jobs.submit(kind, spec(config, bars_file), partial(job, self._runtime))
+            run_spec = spec(config, bars_file).model_copy(update={"ticks_file": ticks_file})
+            return self._jobs.submit(kind, run_spec, partial(job, self._runtime))
         except BaseException:
-            discard_bars(bars_file)  # no job will ever read it
+            discard_bars(bars_file)  # no job will ever read them
+            if ticks_file is not None:
+                discard_bars(ticks_file)
             raise

@@ -18,11 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from services.backtesting.core.config import SymbolFacts
+from services.backtesting.core.config import SymbolFacts, TickAccount
 from services.backtesting.core.portfolio_money import Currencies
 from shared.contracts.data import DataClient
 from shared.contracts.mt5 import Mt5Client
 from shared.errors import (
+    ConflictError,
     InvalidInputError,
     NotFoundError,
     PlatformError,
@@ -62,6 +63,14 @@ def missing_ranges_message(symbol: str, timeframe: str, missing: Sequence[Sequen
         f"history of {symbol} {timeframe} is incomplete: missing {named}{more} "
         "(fill the gaps with POST /gap-fill on the data service, or send allow_gaps=true)"
     )
+
+
+_TICK_COLUMNS = ("time_msc", "bid", "ask")
+
+
+def _columns_of(ticks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The columns a tick model runs on, copied out of a TICKS_DTYPE chunk (so the chunk can go)."""
+    return (ticks["time_msc"].copy(), ticks["bid"].copy(), ticks["ask"].copy())
 
 
 class RunMarket:
@@ -127,6 +136,44 @@ class RunMarket:
             ) from None
         return spec
 
+    async def tick_account(
+        self, symbol: str, *, sl_points: float | None, tp_points: float | None
+    ) -> TickAccount:
+        """How the paper account books `symbol` (contract, currencies, stops level; the account's currency and
+        stop-out level), from the mt5 service, else the built-in spec in a USD account stopped out at 50 %.
+        Refuses a symbol whose profit or margin converts through another symbol's quote: the tick models
+        value a run with the symbol's own quotes only."""
+        try:
+            info = await self._mt5.symbol_info(symbol)
+            account = await self._mt5.account()
+            contract, stops = float(info["trade_contract_size"]), int(info["trade_stops_level"])
+            base, profit, margin = info["currency_base"], info["currency_profit"], info["currency_margin"]
+            currency, stop_out = str(account["currency"]), float(account["margin_so_so"])
+        except (ServiceUnavailableError, UpstreamTimeoutError, NotFoundError):
+            spec = _DEFAULT_SPECS.get(symbol)
+            if spec is None:
+                raise
+            contract, stops = spec.contract_size, spec.stops_level
+            base, profit, margin = spec.currency_base, spec.currency_profit, spec.currency_margin
+            currency, stop_out = "USD", 50.0
+        via_bid = profit != currency and base == currency
+        if (profit != currency and not via_bid) or (margin != base and margin != currency):
+            raise InvalidInputError(
+                f"{symbol} converts its profit or margin ({profit}, {margin}) to {currency} through another "
+                "symbol's quotes, which the tick models do not read; use model bars",
+                code="unsupported_symbol",
+                details={"field": "model", "symbol": symbol, "account_currency": currency},
+            )
+        return TickAccount(
+            contract_size=contract,
+            profit_via_bid=via_bid,
+            margin_uses_price=margin != base or margin != currency,
+            stop_out_level=stop_out,
+            stops_level=stops,
+            sl_points=sl_points,
+            tp_points=tp_points,
+        )
+
     async def market_now_ms(self) -> int:
         """The market's current time (epoch ms), read from the mt5 service's clock now."""
         await self._clock.refresh(self._mt5)
@@ -143,6 +190,51 @@ class RunMarket:
         if isinstance(leverage, bool) or not isinstance(leverage, int | float):
             return None
         return float(leverage) if 0 < leverage <= MAX_LEVERAGE else None
+
+    async def ticks(
+        self, symbol: str, from_ms: int, to_ms: int, *, max_ticks: int, chunk: int
+    ) -> dict[str, np.ndarray]:
+        """Stored ticks in [from_ms, to_ms] as time_msc, bid and ask columns (only those are kept of each
+        chunk, 24 bytes a tick), read `chunk` at a time (a chunk ends
+        before its last millisecond, which the next read starts with, so ticks sharing it stay together);
+        ConflictError(no_ticks) naming the range when there are none, InvalidInputError(too_many_ticks)
+        past `max_ticks`."""
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        count, start = 0, from_ms
+        while True:
+            part = await self._data.ticks(symbol, start, to_ms, limit=chunk)
+            if len(part) < chunk:
+                parts.append(_columns_of(part))
+                count += len(part)
+                break
+            last = int(part["time_msc"][-1])
+            if last == start:  # one millisecond holds a whole chunk: no way to page past it
+                raise InvalidInputError(
+                    f"more than {chunk} ticks share {symbol}'s millisecond {last} (backtesting.tick_chunk)",
+                    code="too_many_ticks",
+                    details={"symbol": symbol, "time_msc": last, "tick_chunk": chunk},
+                )
+            part = part[part["time_msc"] < last]
+            parts.append(_columns_of(part))
+            count += len(part)
+            start = last
+            if count > max_ticks:
+                break
+        if count > max_ticks:
+            raise InvalidInputError(
+                f"{symbol} holds more than {max_ticks:,} ticks in {_iso(from_ms // 1000)}..{_iso(to_ms // 1000)}, "
+                "the most one run reads (backtesting.max_ticks); shorten the range",
+                code="too_many_ticks",
+                details={"symbol": symbol, "from": from_ms, "to": to_ms, "max_ticks": max_ticks},
+            )
+        if count == 0:
+            raise ConflictError(
+                f"no stored {symbol} ticks in {_iso(from_ms // 1000)}..{_iso(to_ms // 1000)}: the ticks model "
+                "runs on the data service's ticks (collect or gap-fill them first), or use model m1_ohlc",
+                code="no_ticks",
+                details={"symbol": symbol, "from": from_ms, "to": to_ms},
+            )
+        return {name: np.concatenate([p[k] for p in parts]) for k, name in enumerate(_TICK_COLUMNS)}
 
     async def bars(
         self, symbol: str, timeframe: str, from_s: int, to_s: int, *, allow_gaps: bool

@@ -21,7 +21,7 @@ import numpy as np
 
 from services.backtesting.core.engine import first_signal_bar
 from services.backtesting.core.jobs import portfolio_job
-from services.backtesting.core.launcher import Market, RunLauncher, _needs_stop
+from services.backtesting.core.launcher import Market, RunLauncher, _needs_stop, bars_model_only
 from services.backtesting.core.portfolio import PortfolioConfig
 from services.backtesting.core.portfolio_money import Currencies, conversions
 from services.backtesting.core.requests import MarketInput, PortfolioLegInput, PortfolioRequest
@@ -68,6 +68,7 @@ class PortfolioLauncher(RunLauncher):
     """The run launcher, plus portfolio requests."""
 
     async def start_portfolio(self, req: PortfolioRequest) -> dict[str, Any]:
+        bars_model_only(req, "a portfolio")
         limit = self._section.max_portfolio_legs
         if len(req.legs) > limit:
             raise InvalidInputError(

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.backtesting.core.config import CostConfig, FillTiming, SymbolFacts
+from services.backtesting.core.config import CostConfig, FillTiming, Model, SymbolFacts
 from services.backtesting.core.optimize import ParamRange
 from shared.json_input import TimeValue, refuse_coercion
 from shared.market.inline_bars import InlineBars
@@ -69,6 +69,33 @@ class RunInput(_Request):
     )
     fill: FillTiming = FillTiming.NEXT_OPEN
     finalize_trades: bool = False
+    model: Model = Field(
+        default=Model.BARS,
+        description="bars (backtesting.py's rules), m1_ohlc (MT5's 1 minute OHLC) or ticks (the stored ticks, "
+        "the paper broker's rules); the last two read the data service",
+    )
+    sl_points: float | None = Field(
+        default=None,
+        gt=0,
+        description="tick models: SL distance from the fill price when the strategy sets none",
+    )
+    tp_points: float | None = Field(
+        default=None,
+        gt=0,
+        description="tick models: TP distance from the fill price when the strategy sets none",
+    )
+
+    @model_validator(mode="after")
+    def _tick_fields(self) -> RunInput:
+        if self.model == Model.BARS:
+            given = [n for n in ("sl_points", "tp_points") if getattr(self, n) is not None]
+            if given:
+                raise ValueError(
+                    f"{given[0]} needs model m1_ohlc or ticks (it is measured from the fill tick)"
+                )
+        elif self.fill != FillTiming.NEXT_OPEN:
+            raise ValueError("fill this_close is a bars-model rule; tick models fill at the first tick")
+        return self
 
 
 class BacktestRequest(MarketInput, RunInput):

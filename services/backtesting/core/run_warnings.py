@@ -45,6 +45,11 @@ def skip_warnings(skipped: np.ndarray, config: BacktestConfig, *, scope: str = "
             "no_stop_loss",
             "entries were skipped: risk_percent sizing needs a stop-loss and the signal set none",
         ),
+        fills.SKIP_INVALID_STOPS: (
+            "invalid_stops",
+            "entries were skipped: their SL or TP was nearer the price than the symbol's stops level, "
+            "which the broker refuses",
+        ),
     }
     return [
         RunWarning(code=code, message=f"{int(skipped[kind])} {text}{suffix}", count=int(skipped[kind]))

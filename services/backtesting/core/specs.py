@@ -55,6 +55,8 @@ class RunSpec(JobSpec):
     source: BarSource
     config: BacktestConfig
     bars_file: str = Field(exclude=True)
+    # The tick models' ticks (time_msc, bid, ask), spooled like the bars; None in the bars model.
+    ticks_file: str | None = Field(default=None, exclude=True)
 
     def stored_params(self) -> dict[str, Any]:
         stored = self.model_dump(mode="json", by_alias=True)

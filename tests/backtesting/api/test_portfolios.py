@@ -79,6 +79,7 @@ def _leg(index: int, **changes: Any) -> dict[str, Any]:
 BAD = [
     ("no_legs", {"legs": []}, 422, "validation_error", "body.legs"),
     ("too_many_legs", {"legs": [TWO_LEGS[0]] * 4}, 422, "too_many_legs", "legs"),
+    ("tick_model", {**_leg(0), "model": "ticks"}, 422, "invalid_model", "model"),
     ("unknown_timeframe", _leg(1, timeframe="M7"), 422, "unknown_timeframe", "body.legs.1.timeframe"),
     ("unknown_strategy", _leg(1, strategy="nope"), 404, "unknown_strategy", "legs.1"),
     ("bad_params", _leg(1, params={"fast": 30, "slow": 20}), 422, "invalid_params", "legs.1"),

@@ -39,6 +39,10 @@ function build() {
         el("label", { for: "bt-size" }, "Size"), el("input", { id: "bt-size", type: "number", step: "any", value: 1, class: "w-5" }),
         el("label", { for: "bt-spread" }, "Spread (points)"), el("input", { id: "bt-spread", type: "number", value: 0, class: "w-5" }),
         el("label", { for: "bt-commission" }, "Commission / lot"), el("input", { id: "bt-commission", type: "number", step: "any", value: 0, class: "w-5" }),
+        // The modelling mode: bars (backtesting.py's rules), MT5's 1-minute OHLC walk, or the stored ticks
+        // with the paper broker's rules; the last two run the backtest only (searches stay on bars).
+        el("label", { for: "bt-model" }, "Model"), el("select", { id: "bt-model", title: "How prices move inside a bar" },
+          [["bars", "Bars"], ["m1_ohlc", "1-minute OHLC"], ["ticks", "Every tick (stored ticks)"]].map(([value, label]) => el("option", { value }, label))),
         el("button", { type: "submit", id: "bt-run" }, "Run backtest")),
       el("progress", { id: "bt-progress", class: "progress", max: 100, value: 0, "aria-label": "Backtest progress" }),
       el("p", { id: "bt-status", role: "status", "aria-live": "polite" })),
@@ -139,7 +143,9 @@ async function submitWithHistory(submit, progress, status) {
     }
     const m = market();
     status.textContent = `${err.message} — filling the gaps first…`;
-    const job = await attempt(() => post("/api/data/gap-fill", { symbols: [m.symbol], timeframes: [m.timeframe], from: m.from, to: m.to }));
+    // The timeframe the error names: the m1_ohlc model also needs the M1 bars of the range.
+    const timeframe = err.details.timeframe || m.timeframe;
+    const job = await attempt(() => post("/api/data/gap-fill", { symbols: [m.symbol], timeframes: [timeframe], from: m.from, to: m.to }));
     if (job) waiting.set(job.id, { progress, status, done: () => submitWithHistory(submit, progress, status) });
   }
 }
@@ -147,7 +153,7 @@ async function submitWithHistory(submit, progress, status) {
 function runBacktest() {
   const progress = byId("bt-progress"), status = byId("bt-status");
   return submitWithHistory(async () => {
-    const job = await post("/api/backtesting/backtest/start", market());
+    const job = await post("/api/backtesting/backtest/start", { ...market(), model: byId("bt-model").value });
     progress.value = 0;
     status.textContent = `backtest ${job.id} queued`;
     waiting.set(job.id, { progress, status, done: () => showResult(job.id) });
