@@ -106,6 +106,10 @@ class Mt5HistoryClient:
     def latest_tick_ms(self, symbol: str) -> int | None:
         return _tick_time_ms(self._client.get_json(f"/symbols/{symbol}/tick"))
 
+    def market_now_ms(self) -> int:
+        """The market's clock now (`GET /clock`: real time, the replay clock or the terminal's)."""
+        return MarketClockRead.model_validate(self._client.get_json("/clock")).now_ms
+
     def rates(self, symbol: str, timeframe: str, from_s: int, to_s: int) -> np.ndarray:
         """Bars with from_s <= time <= to_s (RATES_DTYPE)."""
         return self._client.get_array(

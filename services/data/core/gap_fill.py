@@ -35,6 +35,8 @@ class HistorySource(Protocol):
 
     def latest_tick_ms(self, symbol: str) -> int | None: ...
 
+    def market_now_ms(self) -> int: ...
+
     def rates(self, symbol: str, timeframe: str, from_s: int, to_s: int) -> np.ndarray: ...
 
     def ticks(self, symbol: str, from_ms: int, to_ms: int) -> np.ndarray: ...
@@ -51,6 +53,16 @@ class GapFillRequest(JobSpec):
     from_s: int = Field(validation_alias="from", serialization_alias="from")
     to_s: int = Field(validation_alias="to", serialization_alias="to")
     include_ticks: bool = False
+
+
+def _closed_until(tf: Timeframe, latest_s: int, now_s: int) -> int:
+    """Where the closed bars end: the bar holding the terminal's newest tick is still forming until its
+    period is over by the market's clock (Friday's last bar is final over the weekend, when no later tick
+    comes to close it)."""
+    forming = tf.floor(latest_s)
+    if tf.seconds and now_s >= forming + tf.seconds:
+        return forming + tf.seconds
+    return forming
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,13 +135,13 @@ class GapFiller:
         timeframes = sorted(
             (get_timeframe(tf) for tf in request.timeframes), key=lambda tf: tf.seconds or 1e9
         )
+        now_s = self._source.market_now_ms() // 1000
         for symbol in request.symbols:
             latest_ms = self._source.latest_tick_ms(symbol)
             if latest_ms is None:
                 continue
             for i, tf in enumerate(timeframes):
-                # The bar holding the terminal's newest tick is still forming: stop before it.
-                end = min(request.to_s, tf.floor(latest_ms // 1000))
+                end = min(request.to_s, _closed_until(tf, latest_ms // 1000, now_s))
                 outcome = outcomes.setdefault((symbol, tf.name), _Outcome(symbol, tf.name))
                 if end <= request.from_s:
                     continue

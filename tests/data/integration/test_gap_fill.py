@@ -143,3 +143,17 @@ def test_gap_fill_and_completeness_of_the_markets_future_are_refused_naming_its_
         assert abs(now_ms - standin.state.now_ms()) < 60_000  # the market's now (2024), not the wall's
         assert error["details"]["market_now"].startswith("2024-01-13")
     assert client.get("/gap-fill").json() == []  # nothing was written
+
+
+def test_gap_fill_on_a_weekend_stores_fridays_last_bar(client: TestClient, standin: StandinServer) -> None:
+    # The stand-in's clock is Saturday 00:00: the bar holding Friday's last tick (21:45 M15) can no longer
+    # change, though no later tick has come to close it.
+    friday_close = FROM + 4 * 86_400 + 22 * 3600
+    body = {"symbols": ["EURUSD"], "timeframes": ["M15"], "from": friday_close - 3600, "to": friday_close}
+    job_id = client.post("/gap-fill", json=body).json()["id"]
+    job = wait_job(lambda: client.get(f"/gap-fill/{job_id}").json(), timeout=60)
+
+    assert job["state"] == "completed", job
+    assert by_timeframe(job["result"])["M15"]["written"] == 4
+    report = client.get("/completeness/EURUSD/M15", params={"from": friday_close - 3600, "to": friday_close})
+    assert report.json()["missing"] == []
