@@ -129,16 +129,17 @@ function market() {
   };
 }
 
-// History the data service does not have yet is fetched with a gap fill first, then the job is retried.
-async function submitWithHistory(submit, progress, status) {
+// History the data service does not have yet is fetched with a gap fill first, then the job is retried
+// once: what a gap fill could not bring (the terminal lacks it) is shown, not asked for again and again.
+async function submitWithHistory(submit, progress, status, filled = false) {
   status.className = "";
   status.textContent = "submitting…";
   try {
     await submit();
   } catch (err) {
-    if (err.code !== "history_incomplete") {
+    if (err.code !== "history_incomplete" || filled) {
       status.className = "error-text";
-      status.textContent = err.message;
+      status.textContent = filled && err.code === "history_incomplete" ? `still incomplete after a gap fill: ${err.message}` : err.message;
       return;
     }
     const m = market();
@@ -146,7 +147,7 @@ async function submitWithHistory(submit, progress, status) {
     // The timeframe the error names: the m1_ohlc model also needs the M1 bars of the range.
     const timeframe = err.details.timeframe || m.timeframe;
     const job = await attempt(() => post("/api/data/gap-fill", { symbols: [m.symbol], timeframes: [timeframe], from: m.from, to: m.to }));
-    if (job) waiting.set(job.id, { progress, status, done: () => submitWithHistory(submit, progress, status) });
+    if (job) waiting.set(job.id, { progress, status, done: () => submitWithHistory(submit, progress, status, true) });
   }
 }
 

@@ -76,7 +76,9 @@ function body() {
   };
 }
 
-async function run() {
+// `filled`: the legs' histories gap-filled for this run; one the fill could not complete is shown, not
+// filled again and again.
+async function run(filled = new Set()) {
   const status = byId("pf-status"), progress = byId("pf-progress");
   status.className = "";
   status.textContent = "submitting…";
@@ -87,11 +89,12 @@ async function run() {
     pending = { id: job.id, done: () => showResult(job.id) };
   } catch (err) {
     const d = err.details || {};
-    if (err.code === "history_incomplete" && d.symbol && d.timeframe) {
+    const key = `${d.symbol} ${d.timeframe}`;
+    if (err.code === "history_incomplete" && d.symbol && d.timeframe && !filled.has(key)) {
       // A leg's history is not stored yet: fill its gaps, then submit again (one leg at a time).
       status.textContent = `${err.message} — filling the gaps first…`;
       const fill = await attempt(() => post("/api/data/gap-fill", { symbols: [d.symbol], timeframes: [d.timeframe], from: body().from, to: body().to }));
-      if (fill) pending = { id: fill.id, done: run };
+      if (fill) pending = { id: fill.id, done: () => run(new Set([...filled, key])) };
       return;
     }
     status.className = "error-text";
