@@ -17,6 +17,7 @@ import { el } from "./ui.js";
 
 const EDGE_BARS = 10;  // this close to the first loaded bar, older ones are requested
 const VOLUME_ALPHA = "66";
+const MAX_MARKER_LABELS = 40;  // more labelled markers than this overlap: drawn bare, named in the legend
 const listeners = new WeakMap();  // box → the AbortController of its chart's DOM listeners
 
 export class PriceChart {
@@ -58,6 +59,7 @@ export class PriceChart {
     for (const kind of ["pointerdown", "wheel", "touchstart", "keydown"]) {
       box.addEventListener(kind, () => { this.userMoved = true; }, { capture: true, passive: true, signal: controller.signal });
     }
+    window.addEventListener("resize", () => requestAnimationFrame(() => this.placeLegends()), { signal: controller.signal });
     this.chart.timeScale().subscribeVisibleLogicalRangeChange((range) => {
       if (range && range.from < EDGE_BARS && this.userMoved) this.older();
     });
@@ -170,9 +172,16 @@ export class PriceChart {
     this.renderLegends(null);
   }
 
+  // Many labelled markers overlap into an unreadable band: past MAX_MARKER_LABELS they are drawn bare and
+  // the legend names those of the bar under the crosshair.
   setMarkers(markers) {
-    this.markers.setMarkers([...markers].sort((a, b) => a.time - b.time));
+    const sorted = [...markers].sort((a, b) => a.time - b.time);
+    this.markerText = new Map();
+    for (const m of sorted) if (m.text) this.markerText.set(m.time, [...(this.markerText.get(m.time) || []), m.text]);
+    const bare = sorted.length > MAX_MARKER_LABELS;
+    this.markers.setMarkers(bare ? sorted.map((m) => ({ ...m, text: "" })) : sorted);
     this.box.dataset.markers = String(markers.length);
+    this.renderLegends(null);
   }
 
   setLevels(levels) {
@@ -207,10 +216,10 @@ export class PriceChart {
     }
     while (this.legends.length > panes.length) this.legends.pop().remove();
     const hovered = param && param.time !== undefined ? param : null;
-    const boxTop = this.box.getBoundingClientRect().top;
+    // The library lays its panes out on its next frame: place the legends once it has.
+    requestAnimationFrame(() => this.placeLegends());
     panes.forEach((pane, k) => {
-      const node = this.legends[k], paneEl = pane.getHTMLElement();
-      node.style.top = `${paneEl ? paneEl.getBoundingClientRect().top - boxTop + 4 : 4}px`;
+      const node = this.legends[k];
       const parts = k === 0 ? [this.barText(hovered)] : [el("span", {}, this.paneNames?.[k] || "")];
       for (const ind of this.indicators.filter((i) => i.pane === k)) {
         const point = hovered ? hovered.seriesData.get(ind.series) : null;
@@ -222,12 +231,21 @@ export class PriceChart {
     });
   }
 
+  placeLegends() {
+    const boxTop = this.box.getBoundingClientRect().top;
+    this.chart.panes().forEach((pane, k) => {
+      const paneEl = pane.getHTMLElement();
+      if (this.legends[k]) this.legends[k].style.top = `${paneEl ? paneEl.getBoundingClientRect().top - boxTop + 4 : 4}px`;
+    });
+  }
+
   barText(hovered) {
     const bar = hovered ? hovered.seriesData.get(this.candles) : this.bars[this.bars.length - 1];
     if (!bar) return el("span", {}, "no bars");
     const vol = hovered ? hovered.seriesData.get(this.volume)?.value : this.volumes[this.volumes.length - 1]?.value;
     const d = this.digits, when = new Date(Number(bar.time) * 1000).toISOString().slice(0, 16).replace("T", " ");
-    return el("span", { class: "legend-bar" }, `${when} UTC  O ${bar.open.toFixed(d)}  H ${bar.high.toFixed(d)}  L ${bar.low.toFixed(d)}  C ${bar.close.toFixed(d)}  V ${vol ?? "–"}`);
+    const marked = this.markerText?.get(bar.time);
+    return el("span", { class: "legend-bar" }, `${when} UTC  O ${bar.open.toFixed(d)}  H ${bar.high.toFixed(d)}  L ${bar.low.toFixed(d)}  C ${bar.close.toFixed(d)}  V ${vol ?? "–"}${marked ? `  ${marked.join(", ")}` : ""}`);
   }
 }
 
