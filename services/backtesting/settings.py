@@ -28,6 +28,11 @@ class BacktestingSection(Section):
     )
     max_bars: int = Field(default=20_000_000, ge=100, description="largest series one job accepts")
     max_combinations: int = Field(default=100_000, ge=1, description="largest optimisation grid")
+    max_trials: int = Field(
+        default=10_000,
+        ge=1,
+        description="most trials one tpe, cmaes or nsga2 search (or in-sample search) runs",
+    )
     default_costs: CostConfig = CostConfig()
     default_leverage: float = Field(
         default=100.0,

@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from services.backtesting.core.engine import BacktestCancelled, run_backtest
-from services.backtesting.core.optimize import run_optimization
+from services.backtesting.core.search import TrialReport, run_planned
 from services.backtesting.core.specs import BacktestJobSpec, OptimizeJobSpec, RunSpec, WalkForwardJobSpec
 from services.backtesting.core.summaries import SummaryStore, summarize
 from services.backtesting.core.walk_forward import run_walk_forward
+from shared.event_catalog import OPTIMIZATION_TRIAL
+from shared.event_payloads import OptimizationTrial
 from shared.jobs import JobCancelled, JobContext
 from shared.market.bar_spool import discard_bars, read_bars
 from shared.trading.registry import StrategyRegistry, load_strategy_folder
@@ -37,6 +39,7 @@ class RunRuntime:
     summaries_db: str
     stored_equity_points: int
     workers: int
+    study_storage: str | None = None  # Optuna RDB URL where optimisation studies persist (None: in memory)
 
 
 @functools.cache
@@ -82,7 +85,8 @@ def _with_bars(spec: RunSpec, ctx: JobContext, work: Callable[[dict[str, Any]], 
     except BacktestCancelled:
         raise JobCancelled(ctx.job_id) from None
     finally:
-        discard_bars(spec.bars_file)
+        if not ctx.stopping():  # a job stopped by a service stop resumes on these bars
+            discard_bars(spec.bars_file)
 
 
 def backtest_job(runtime: RunRuntime, spec: BacktestJobSpec, ctx: JobContext) -> dict[str, Any]:
@@ -101,28 +105,31 @@ def backtest_job(runtime: RunRuntime, spec: BacktestJobSpec, ctx: JobContext) ->
 
 
 def optimization_job(runtime: RunRuntime, spec: OptimizeJobSpec, ctx: JobContext) -> dict[str, Any]:
-    """A grid or random search, fanned out over `workers` processes of its own."""
+    """A search fanned out over `workers` processes of its own; a model-based one keeps its study in
+    `runtime.study_storage` under the job's id, so a resumed job carries on from its finished trials."""
     registry = strategy_registry(runtime.strategies_folder)
+
+    def trial(report: TrialReport) -> None:
+        ctx.publish(OPTIMIZATION_TRIAL, OptimizationTrial(job_id=ctx.job_id, **report.model_dump()))
 
     def work(bars: dict[str, Any]) -> dict[str, Any]:
         with _fan_out(runtime.workers, runtime.strategies_folder) as executor:
-            result = run_optimization(
+            result = run_planned(
                 bars,
                 spec.strategy,
                 spec.space,
                 spec.config,
                 registry=registry,
-                metric=spec.metric,
-                maximize=spec.maximize,
-                method=spec.method,
-                samples=spec.samples,
-                seed=spec.seed,
+                plan=spec.plan(),
                 top_n=spec.top_n,
                 heatmap=spec.heatmap,
                 fixed_params=spec.params,
                 executor=executor,
+                storage=runtime.study_storage,
+                study_name=ctx.job_id,
                 progress=ctx.progress,
                 cancel=ctx.cancelled,
+                on_trial=trial,
             )
         return result.model_dump(mode="json")
 
@@ -147,6 +154,7 @@ def walk_forward_job(runtime: RunRuntime, spec: WalkForwardJobSpec, ctx: JobCont
                 metric=spec.metric,
                 maximize=spec.maximize,
                 fixed_params=spec.params,
+                plan=spec.plan(),
                 executor=executor,
                 progress=ctx.progress,
                 cancel=ctx.cancelled,

@@ -8,12 +8,14 @@ bars file, which only the worker reads.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from services.backtesting.core.config import BacktestConfig
-from services.backtesting.core.optimize import ParamRange
+from services.backtesting.core.optimize import Objective, ParamRange
+from services.backtesting.core.search import SamplerName, SearchPlan
 from shared.jobs import JobSpec
 
 
@@ -53,6 +55,9 @@ class RunSpec(JobSpec):
     config: BacktestConfig
     bars_file: str = Field(exclude=True)
 
+    def can_resume(self) -> bool:
+        return Path(self.bars_file).exists()
+
     def stored_params(self) -> dict[str, Any]:
         stored = self.model_dump(mode="json", by_alias=True)
         source, config = stored.pop("source"), stored.pop("config")
@@ -64,26 +69,44 @@ class BacktestJobSpec(RunSpec):
 
 
 class SearchSpec(RunSpec):
-    """A search over parameter ranges (`params` are the fixed ones), scored by `metric`."""
+    """A search over parameter ranges (`params` are the fixed ones), scored by `metric` (the first of
+    `objectives`), its parameter sets chosen by `sampler`."""
 
     space: dict[str, ParamRange]
     metric: str
     maximize: bool
+    sampler: SamplerName
+    objectives: tuple[Objective, ...]
+    constraints: tuple[str, ...]
+    n_trials: int
+    samples: int
+    seed: int
 
     @field_serializer("space")
     def _space(self, space: dict[str, ParamRange]) -> dict[str, Any]:
-        return {name: r.model_dump(mode="json", exclude_none=True) for name, r in space.items()}
+        return {
+            name: r.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+            for name, r in space.items()
+        }
+
+    def plan(self) -> SearchPlan:
+        """The search's sampler, objectives, constraints and budget."""
+        return SearchPlan(
+            sampler=self.sampler,
+            objectives=self.objectives,
+            constraints=self.constraints,
+            n_trials=self.n_trials,
+            samples=self.samples,
+            seed=self.seed,
+        )
 
 
 class OptimizeJobSpec(SearchSpec):
-    """A grid or random search of `combinations` parameter sets."""
+    """A search of `combinations` parameter sets (a grid or random search) or `n_trials` trials."""
 
-    method: Literal["grid", "random"]
-    samples: int
-    seed: int
     top_n: int
     heatmap: tuple[str, str] | None
-    combinations: int
+    combinations: int | None
 
 
 class WalkForwardJobSpec(SearchSpec):
