@@ -198,6 +198,7 @@ class OptimizationResult(BaseModel):
     heatmap: dict[str, Any] | None = None
     warnings: list[RunWarning] = []
     sampler: str = "grid"
+    trials: int | None = None  # parameter sets asked for (a model-based sampler may ask for one twice)
     objectives: list[Objective] = []
     pareto_front: list[ParetoPoint] | None = None
 
@@ -317,5 +318,6 @@ def run_optimization(
         heatmap=heatmap_table(valid, *heatmap, field, maximize) if heatmap else None,
         warnings=search_warnings(outcomes, config),
         sampler=method,
+        trials=len(results),
         objectives=[Objective(metric=field, direction="maximize" if maximize else "minimize")],
     )

@@ -9,6 +9,7 @@ after a restart and carries on from its finished trials; trials that were in fli
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
@@ -151,6 +152,17 @@ def open_study(plan: SearchPlan, *, storage: str | None, study_name: str | None)
     return study
 
 
+def _key(params: Mapping[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True, default=str)
+
+
+def _stored_outcome(trial: FrozenTrial) -> Outcome | None:
+    """A finished trial's outcome as `evaluate_chunk` gave it (None: the parameter model refused it)."""
+    if trial.user_attrs[_OUTCOME] != "evaluated":
+        return None
+    return trial.user_attrs[_METRICS], np.asarray(trial.user_attrs[_SKIPPED], dtype=np.int64)
+
+
 def _finished(study: optuna.Study) -> list[FrozenTrial]:
     return [t for t in study.get_trials(deepcopy=False) if _OUTCOME in t.user_attrs]
 
@@ -197,6 +209,9 @@ def run_search(
     evaluated = [
         (t.params, t.user_attrs[_METRICS]) for t in _finished(study) if t.user_attrs[_OUTCOME] == "evaluated"
     ]
+    seen: dict[str, Outcome | None] = {
+        _key({**(fixed_params or {}), **t.params}): _stored_outcome(t) for t in _finished(study)
+    }
     while done < plan.n_trials:
         check_cancel(cancel)
         batch = [study.ask(dists) for _ in range(min(2 * workers, plan.n_trials - done))]
@@ -211,10 +226,12 @@ def run_search(
                 study.tell(trial, state=TrialState.PRUNED)
                 done += 1
                 _report(on_trial, trial.number, "invalid", trial.params, None, done, plan, evaluated, fields)
-        outcomes = _evaluate(
-            cols, strategy_name, [p for _, p in runnable], config, registry, executor, workers
-        )
-        for (trial, _), outcome in zip(runnable, outcomes, strict=True):
+        # A sampler may ask for a parameter set again (small discrete spaces): its outcome is reused.
+        fresh = list({_key(p): p for _, p in runnable if _key(p) not in seen}.values())
+        outcomes = _evaluate(cols, strategy_name, fresh, config, registry, executor, workers)
+        seen.update(zip(map(_key, fresh), outcomes, strict=True))
+        for trial, params in runnable:
+            outcome = seen[_key(params)]
             done += 1
             if outcome is None:
                 trial.set_user_attr(_REASON, "params")
@@ -297,7 +314,8 @@ def _result(
     """Ranked by the first objective over every finished trial of the study; the Pareto front (Optuna's
     non-dominated trials) when there are several objectives."""
     finished = _finished(study)
-    runs = [t for t in finished if t.user_attrs[_OUTCOME] == "evaluated"]
+    # Each parameter set once, however often the sampler asked for it.
+    runs = list({_key(t.params): t for t in finished if t.user_attrs[_OUTCOME] == "evaluated"}.values())
     rows = [(dict(t.params), dict(t.user_attrs[_METRICS])) for t in runs]
     outcomes: list[Outcome] = [
         (t.user_attrs[_METRICS], np.asarray(t.user_attrs[_SKIPPED], dtype=np.int64)) for t in runs
@@ -306,7 +324,7 @@ def _result(
     maximize = first.direction == "maximize"
     pareto = None
     if len(fields) > 1:
-        front = [t for t in study.best_trials if _OUTCOME in t.user_attrs]
+        front = list({_key(t.params): t for t in study.best_trials if _OUTCOME in t.user_attrs}.values())
         pareto = [
             ParetoPoint(params=dict(t.params), values=list(t.values), metrics=dict(t.user_attrs[_METRICS]))
             for t in sorted(front, key=lambda t: t.values[0])
@@ -315,11 +333,12 @@ def _result(
         metric=fields[0],
         maximize=maximize,
         evaluated=len(rows),
-        invalid=len(finished) - len(rows),
+        invalid=len({_key(t.params) for t in finished if t.user_attrs[_OUTCOME] == "invalid"}),
         top=rank(rows, fields[0], maximize, top_n),
         heatmap=heatmap_table(rows, *heatmap, fields[0], maximize) if heatmap and rows else None,
         warnings=search_warnings(outcomes, config),
         sampler=plan.sampler,
+        trials=len(finished),
         objectives=[
             Objective(metric=f, direction=o.direction) for f, o in zip(fields, plan.objectives, strict=True)
         ],

@@ -98,7 +98,7 @@ def test_run_search_tpe_with_a_seed_repeats_and_never_runs_a_constraint_breaker(
     again = run_search(BARS, "sma_crossover", SPACE, BacktestConfig(), registry=REGISTRY, plan=plan)
 
     assert result.model_dump() == again.model_dump()
-    assert result.sampler == "tpe" and result.evaluated + result.invalid == 20
+    assert result.sampler == "tpe" and result.trials == 20
     assert [r.done for r in first] == list(range(1, 21))
     assert all(r.params["fast"] < r.params["slow"] for r in first if r.state == "evaluated")
     assert all(r.values is None for r in first if r.state == "invalid")
@@ -134,7 +134,7 @@ def test_run_search_cmaes_needs_the_cmaes_package() -> None:
     result = run_search(
         BARS, "sma_crossover", SPACE, BacktestConfig(), registry=REGISTRY, plan=_plan("cmaes", 12)
     )
-    assert result.evaluated + result.invalid == 12
+    assert result.trials == 12
 
 
 def test_run_search_stored_study_carries_on_from_its_finished_trials(tmp_path: Path) -> None:
@@ -172,4 +172,15 @@ def test_run_search_stored_study_carries_on_from_its_finished_trials(tmp_path: P
     assert len(before) == 6
     assert [t.params for t in trials[:6]] == before  # the finished trials were kept, not run again
     assert [r.done for r in seen[6:]] == list(range(7, 17))
-    assert result.evaluated + result.invalid == 16
+    assert result.trials == 16
+
+
+def test_run_search_asked_twice_for_a_parameter_set_ranks_it_once() -> None:
+    space = {"fast": ParamRange(values=[5, 10]), "slow": ParamRange(values=[20])}
+
+    result = run_search(
+        BARS, "sma_crossover", space, BacktestConfig(), registry=REGISTRY, plan=_plan(n_trials=8)
+    )
+
+    assert result.trials == 8 and result.evaluated == 2
+    assert sorted(r.params["fast"] for r in result.top) == [5, 10]
