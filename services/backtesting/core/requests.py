@@ -132,7 +132,10 @@ class SearchInput(_Request):
     )
     n_trials: int = Field(default=100, ge=1, description="tpe, cmaes, nsga2: trials run")
     samples: int = Field(default=100, ge=1, description="random search: combinations drawn")
-    seed: int = Field(default=0, description="sampler seed: the same seed repeats a search")
+    # Optuna's samplers seed numpy, which takes 0..2**32-1.
+    seed: int = Field(
+        default=0, ge=0, le=2**32 - 1, description="sampler seed: the same seed repeats a search"
+    )
 
     @model_validator(mode="after")
     def _one_objective_form(self) -> SearchInput:

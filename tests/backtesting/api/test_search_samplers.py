@@ -65,6 +65,7 @@ TWO_OBJECTIVES = [{"metric": "sharpe_ratio"}, {"metric": "max_drawdown_pct", "di
         (_body(constraints=["fast < slow", "fast < nope"]), "invalid_constraint", "constraints.1"),
         (_body(n_trials=501), "too_many_trials", "n_trials"),
         (_body(n_trials=0), "validation_error", "n_trials"),
+        (_body(seed=2**32), "validation_error", "seed"),
         (_body(space={"fast": {"min": 0, "max": 5, "log": True}}), "validation_error", "space.fast"),
         (
             _body(space={"fast": {"min": 1, "max": 5, "step": 1, "log": True}}),
@@ -92,6 +93,7 @@ TWO_OBJECTIVES = [{"metric": "sharpe_ratio"}, {"metric": "max_drawdown_pct", "di
         "unknown-name",
         "over-max-trials",
         "zero-trials",
+        "seed-too-large",
         "log-from-zero",
         "log-with-step",
         "constraint-excludes-grid",
