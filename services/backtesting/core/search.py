@@ -145,11 +145,36 @@ def open_study(plan: SearchPlan, *, storage: str | None, study_name: str | None)
         sampler=make_sampler(plan.sampler, plan.seed, plan.n_trials),
         directions=[o.direction for o in plan.objectives],
     )
+    fields = [metric_field(o.metric) for o in plan.objectives]
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        # Cut short by a restart: fail it (finished trials stay as they were) and ask its parameters again.
+        if _OUTCOME in trial.user_attrs:  # stopped between recording its outcome and telling it
+            _tell(study, trial.number, _stored_outcome(trial), fields)
+            continue
+        # Cut short by a restart before its outcome: fail it and ask for its parameters again.
         study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-        study.enqueue_trial(trial.params, skip_if_exists=True)
+        study.enqueue_trial(trial.params)
     return study
+
+
+def _record(trial: optuna.Trial, outcome: Outcome | None, refused_by: str) -> None:
+    """Store a trial's outcome in the study (the outcome mark last: with it, the rest is there)."""
+    if outcome is None:
+        trial.set_user_attr(_REASON, refused_by)
+        trial.set_user_attr(_OUTCOME, "invalid")
+        return
+    trial.set_user_attr(_METRICS, outcome[0])
+    trial.set_user_attr(_SKIPPED, [int(n) for n in outcome[1]])
+    trial.set_user_attr(_OUTCOME, "evaluated")
+
+
+def _tell(study: optuna.Study, trial: int, outcome: Outcome | None, fields: Sequence[str]) -> None:
+    """Finish trial number `trial` with its outcome: pruned when refused, failed when a value is undefined
+    (no trades: no Sharpe), so the sampler learns nothing from it."""
+    if outcome is None:
+        study.tell(trial, state=TrialState.PRUNED)
+        return
+    values = _values(outcome[0], fields)
+    study.tell(trial, values, state=TrialState.COMPLETE if values else TrialState.FAIL)
 
 
 def _key(params: Mapping[str, Any]) -> str:
@@ -221,9 +246,8 @@ def run_search(
             if all(rule.holds(params) for rule in constraints):
                 runnable.append((trial, params))
             else:
-                trial.set_user_attr(_REASON, "constraint")
-                trial.set_user_attr(_OUTCOME, "invalid")
-                study.tell(trial, state=TrialState.PRUNED)
+                _record(trial, None, "constraint")
+                _tell(study, trial.number, None, fields)
                 done += 1
                 _report(on_trial, trial.number, "invalid", trial.params, None, done, plan, evaluated, fields)
         # A sampler may ask for a parameter set again (small discrete spaces): its outcome is reused.
@@ -233,21 +257,13 @@ def run_search(
         for trial, params in runnable:
             outcome = seen[_key(params)]
             done += 1
+            _record(trial, outcome, "params")
+            _tell(study, trial.number, outcome, fields)
             if outcome is None:
-                trial.set_user_attr(_REASON, "params")
-                trial.set_user_attr(_OUTCOME, "invalid")
-                study.tell(trial, state=TrialState.PRUNED)
                 _report(on_trial, trial.number, "invalid", trial.params, None, done, plan, evaluated, fields)
                 continue
-            metrics, skipped = outcome
-            trial.set_user_attr(_METRICS, metrics)
-            trial.set_user_attr(_SKIPPED, [int(n) for n in skipped])
-            trial.set_user_attr(_OUTCOME, "evaluated")
-            values = _values(metrics, fields)
-            # Undefined values (no trades: no Sharpe) fail the trial, so the sampler learns nothing from it.
-            study.tell(trial, values, state=TrialState.COMPLETE if values else TrialState.FAIL)
-            evaluated.append((trial.params, metrics))
-            raw = [float(metrics[f]) for f in fields]
+            evaluated.append((trial.params, outcome[0]))
+            raw = [float(outcome[0][f]) for f in fields]
             _report(on_trial, trial.number, "evaluated", trial.params, raw, done, plan, evaluated, fields)
         report(done / plan.n_trials)
     return _result(study, plan, fields, config, top_n, heatmap)

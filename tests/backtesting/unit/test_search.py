@@ -184,3 +184,24 @@ def test_run_search_asked_twice_for_a_parameter_set_ranks_it_once() -> None:
 
     assert result.trials == 8 and result.evaluated == 2
     assert sorted(r.params["fast"] for r in result.top) == [5, 10]
+
+
+def test_open_study_finishes_a_trial_recorded_but_not_told_and_asks_again_for_one_cut_short(
+    tmp_path: Path,
+) -> None:
+    storage = f"sqlite:///{tmp_path / 'studies.sqlite'}"
+    plan = _plan(n_trials=4)
+    study = open_study(plan, storage=storage, study_name="job-2")
+    recorded, cut_short = study.ask(), study.ask()
+    recorded.suggest_int("fast", 2, 30)
+    cut_short.suggest_int("fast", 2, 30)
+    recorded.set_user_attr("metrics", {"sharpe_ratio": 1.5})
+    recorded.set_user_attr("skipped", [0, 0])
+    recorded.set_user_attr("outcome", "evaluated")  # then the process died before tell()
+
+    reopened = open_study(plan, storage=storage, study_name="job-2")
+
+    trials = reopened.trials
+    assert trials[0].state.name == "COMPLETE" and trials[0].values == [1.5]
+    assert trials[1].state.name == "FAIL"
+    assert trials[2].state.name == "WAITING" and trials[2].system_attrs["fixed_params"] == cut_short.params
