@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.backtesting.core import BacktestConfig, ParamRange, run_optimization
 from services.backtesting.core.optimize import Objective
-from services.backtesting.core.search import SearchPlan, run_search
+from services.backtesting.core.search import run_search
+from services.backtesting.core.studies import SearchPlan
 from shared.trading import StrategyRegistry
 
 # 10 x 100 = 1,000 combinations, all valid (fast < slow everywhere).

@@ -45,13 +45,6 @@ from services.backtesting.core.requests import (
     SearchInput,
     WalkForwardRequest,
 )
-from services.backtesting.core.search import (
-    MODEL_SAMPLERS,
-    MULTI_OBJECTIVE_SAMPLERS,
-    SearchPlan,
-    distributions,
-    integer_params,
-)
 from services.backtesting.core.specs import (
     BacktestJobSpec,
     BarSource,
@@ -60,6 +53,13 @@ from services.backtesting.core.specs import (
     OptimizeJobSpec,
     RunSpec,
     WalkForwardJobSpec,
+)
+from services.backtesting.core.studies import (
+    MODEL_SAMPLERS,
+    MULTI_OBJECTIVE_SAMPLERS,
+    SearchPlan,
+    distributions,
+    integer_params,
 )
 from services.backtesting.core.walk_forward import window_bounds
 from services.backtesting.settings import BacktestingSection

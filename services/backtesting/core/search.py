@@ -9,7 +9,6 @@ after a restart and carries on from its finished trials; trials that were in fli
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
@@ -17,15 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 import optuna
-from optuna.distributions import (
-    BaseDistribution,
-    CategoricalDistribution,
-    FloatDistribution,
-    IntDistribution,
-)
-from optuna.samplers import BaseSampler, CmaEsSampler, NSGAIISampler, TPESampler
-from optuna.trial import FrozenTrial, TrialState
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from services.backtesting.core.config import BacktestConfig
 from services.backtesting.core.constraints import parse_constraints
@@ -43,32 +34,23 @@ from services.backtesting.core.optimize import (
     run_optimization,
     search_warnings,
 )
-from shared.errors import InvalidInputError
+from services.backtesting.core.studies import (
+    METRICS,
+    MODEL_SAMPLERS,
+    OUTCOME,
+    SKIPPED,
+    SearchPlan,
+    distributions,
+    finished_trials,
+    integer_params,
+    open_study,
+    params_key,
+    record_outcome,
+    stored_outcome,
+    tell_outcome,
+)
 from shared.trading.registry import StrategyRegistry
 from shared.trading.strategy import Bars
-
-SamplerName = Literal["grid", "random", "tpe", "cmaes", "nsga2"]
-MODEL_SAMPLERS: frozenset[str] = frozenset({"tpe", "cmaes", "nsga2"})
-# Samplers that optimise several objectives at once (and so return a Pareto front).
-MULTI_OBJECTIVE_SAMPLERS: frozenset[str] = frozenset({"tpe", "nsga2"})
-
-optuna.logging.set_verbosity(optuna.logging.WARNING)  # one INFO line per trial would flood the job logs
-
-_OUTCOME = "outcome"  # user attribute: "evaluated" or "invalid"; absent on a trial cut short by a restart
-_METRICS, _SKIPPED, _REASON = "metrics", "skipped", "reason"
-
-
-class SearchPlan(BaseModel):
-    """How a search picks parameter sets: the sampler, its objectives, constraints and budget."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    sampler: SamplerName = "grid"
-    objectives: tuple[Objective, ...] = Field(min_length=1)
-    constraints: tuple[str, ...] = ()
-    n_trials: int = Field(default=100, ge=1, description="model-based samplers: trials run")
-    samples: int = Field(default=100, ge=1, description="random search: combinations drawn")
-    seed: int = 0
 
 
 class TrialReport(BaseModel):
@@ -87,114 +69,6 @@ class TrialReport(BaseModel):
 
 
 TrialFn = Callable[[TrialReport], None]
-
-
-def distributions(space: Mapping[str, ParamRange], int_params: frozenset[str]) -> dict[str, BaseDistribution]:
-    """Optuna's distribution for each range: categorical for a list of values, else an integer or float
-    range (by the strategy's field type), stepped or continuous, optionally on a log scale."""
-    out: dict[str, BaseDistribution] = {}
-    for name, r in space.items():
-        if r.values is not None:
-            out[name] = CategoricalDistribution(r.values)
-            continue
-        assert r.start is not None and r.stop is not None  # ParamRange's own check
-        if name in int_params:
-            low, high = math.ceil(r.start), math.floor(r.stop)
-            step = 1 if r.step is None else max(1, round(r.step))
-            if low > high:
-                raise InvalidInputError(
-                    f"{name} is an integer and {r.start}..{r.stop} holds none",
-                    code="invalid_space",
-                    details={"field": f"space.{name}"},
-                )
-            out[name] = IntDistribution(low, high, log=r.log, step=step)
-        else:
-            out[name] = FloatDistribution(r.start, r.stop, log=r.log, step=r.step)
-    return out
-
-
-def integer_params(registry: StrategyRegistry, strategy_name: str) -> frozenset[str]:
-    """The strategy's parameters typed `int` in its parameter model."""
-    fields = registry.get(strategy_name).Params.model_fields
-    return frozenset(name for name, info in fields.items() if info.annotation is int)
-
-
-def make_sampler(name: str, seed: int, n_trials: int) -> BaseSampler:
-    """The Optuna sampler called `name`, seeded so a search can be repeated."""
-    if name == "tpe":
-        return TPESampler(seed=seed)
-    if name == "cmaes":
-        return CmaEsSampler(seed=seed)
-    if name == "nsga2":
-        # A generation of at most a fifth of the budget, so a small study still evolves a few times.
-        return NSGAIISampler(seed=seed, population_size=min(50, max(4, n_trials // 5)))
-    raise ValueError(f"{name} is not a model-based sampler")
-
-
-def open_study(plan: SearchPlan, *, storage: str | None, study_name: str | None) -> optuna.Study:
-    """Create the study, or reopen the one stored under `study_name` (its in-flight trials asked again)."""
-    rdb = (
-        optuna.storages.RDBStorage(storage, engine_kwargs={"connect_args": {"timeout": 30}})
-        if storage
-        else None
-    )
-    study = optuna.create_study(
-        storage=rdb,
-        study_name=study_name,
-        load_if_exists=True,
-        sampler=make_sampler(plan.sampler, plan.seed, plan.n_trials),
-        directions=[o.direction for o in plan.objectives],
-    )
-    fields = [metric_field(o.metric) for o in plan.objectives]
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if _OUTCOME in trial.user_attrs:  # stopped between recording its outcome and telling it
-            _tell(study, trial.number, _stored_outcome(trial), fields)
-            continue
-        # Cut short by a restart before its outcome: fail it and ask for its parameters again.
-        study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-        study.enqueue_trial(trial.params)
-    return study
-
-
-def _record(trial: optuna.Trial, outcome: Outcome | None, refused_by: str) -> None:
-    """Store a trial's outcome in the study (the outcome mark last: with it, the rest is there)."""
-    if outcome is None:
-        trial.set_user_attr(_REASON, refused_by)
-        trial.set_user_attr(_OUTCOME, "invalid")
-        return
-    trial.set_user_attr(_METRICS, outcome[0])
-    trial.set_user_attr(_SKIPPED, [int(n) for n in outcome[1]])
-    trial.set_user_attr(_OUTCOME, "evaluated")
-
-
-def _tell(study: optuna.Study, trial: int, outcome: Outcome | None, fields: Sequence[str]) -> None:
-    """Finish trial number `trial` with its outcome: pruned when refused, failed when a value is undefined
-    (no trades: no Sharpe), so the sampler learns nothing from it."""
-    if outcome is None:
-        study.tell(trial, state=TrialState.PRUNED)
-        return
-    values = _values(outcome[0], fields)
-    study.tell(trial, values, state=TrialState.COMPLETE if values else TrialState.FAIL)
-
-
-def _key(params: Mapping[str, Any]) -> str:
-    return json.dumps(params, sort_keys=True, default=str)
-
-
-def _stored_outcome(trial: FrozenTrial) -> Outcome | None:
-    """A finished trial's outcome as `evaluate_chunk` gave it (None: the parameter model refused it)."""
-    if trial.user_attrs[_OUTCOME] != "evaluated":
-        return None
-    return trial.user_attrs[_METRICS], np.asarray(trial.user_attrs[_SKIPPED], dtype=np.int64)
-
-
-def _finished(study: optuna.Study) -> list[FrozenTrial]:
-    return [t for t in study.get_trials(deepcopy=False) if _OUTCOME in t.user_attrs]
-
-
-def _values(metrics: Mapping[str, Any], fields: Sequence[str]) -> list[float] | None:
-    values = [float(metrics[f]) for f in fields]
-    return values if all(math.isfinite(v) for v in values) else None
 
 
 def _best(rows: list[tuple[dict[str, Any], dict[str, Any]]], fields: Sequence[str], plan: SearchPlan) -> Any:
@@ -230,12 +104,14 @@ def run_search(
     cols = bar_columns(bars)
     workers = getattr(executor, "_max_workers", 1) if executor is not None else 1
     report = progress or (lambda _fraction: None)
-    done = len(_finished(study))
+    done = len(finished_trials(study))
     evaluated = [
-        (t.params, t.user_attrs[_METRICS]) for t in _finished(study) if t.user_attrs[_OUTCOME] == "evaluated"
+        (t.params, t.user_attrs[METRICS])
+        for t in finished_trials(study)
+        if t.user_attrs[OUTCOME] == "evaluated"
     ]
     seen: dict[str, Outcome | None] = {
-        _key({**(fixed_params or {}), **t.params}): _stored_outcome(t) for t in _finished(study)
+        params_key({**(fixed_params or {}), **t.params}): stored_outcome(t) for t in finished_trials(study)
     }
     while done < plan.n_trials:
         check_cancel(cancel)
@@ -246,19 +122,19 @@ def run_search(
             if all(rule.holds(params) for rule in constraints):
                 runnable.append((trial, params))
             else:
-                _record(trial, None, "constraint")
-                _tell(study, trial.number, None, fields)
+                record_outcome(trial, None, "constraint")
+                tell_outcome(study, trial.number, None, fields)
                 done += 1
                 _report(on_trial, trial.number, "invalid", trial.params, None, done, plan, evaluated, fields)
         # A sampler may ask for a parameter set again (small discrete spaces): its outcome is reused.
-        fresh = list({_key(p): p for _, p in runnable if _key(p) not in seen}.values())
+        fresh = list({params_key(p): p for _, p in runnable if params_key(p) not in seen}.values())
         outcomes = _evaluate(cols, strategy_name, fresh, config, registry, executor, workers)
-        seen.update(zip(map(_key, fresh), outcomes, strict=True))
+        seen.update(zip(map(params_key, fresh), outcomes, strict=True))
         for trial, params in runnable:
-            outcome = seen[_key(params)]
+            outcome = seen[params_key(params)]
             done += 1
-            _record(trial, outcome, "params")
-            _tell(study, trial.number, outcome, fields)
+            record_outcome(trial, outcome, "params")
+            tell_outcome(study, trial.number, outcome, fields)
             if outcome is None:
                 _report(on_trial, trial.number, "invalid", trial.params, None, done, plan, evaluated, fields)
                 continue
@@ -329,27 +205,27 @@ def _result(
 ) -> OptimizationResult:
     """Ranked by the first objective over every finished trial of the study; the Pareto front (Optuna's
     non-dominated trials) when there are several objectives."""
-    finished = _finished(study)
+    finished = finished_trials(study)
     # Each parameter set once, however often the sampler asked for it.
-    runs = list({_key(t.params): t for t in finished if t.user_attrs[_OUTCOME] == "evaluated"}.values())
-    rows = [(dict(t.params), dict(t.user_attrs[_METRICS])) for t in runs]
+    runs = list({params_key(t.params): t for t in finished if t.user_attrs[OUTCOME] == "evaluated"}.values())
+    rows = [(dict(t.params), dict(t.user_attrs[METRICS])) for t in runs]
     outcomes: list[Outcome] = [
-        (t.user_attrs[_METRICS], np.asarray(t.user_attrs[_SKIPPED], dtype=np.int64)) for t in runs
+        (t.user_attrs[METRICS], np.asarray(t.user_attrs[SKIPPED], dtype=np.int64)) for t in runs
     ]
     first = plan.objectives[0]
     maximize = first.direction == "maximize"
     pareto = None
     if len(fields) > 1:
-        front = list({_key(t.params): t for t in study.best_trials if _OUTCOME in t.user_attrs}.values())
+        front = list({params_key(t.params): t for t in study.best_trials if OUTCOME in t.user_attrs}.values())
         pareto = [
-            ParetoPoint(params=dict(t.params), values=list(t.values), metrics=dict(t.user_attrs[_METRICS]))
+            ParetoPoint(params=dict(t.params), values=list(t.values), metrics=dict(t.user_attrs[METRICS]))
             for t in sorted(front, key=lambda t: t.values[0])
         ]
     return OptimizationResult(
         metric=fields[0],
         maximize=maximize,
         evaluated=len(rows),
-        invalid=len({_key(t.params) for t in finished if t.user_attrs[_OUTCOME] == "invalid"}),
+        invalid=len({params_key(t.params) for t in finished if t.user_attrs[OUTCOME] == "invalid"}),
         top=rank(rows, fields[0], maximize, top_n),
         heatmap=heatmap_table(rows, *heatmap, fields[0], maximize) if heatmap and rows else None,
         warnings=search_warnings(outcomes, config),

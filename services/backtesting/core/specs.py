@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from services.backtesting.core.config import BacktestConfig
 from services.backtesting.core.optimize import Objective, ParamRange
-from services.backtesting.core.search import SamplerName, SearchPlan
+from services.backtesting.core.studies import SamplerName, SearchPlan
 from shared.jobs import JobSpec
 
 

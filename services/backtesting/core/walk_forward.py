@@ -29,7 +29,8 @@ from services.backtesting.core.engine import (
 from services.backtesting.core.metrics import Metrics
 from services.backtesting.core.optimize import Objective, ParamRange
 from services.backtesting.core.run_warnings import RunWarning, run_warnings, skip_warnings, sum_skipped
-from services.backtesting.core.search import SearchPlan, run_planned
+from services.backtesting.core.search import run_planned
+from services.backtesting.core.studies import SearchPlan
 from shared.errors import InvalidInputError
 from shared.trading.registry import StrategyRegistry
 from shared.trading.strategy import Bars

@@ -13,14 +13,8 @@ from services.backtesting.core import BacktestConfig, ParamRange
 from services.backtesting.core.constraints import parse_constraint
 from services.backtesting.core.engine import BacktestCancelled
 from services.backtesting.core.optimize import Objective
-from services.backtesting.core.search import (
-    SearchPlan,
-    TrialReport,
-    distributions,
-    integer_params,
-    open_study,
-    run_search,
-)
+from services.backtesting.core.search import TrialReport, run_search
+from services.backtesting.core.studies import SearchPlan, distributions, integer_params, open_study
 from shared.errors import InvalidInputError
 from shared.trading import StrategyRegistry
 from tests.support.bars import random_walk_bars
