@@ -35,6 +35,11 @@ class BacktestingSection(Section):
     tick_chunk: int = Field(
         default=1_000_000, ge=1_000, description="ticks per read from the data service (within its own limit)"
     )
+    max_trials: int = Field(
+        default=10_000,
+        ge=1,
+        description="most trials one tpe, cmaes or nsga2 search (or in-sample search) runs",
+    )
     default_costs: CostConfig = CostConfig()
     default_leverage: float = Field(
         default=100.0,

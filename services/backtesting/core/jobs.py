@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from services.backtesting.core.engine import BacktestCancelled, run_backtest
-from services.backtesting.core.optimize import run_optimization
 from services.backtesting.core.overfitting_report import OverfittingSettings
 from services.backtesting.core.portfolio import Leg, run_portfolio
 from services.backtesting.core.portfolio_money import Quotes, leg_money
+from services.backtesting.core.search import TrialReport, run_planned
 from services.backtesting.core.specs import (
     BacktestJobSpec,
     DataSource,
@@ -32,6 +32,8 @@ from services.backtesting.core.specs import (
 )
 from services.backtesting.core.summaries import SummaryStore, summarize
 from services.backtesting.core.walk_forward import run_walk_forward
+from shared.event_catalog import OPTIMIZATION_TRIAL
+from shared.event_payloads import OptimizationTrial
 from shared.jobs import JobCancelled, JobContext
 from shared.market.bar_spool import discard_bars, read_bars
 from shared.market.timeframes import get_timeframe
@@ -49,6 +51,7 @@ class RunRuntime:
     stored_equity_points: int
     workers: int
     overfitting: OverfittingSettings
+    study_storage: str | None = None  # Optuna RDB URL where optimisation studies persist (None: in memory)
 
 
 @functools.cache
@@ -94,9 +97,10 @@ def _with_bars(spec: RunSpec, ctx: JobContext, work: Callable[[dict[str, Any]], 
     except BacktestCancelled:
         raise JobCancelled(ctx.job_id) from None
     finally:
-        discard_bars(spec.bars_file)
-        if spec.ticks_file is not None:
-            discard_bars(spec.ticks_file)
+        if not ctx.stopping():  # a job stopped by a service stop resumes on these bars
+            discard_bars(spec.bars_file)
+            if spec.ticks_file is not None:
+                discard_bars(spec.ticks_file)
 
 
 def backtest_job(runtime: RunRuntime, spec: BacktestJobSpec, ctx: JobContext) -> dict[str, Any]:
@@ -128,29 +132,32 @@ def backtest_job(runtime: RunRuntime, spec: BacktestJobSpec, ctx: JobContext) ->
 
 
 def optimization_job(runtime: RunRuntime, spec: OptimizeJobSpec, ctx: JobContext) -> dict[str, Any]:
-    """A grid or random search, fanned out over `workers` processes of its own."""
+    """A search fanned out over `workers` processes of its own; a model-based one keeps its study in
+    `runtime.study_storage` under the job's id, so a resumed job carries on from its finished trials."""
     registry = strategy_registry(runtime.strategies_folder)
+
+    def trial(report: TrialReport) -> None:
+        ctx.publish(OPTIMIZATION_TRIAL, OptimizationTrial(job_id=ctx.job_id, **report.model_dump()))
 
     def work(bars: dict[str, Any]) -> dict[str, Any]:
         with _fan_out(runtime.workers, runtime.strategies_folder) as executor:
-            result = run_optimization(
+            result = run_planned(
                 bars,
                 spec.strategy,
                 spec.space,
                 spec.config,
                 registry=registry,
-                metric=spec.metric,
-                maximize=spec.maximize,
-                method=spec.method,
-                samples=spec.samples,
-                seed=spec.seed,
+                plan=spec.plan(),
                 top_n=spec.top_n,
                 heatmap=spec.heatmap,
                 fixed_params=spec.params,
                 executor=executor,
+                storage=runtime.study_storage,
+                study_name=ctx.job_id,
                 progress=ctx.progress,
                 cancel=ctx.cancelled,
                 overfitting=runtime.overfitting,
+                on_trial=trial,
             )
         return result.model_dump(mode="json")
 
@@ -175,6 +182,7 @@ def walk_forward_job(runtime: RunRuntime, spec: WalkForwardJobSpec, ctx: JobCont
                 metric=spec.metric,
                 maximize=spec.maximize,
                 fixed_params=spec.params,
+                plan=spec.plan(),
                 executor=executor,
                 progress=ctx.progress,
                 cancel=ctx.cancelled,

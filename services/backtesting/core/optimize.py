@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from typing import Any, Literal
 
@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.backtesting.core.config import BacktestConfig
+from services.backtesting.core.constraints import Constraint
 from services.backtesting.core.engine import (
     CancelFn,
     ProgressFn,
@@ -45,7 +46,8 @@ Scalar = int | float | bool | str
 
 
 class ParamRange(BaseModel):
-    """Values to try for one parameter: an explicit list, or start..stop (inclusive) by step."""
+    """Values to try for one parameter: an explicit list (categorical), or start..stop (inclusive), by
+    `step` on a grid, or continuous for a model-based sampler (`log` samples on a log scale)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -53,18 +55,33 @@ class ParamRange(BaseModel):
     start: float | None = None
     stop: float | None = None
     step: float | None = Field(default=None, gt=0)
+    log: bool = False
 
     @model_validator(mode="after")
     def _one_form(self) -> ParamRange:
-        if (self.values is None) == (self.start is None or self.stop is None or self.step is None):
-            raise ValueError("give either values, or start, stop and step")
+        if (self.values is None) == (self.start is None or self.stop is None):
+            raise ValueError("give either values, or start and stop (and step for a grid)")
+        if self.values is not None and (self.step is not None or self.log):
+            raise ValueError("values take no step or log")
+        if self.log and (self.step is not None or self.start is None or self.start <= 0):
+            raise ValueError("a log range needs start > 0 and no step")
         return self
+
+    @property
+    def on_grid(self) -> bool:
+        """Whether the range has a finite list of values (a grid or random search can take it)."""
+        return self.values is not None or self.step is not None
 
     def expand(self) -> list[Scalar]:
         """The concrete values, integers kept integer when start and step are whole."""
         if self.values is not None:
             return list(self.values)
-        assert self.start is not None and self.stop is not None and self.step is not None
+        if self.start is None or self.stop is None or self.step is None:
+            raise InvalidInputError(
+                "a grid or random search needs a step for every min..max range",
+                code="invalid_space",
+                details={"field": "step"},
+            )
         count = math.floor((self.stop - self.start) / self.step + 1e-9) + 1
         values = [self.start + k * self.step for k in range(max(count, 0))]
         if float(self.start).is_integer() and float(self.step).is_integer():
@@ -97,12 +114,16 @@ def plan_combinations(
     samples: int = 100,
     seed: int = 0,
     fixed_params: Mapping[str, Any] | None = None,
+    constraints: Sequence[Constraint] = (),
 ) -> list[dict[str, Any]]:
-    """The parameter sets a search evaluates: the whole grid, or `samples` of it drawn with `seed`."""
+    """The parameter sets a search evaluates: the whole grid, or `samples` of it drawn with `seed`;
+    combinations breaking a constraint are left out before sampling, so none is wasted on them."""
     names, grid = expand_space(space)
-    if method == "random" and samples < len(grid):
-        grid = random.Random(seed).sample(grid, samples)
-    return [{**(fixed_params or {}), **dict(zip(names, values, strict=True))} for values in grid]
+    combos = [{**(fixed_params or {}), **dict(zip(names, values, strict=True))} for values in grid]
+    combos = [c for c in combos if all(rule.holds(c) for rule in constraints)]
+    if method == "random" and samples < len(combos):
+        combos = random.Random(seed).sample(combos, samples)
+    return combos
 
 
 # One combination's outcome: its metrics (as a dict), the fill loop's skipped-entry counts, and its returns
@@ -157,6 +178,26 @@ class RankedParams(BaseModel):
     metrics: dict[str, Any]
 
 
+class Objective(BaseModel):
+    """One metric a search optimises, and which way."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    metric: str
+    direction: Literal["maximize", "minimize"] = "maximize"
+
+
+class ParetoPoint(BaseModel):
+    """A non-dominated trial of a multi-objective search: its parameters and objective values (in the
+    order of `objectives`)."""
+
+    model_config = ConfigDict(ser_json_inf_nan="null")
+
+    params: dict[str, Any]
+    values: list[float]
+    metrics: dict[str, Any]
+
+
 class OptimizationResult(BaseModel):
     """Top combinations by `metric`, counts, a two-parameter heat-map table when asked for, and how much
     of the best result may be selection (`overfitting`: null when no combination was valid)."""
@@ -171,6 +212,10 @@ class OptimizationResult(BaseModel):
     heatmap: dict[str, Any] | None = None
     overfitting: OverfittingReport | None = None
     warnings: list[RunWarning] = []
+    sampler: str = "grid"
+    trials: int | None = None  # parameter sets asked for (a model-based sampler may ask for one twice)
+    objectives: list[Objective] = []
+    pareto_front: list[ParetoPoint] | None = None
 
 
 def _score(metrics: dict[str, Any], field: str, maximize: bool) -> float:
@@ -180,7 +225,29 @@ def _score(metrics: dict[str, Any], field: str, maximize: bool) -> float:
     return value if maximize else -value
 
 
-def _heatmap(
+def rank_outcomes(
+    rows: Iterable[tuple[dict[str, Any], Outcome | None]], field: str, maximize: bool
+) -> list[tuple[dict[str, Any], Outcome]]:
+    """The evaluated rows, best first by `field`; ties keep their order (the top one is the trial the
+    overfitting measures treat as selected)."""
+    evaluated = [(params, outcome) for params, outcome in rows if outcome is not None]
+    return sorted(evaluated, key=lambda row: _score(row[1][0], field, maximize), reverse=True)
+
+
+def rank(
+    rows: list[tuple[dict[str, Any], dict[str, Any]]], field: str, maximize: bool, top_n: int
+) -> list[RankedParams]:
+    """The best `top_n` (params, metrics) rows by `field`; sorts `rows` in place, best first."""
+    rows.sort(key=lambda row: _score(row[1], field, maximize), reverse=True)
+    return [
+        RankedParams(
+            params=params, score=None if math.isnan(metrics[field]) else metrics[field], metrics=metrics
+        )
+        for params, metrics in rows[:top_n]
+    ]
+
+
+def heatmap_table(
     rows: list[tuple[dict[str, Any], dict[str, Any]]], x: str, y: str, field: str, maximize: bool
 ) -> dict[str, Any]:
     """Best metric for each (x, y) pair over the other parameters."""
@@ -221,6 +288,7 @@ def run_optimization(
     top_n: int = 10,
     heatmap: tuple[str, str] | None = None,
     fixed_params: Mapping[str, Any] | None = None,
+    constraints: Sequence[Constraint] = (),
     executor: Executor | None = None,
     chunks_per_worker: int = 4,
     progress: ProgressFn | None = None,
@@ -234,7 +302,9 @@ def run_optimization(
     registry.get(strategy_name)
     if heatmap is not None and not set(heatmap) <= set(space):
         raise InvalidInputError("heat-map parameters must be in the search space", code="invalid_heatmap")
-    combos = plan_combinations(space, method=method, samples=samples, seed=seed, fixed_params=fixed_params)
+    combos = plan_combinations(
+        space, method=method, samples=samples, seed=seed, fixed_params=fixed_params, constraints=constraints
+    )
     cols = bar_columns(bars)
 
     workers = getattr(executor, "_max_workers", 1) if executor is not None else 1
@@ -272,18 +342,8 @@ def run_optimization(
     plan_index = {id(params): k for k, params in enumerate(combos)}
     results.sort(key=lambda row: plan_index[id(row[0])])
     outcomes = [outcome for _, outcome in results if outcome is not None]
-    ranked = sorted(
-        ((params, outcome) for params, outcome in results if outcome is not None),
-        key=lambda row: _score(row[1][0], field, maximize),
-        reverse=True,
-    )
+    ranked = rank_outcomes(results, field, maximize)
     valid = [(params, outcome[0]) for params, outcome in ranked]
-    top = [
-        RankedParams(
-            params=params, score=None if math.isnan(metrics[field]) else metrics[field], metrics=metrics
-        )
-        for params, metrics in valid[:top_n]
-    ]
     measured, overfitting_warnings = (
         overfitting_report([outcome[2] for _, outcome in ranked], 0, overfitting) if ranked else (None, [])
     )
@@ -292,8 +352,11 @@ def run_optimization(
         maximize=maximize,
         evaluated=len(valid),
         invalid=len(results) - len(valid),
-        top=top,
-        heatmap=_heatmap(valid, *heatmap, field, maximize) if heatmap else None,
+        top=rank(valid, field, maximize, top_n),
+        heatmap=heatmap_table(valid, *heatmap, field, maximize) if heatmap else None,
         overfitting=measured,
         warnings=search_warnings(outcomes, config) + overfitting_warnings,
+        sampler=method,
+        trials=len(results),
+        objectives=[Objective(metric=field, direction="maximize" if maximize else "minimize")],
     )
