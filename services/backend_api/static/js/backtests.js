@@ -10,7 +10,7 @@ import { count, dateTime, duration, loadSymbols, metric, money, number, percent,
 import { showRankedCombinations } from "./optimization.js";
 import * as portfolio from "./portfolio.js";
 import { onTrial, searchBody, searchControls, watchTrials } from "./search_form.js";
-import { showSearchResult } from "./search_view.js";
+import { chance, showSearchResult } from "./search_view.js";
 import { showReport } from "./report.js";
 import { attempt, el, num, thead, toast } from "./ui.js";
 
@@ -294,10 +294,12 @@ function showWalkForward(result) {
   showWarnings(byId("opt-warnings"), result.warnings);
   byId("wf-windows").replaceChildren(
     el("caption", {}, `${result.windows.length} windows; stitched out-of-sample return ${percent(result.metrics.return_pct)}`),
-    thead([num("#"), "In-sample bars", "Out-of-sample bars", "Chosen parameters", num("IS score"), num("OOS return"), num("OOS trades")]),
+    thead([num("#"), "In-sample bars", "Out-of-sample bars", "Chosen parameters", num("IS score"), num("IS deflated Sharpe"), num("IS PBO"), num("OOS return"), num("OOS trades")]),
     el("tbody", {}, result.windows.map((w, i) => el("tr", {},
       el("td", { class: "num" }, i + 1), el("td", {}, `${w.in_sample[0]}–${w.in_sample[1]}`), el("td", {}, `${w.out_of_sample[0]}–${w.out_of_sample[1]}`),
       el("td", {}, JSON.stringify(w.params)), el("td", { class: "num" }, number(w.in_sample_score, 3)),
+      el("td", { class: "num", "data-overfit": "dsr" }, chance(w.in_sample_overfitting?.deflated_sharpe_ratio)),
+      el("td", { class: "num", "data-overfit": "pbo" }, chance(w.in_sample_overfitting?.pbo)),
       el("td", { class: "num" }, percent(w.out_of_sample_metrics.return_pct)), el("td", { class: "num" }, count(w.out_of_sample_metrics.trades))))));
   const box = byId("wf-equity");
   box.hidden = false;

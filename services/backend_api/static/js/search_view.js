@@ -2,7 +2,7 @@
 // (every ranked trial in grey, the non-dominated ones highlighted and joined), and the overfitting block
 // (deflated Sharpe ratio and probability of backtest overfitting) when the result carries it.
 
-import { number } from "./format.js";
+import { NONE, number } from "./format.js";
 import { el } from "./ui.js";
 
 const byId = (id) => document.getElementById(id);
@@ -40,13 +40,16 @@ function scatter(result) {
   return root;
 }
 
+// A probability (0..1) as a percentage; null (the result's warnings say why) as the panels' no value.
+export const chance = (p) => (p === null || p === undefined ? NONE : `${number(100 * p, 1)} %`);
+
 function overfitting(o) {
-  const pbo = o.pbo === null || o.pbo === undefined ? "–" : `${number(100 * o.pbo, 1)} % over ${o.pbo_splits} splits`;
+  const pbo = o.pbo === null || o.pbo === undefined ? NONE : `${chance(o.pbo)} over ${o.pbo_splits} splits`;
   return el("dl", { class: "kpis", id: "opt-overfitting-values" },
-    el("div", {}, el("dt", {}, "Deflated Sharpe"), el("dd", { "data-overfit": "dsr" }, `${number(100 * o.deflated_sharpe_ratio, 1)} %`)),
-    el("div", {}, el("dt", {}, "Best Sharpe"), el("dd", {}, number(o.best_sharpe, 3))),
+    el("div", {}, el("dt", {}, `Deflated Sharpe (${o.trials} trials)`), el("dd", { "data-overfit": "dsr" }, chance(o.deflated_sharpe_ratio))),
+    el("div", {}, el("dt", {}, "Best Sharpe (daily)"), el("dd", {}, number(o.best_sharpe, 3))),
     el("div", {}, el("dt", {}, "Expected max Sharpe"), el("dd", {}, number(o.expected_max_sharpe, 3))),
-    el("div", {}, el("dt", {}, `PBO (${o.trials} trials)`), el("dd", { "data-overfit": "pbo" }, pbo)));
+    el("div", {}, el("dt", {}, `PBO (${o.pbo_trials} trials)`), el("dd", { "data-overfit": "pbo" }, pbo)));
 }
 
 export function showSearchResult(result) {
