@@ -1,7 +1,8 @@
 """Parameter search: grid or seeded random sampling of a grid, ranked by one metric, optionally in parallel.
 
 Combinations the strategy's parameter model refuses (e.g. fast >= slow) are skipped and counted. Work is
-split into chunks so each worker receives the bars once per chunk, not once per combination.
+split into batches, a few per worker so progress moves and a slow batch does not hold the others back, and
+handed to an executor (`core/executors/`), which gets the bars to its workers once per search.
 """
 
 from __future__ import annotations
@@ -10,25 +11,17 @@ import itertools
 import math
 import random
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor, Future, as_completed
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.backtesting.core.config import BacktestConfig
-from services.backtesting.core.engine import (
-    CancelFn,
-    ProgressFn,
-    bar_columns,
-    check_cancel,
-    first_signal_bar,
-    result_from_run,
-    simulate_signals,
-)
+from services.backtesting.core.engine import CancelFn, ProgressFn, bar_columns, check_cancel
+from services.backtesting.core.executors import DEFAULT_CACHE_BYTES, InProcessExecutor, TrialExecutor
 from services.backtesting.core.metrics import Metrics
 from services.backtesting.core.run_warnings import RunWarning, skip_warnings, sum_skipped
-from shared.errors import InvalidInputError, PlatformError
+from services.backtesting.core.trials import Outcome
+from shared.errors import InvalidInputError
 from shared.trading.registry import StrategyRegistry
 from shared.trading.strategy import Bars
 
@@ -96,32 +89,6 @@ def plan_combinations(
     return [{**(fixed_params or {}), **dict(zip(names, values, strict=True))} for values in grid]
 
 
-# One combination's outcome: its metrics (as a dict) and the fill loop's skipped-entry counts.
-Outcome = tuple[dict[str, Any], np.ndarray]
-
-
-def evaluate_chunk(
-    cols: Mapping[str, np.ndarray],
-    strategy_name: str,
-    combos: Sequence[dict[str, Any]],
-    config: BacktestConfig,
-    registry: StrategyRegistry,
-) -> list[Outcome | None]:
-    """The outcome of each combination; None where the parameter model refuses it."""
-    out: list[Outcome | None] = []
-    for params in combos:
-        try:
-            strategy = registry.build(strategy_name, params)
-        except PlatformError:
-            out.append(None)
-            continue
-        start = first_signal_bar(strategy, len(cols["close"]))
-        equity, records, skipped = simulate_signals(cols, strategy.signals(cols), config, start)
-        result = result_from_run(cols["time"], cols["close"], equity, records, strategy.first_valid_bar)
-        out.append((result.metrics.model_dump(), skipped))
-    return out
-
-
 def search_warnings(outcomes: Sequence[Outcome], config: BacktestConfig) -> list[RunWarning]:
     """Skipped entries summed over the combinations, and how many combinations made no trade."""
     warnings = skip_warnings(
@@ -136,6 +103,14 @@ def search_warnings(outcomes: Sequence[Outcome], config: BacktestConfig) -> list
         )
         warnings.append(RunWarning(code="no_trades", message=message, count=idle))
     return warnings
+
+
+def retry_warnings(retried: int) -> list[RunWarning]:
+    """Batches sent again because the worker running them was lost (their results are complete)."""
+    if not retried:
+        return []
+    message = f"{retried} batch{'es' if retried > 1 else ''} of combinations sent again after a lost worker"
+    return [RunWarning(code="batches_retried", message=message, count=retried)]
 
 
 class RankedParams(BaseModel):
@@ -206,7 +181,7 @@ def run_optimization(
     top_n: int = 10,
     heatmap: tuple[str, str] | None = None,
     fixed_params: Mapping[str, Any] | None = None,
-    executor: Executor | None = None,
+    executor: TrialExecutor | None = None,
     chunks_per_worker: int = 4,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
@@ -219,31 +194,29 @@ def run_optimization(
     combos = plan_combinations(space, method=method, samples=samples, seed=seed, fixed_params=fixed_params)
     cols = bar_columns(bars)
 
-    workers = getattr(executor, "_max_workers", 1) if executor is not None else 1
-    size = max(1, math.ceil(len(combos) / (workers * chunks_per_worker)))
-    chunks = [combos[k : k + size] for k in range(0, len(combos), size)]
-    results: list[tuple[dict[str, Any], Outcome | None]] = []
+    check_cancel(cancel)
+    executor = executor or InProcessExecutor(registry, DEFAULT_CACHE_BYTES)
+    size = max(1, math.ceil(len(combos) / (executor.workers * chunks_per_worker)))
+    batches = [combos[k : k + size] for k in range(0, len(combos), size)]
+    finished: dict[int, list[Outcome | None]] = {}
+    retried = evaluated = 0
     report = progress or (lambda _fraction: None)
-    if executor is None:
-        for chunk in chunks:
+    stream = executor.evaluate(cols, strategy_name, batches, config)
+    try:
+        for done in stream:
+            finished[done.index] = done.outcomes
+            retried += done.retries
+            evaluated += len(done.outcomes)
+            report(evaluated / len(combos))
             check_cancel(cancel)
-            results.extend(
-                zip(chunk, evaluate_chunk(cols, strategy_name, chunk, config, registry), strict=True)
-            )
-            report(len(results) / len(combos))
-    else:
-        futures: dict[Future[list[Outcome | None]], list[dict[str, Any]]] = {
-            executor.submit(evaluate_chunk, cols, strategy_name, chunk, config, registry): chunk
-            for chunk in chunks
-        }
-        try:
-            for future in as_completed(futures):
-                check_cancel(cancel)
-                results.extend(zip(futures[future], future.result(), strict=True))
-                report(len(results) / len(combos))
-        finally:
-            for future in futures:
-                future.cancel()
+    finally:
+        stream.close()  # on a cancel or failure: the batches not yet finished are dropped
+    # In plan order whatever order batches finished in, so equal scores rank the same on every executor.
+    results = [
+        (params, outcome)
+        for index, batch in enumerate(batches)
+        for params, outcome in zip(batch, finished[index], strict=True)
+    ]
 
     outcomes = [outcome for _, outcome in results if outcome is not None]
     valid = [(params, outcome[0]) for params, outcome in results if outcome is not None]
@@ -261,5 +234,5 @@ def run_optimization(
         invalid=len(results) - len(valid),
         top=top,
         heatmap=_heatmap(valid, *heatmap, field, maximize) if heatmap else None,
-        warnings=search_warnings(outcomes, config),
+        warnings=search_warnings(outcomes, config) + retry_warnings(retried),
     )

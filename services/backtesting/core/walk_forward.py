@@ -9,7 +9,6 @@ it, and starts with the balance the previous window ended with, so the stitched 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +25,7 @@ from services.backtesting.core.engine import (
     result_from_run,
     simulate_signals,
 )
+from services.backtesting.core.executors import TrialExecutor
 from services.backtesting.core.metrics import Metrics
 from services.backtesting.core.optimize import ParamRange, run_optimization
 from services.backtesting.core.run_warnings import RunWarning, run_warnings, skip_warnings, sum_skipped
@@ -93,7 +93,7 @@ def run_walk_forward(
     metric: str = "Sharpe Ratio",
     maximize: bool = True,
     fixed_params: Mapping[str, Any] | None = None,
-    executor: Executor | None = None,
+    executor: TrialExecutor | None = None,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
 ) -> WalkForwardResult:
@@ -141,7 +141,7 @@ def run_walk_forward(
         in_sample = [
             RunWarning(code=w.code, message=f"in-sample: {w.message}", count=w.count)
             for w in best.warnings
-            if w.code == "no_trades"
+            if w.code in ("no_trades", "batches_retried")
         ]
         window_warnings = in_sample + run_warnings(signals, skipped, window_config, lead, len(records))
         equity, records = equity[lead:], records.copy()
