@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import os
 from collections.abc import Generator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from multiprocessing import resource_tracker
 from multiprocessing.shared_memory import SharedMemory
 from typing import Any
 
@@ -60,11 +58,9 @@ class _Worker:
     def columns(self, bars: SharedBars) -> dict[str, np.ndarray]:
         if self.bars != bars or self.cols is None:
             self.release()
+            # Attaching registers the block again with the resource tracker spawned workers share with
+            # the creator: a no-op for the tracker's set, so the creator's unlink stays the one release.
             block = SharedMemory(name=bars.block)
-            if os.name == "posix":
-                # Python 3.11 registers every attach with the parent's resource tracker, which would then
-                # unlink the block (and warn) when this worker exits: the creator owns it.
-                resource_tracker.unregister(block._name, "shared_memory")  # type: ignore[attr-defined]
             self.block, self.bars = block, bars
             self.cols = {
                 name: np.ndarray(n, dtype=dtype, buffer=block.buf, offset=start)
