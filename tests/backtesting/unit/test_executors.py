@@ -96,3 +96,22 @@ def test_local_executor_walk_forward_equals_in_process() -> None:
         pooled = run_walk_forward(bars, "sma_crossover", SPACE, CONFIG, executor=executor, **kwargs)
 
     assert pooled.to_dict() == serial.to_dict()
+
+
+def test_settings_executor_ray_without_ray_installed_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    from pydantic import ValidationError
+
+    from services.backtesting.settings import BacktestingSection
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real_find_spec(name, *a)
+    )
+
+    with pytest.raises(ValidationError, match=r"executor ray needs Ray: pip install"):
+        BacktestingSection(executor="ray")
+    assert BacktestingSection().executor == "local"  # the default needs nothing extra
