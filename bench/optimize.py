@@ -39,14 +39,20 @@ def grid_space(fast_values: int) -> dict[str, ParamRange]:
     }
 
 
-def cpu_s() -> float:
-    """CPU seconds used so far by this process and its live descendants (pool workers, a local Ray)."""
-    total = time.process_time()
+def cpu_times() -> dict[int, float]:
+    """CPU seconds used so far by this process and each live descendant (pool workers, a local Ray)."""
+    times = {0: time.process_time()}
     for child in psutil.Process().children(recursive=True):
         with contextlib.suppress(psutil.Error):
-            times = child.cpu_times()
-            total += times.user + times.system
-    return total
+            used = child.cpu_times()
+            times[child.pid] = used.user + used.system
+    return times
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two `cpu_times`, over the processes alive at the end (a pool closed before
+    the search may still be exiting when it starts)."""
+    return sum(used - before.get(pid, 0.0) for pid, used in after.items())
 
 
 def timed_search(
@@ -54,7 +60,7 @@ def timed_search(
 ) -> tuple[float, OptimizationResult]:
     """Wall seconds of one search; prints its CPU seconds too, which other load on the machine inflates
     far less than the wall time (on two idle cores the wall time is about CPU / 2)."""
-    t0, cpu0 = time.perf_counter(), cpu_s()
+    t0, cpu0 = time.perf_counter(), cpu_times()
     result = run_optimization(
         bars,
         "sma_crossover",
@@ -64,7 +70,7 @@ def timed_search(
         executor=executor,
         fixed_params={"allow_short": False},
     )
-    seconds, cpu = time.perf_counter() - t0, cpu_s() - cpu0
+    seconds, cpu = time.perf_counter() - t0, cpu_used(cpu0, cpu_times())
     if result.evaluated >= 100:  # not the warm-up
         print(f"    CPU {cpu:.2f} s = {cpu / result.evaluated * 1e3:.1f} ms per combination")
     return seconds, result
