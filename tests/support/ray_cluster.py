@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+
 from tests.support.platform import free_ports
 from tests.support.waits import wait_until
 
@@ -67,9 +69,14 @@ class RayCluster:
         return int(result.stdout.strip() or 0) if result.returncode == 0 else 0
 
     def kill_node(self, node: subprocess.Popen[bytes]) -> None:
-        """SIGKILL a node's whole process group: raylet, object store and its workers at once."""
+        """SIGKILL a node as if its machine went away: its process group (raylet, object store) and every
+        descendant (Ray workers run in sessions of their own, and would otherwise finish their tasks)."""
+        descendants = psutil.Process(node.pid).children(recursive=True)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(node.pid, signal.SIGKILL)
+        for process in descendants:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
         node.wait(timeout=30)
 
     def stop(self) -> None:

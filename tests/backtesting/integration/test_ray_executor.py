@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import orjson
+import psutil
 import pytest
 
 from services.backtesting.core import BacktestConfig, ParamRange, run_optimization
@@ -15,24 +19,36 @@ from services.backtesting.core.trials import strategy_registry
 from tests.backtesting.api.conftest import json_bars, make_settings, open_client, run_to_end
 from tests.support.bars import random_walk_bars
 from tests.support.ray_cluster import RayCluster, ray_cluster
+from tests.support.waits import wait_until
 
 pytest.importorskip("ray", reason="Ray is not installed: the ray extra (pip install '.[ray]') is needed")
 pytestmark = pytest.mark.slow
 
 SPACE = {"fast": {"min": 5, "max": 25, "step": 5}, "slow": {"values": [10, 20, 40]}}
 CORE_SPACE = {"fast": ParamRange(start=5, stop=25, step=5), "slow": ParamRange(values=[10, 20, 40])}
-# A crossover whose signals take a second, so the killed node is surely running a batch.
+# A crossover whose signals take a second, and say which process runs them (MARKERS is filled in).
 SLOW_STRATEGY = """
-import time
+import os, time
+from pathlib import Path
 from shared.trading.builtins import SmaCrossover
 
 class SlowSma(SmaCrossover):
     name = "slow_sma"
 
     def signals(self, bars):
+        (Path(MARKERS) / str(os.getpid())).touch()
         time.sleep(1.0)
         return super().signals(bars)
 """
+
+
+def _runs_on(node: subprocess.Popen[bytes], markers: Path) -> bool:
+    """Whether a descendant of `node` (a worker of its raylet) is running a batch."""
+    for marker in markers.iterdir():
+        with contextlib.suppress(psutil.Error):
+            if any(parent.pid == node.pid for parent in psutil.Process(int(marker.name)).parents()):
+                return True
+    return False
 
 
 @pytest.fixture(scope="module")
@@ -79,30 +95,31 @@ def test_ray_batches_of_a_killed_node_are_retried_and_the_result_says_so(
 ) -> None:
     from services.backtesting.core.executors.ray_cluster import RayExecutor
 
-    folder = tmp_path / "strategies"
+    folder, markers = tmp_path / "strategies", tmp_path / "running"
     folder.mkdir()
-    (folder / "slow_sma.py").write_text(SLOW_STRATEGY)
+    markers.mkdir()
+    (folder / "slow_sma.py").write_text(SLOW_STRATEGY.replace("MARKERS", repr(str(markers))))
     registry = strategy_registry(str(folder))
     bars = random_walk_bars(2000)
     space = {"fast": ParamRange(values=[3, 4, 5, 6, 7, 8]), "slow": ParamRange(values=[20, 30])}
     config = BacktestConfig(initial_balance=100_000)
     worker_node = cluster.nodes[1]
-    progress: list[float] = []
 
-    def kill_after_first_batch(fraction: float) -> None:
-        if not progress:
-            cluster.kill_node(worker_node)  # the other node is in the middle of its 1 s batch
-        progress.append(fraction)
+    def kill_while_it_runs_a_batch() -> None:
+        wait_until(lambda: _runs_on(worker_node, markers), 120, "a batch to run on the second node")
+        cluster.kill_node(worker_node)
 
+    killer = threading.Thread(target=kill_while_it_runs_a_batch)
     executor = RayExecutor(cluster.address, str(folder), cache_bytes=0, max_retries=2)
     try:
+        killer.start()
         kwargs: dict[str, Any] = {"registry": registry, "metric": "Return [%]", "top_n": 12}
         # 12 combinations on 2 CPUs, 6 batches per CPU: one combination (one second) per batch.
         result = run_optimization(
-            bars, "slow_sma", space, config, executor=executor, chunks_per_worker=6,
-            progress=kill_after_first_batch, **kwargs,
-        )  # fmt: skip
+            bars, "slow_sma", space, config, executor=executor, chunks_per_worker=6, **kwargs
+        )
     finally:
+        killer.join()
         executor.close()
 
     expected = run_optimization(bars, "sma_crossover", space, config, **kwargs)
@@ -111,4 +128,3 @@ def test_ray_batches_of_a_killed_node_are_retried_and_the_result_says_so(
     assert result.evaluated == 12
     retried = [w for w in result.warnings if w.code == "batches_retried"]
     assert retried and retried[0].count >= 1, result.warnings
-    assert progress[-1] == 1.0
