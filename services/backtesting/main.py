@@ -11,13 +11,15 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.backtesting.api import routers
-from services.backtesting.core.jobs import RunRuntime, optimization_job, strategy_registry
+from services.backtesting.core.executors import ExecutorConfig
+from services.backtesting.core.jobs import RunRuntime, optimization_job
 from services.backtesting.core.market_data import RunMarket
 from services.backtesting.core.portfolio_launcher import PortfolioLauncher
 from services.backtesting.core.report_html import ReportLimits
 from services.backtesting.core.runs import RunCatalog
 from services.backtesting.core.specs import OptimizeJobSpec, RunSpec
 from services.backtesting.core.summaries import SummaryStore
+from services.backtesting.core.trials import strategy_registry
 from services.backtesting.settings import BacktestingSettings
 from shared.contracts.data import DataClient
 from shared.contracts.mt5 import Mt5Client
@@ -43,7 +45,14 @@ def create_app(settings: BacktestingSettings) -> FastAPI:
             strategies_folder=str(folder) if folder else None,
             summaries_db=str(summaries_db),
             stored_equity_points=section.stored_equity_points,
-            workers=section.optimize_workers,
+            search=ExecutorConfig(
+                kind=section.executor,
+                workers=section.optimize_workers,
+                strategies_folder=str(folder) if folder else None,
+                ray_address=section.ray_address,
+                ray_max_retries=section.ray_max_retries,
+                cache_bytes=section.indicator_cache_mb * 2**20,
+            ),
             overfitting=section.overfitting,
             # Studies live beside the jobs (the same SQLite file), or in DATABASE_URL's database when set.
             study_storage=settings.database_url or f"sqlite:///{jobs_db}",

@@ -1,7 +1,8 @@
 """Parameter search: grid or seeded random sampling of a grid, ranked by one metric, optionally in parallel.
 
 Combinations the strategy's parameter model refuses (e.g. fast >= slow) are skipped and counted. Work is
-split into chunks so each worker receives the bars once per chunk, not once per combination.
+split into batches, a few per worker so progress moves and a slow batch does not hold the others back, and
+handed to an executor (`core/executors/`), which gets the bars to its workers once per search.
 """
 
 from __future__ import annotations
@@ -10,35 +11,25 @@ import itertools
 import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Executor, Future, as_completed
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.backtesting.core.config import BacktestConfig
 from services.backtesting.core.constraints import Constraint
-from services.backtesting.core.engine import (
-    CancelFn,
-    ProgressFn,
-    bar_columns,
-    check_cancel,
-    first_signal_bar,
-    result_from_run,
-    simulate_signals,
-)
+from services.backtesting.core.engine import CancelFn, ProgressFn, bar_columns, check_cancel
+from services.backtesting.core.executors import DEFAULT_CACHE_BYTES, InProcessExecutor, TrialExecutor
 from services.backtesting.core.metrics import Metrics
 from services.backtesting.core.overfitting_report import (
     OverfittingReport,
     OverfittingSettings,
-    TrialReturns,
     overfitting_report,
     pbo_sample,
     period_marks,
-    trial_returns,
 )
 from services.backtesting.core.run_warnings import RunWarning, skip_warnings, sum_skipped
-from shared.errors import InvalidInputError, PlatformError
+from services.backtesting.core.trials import Outcome
+from shared.errors import InvalidInputError
 from shared.trading.registry import StrategyRegistry
 from shared.trading.strategy import Bars
 
@@ -126,36 +117,6 @@ def plan_combinations(
     return combos
 
 
-# One combination's outcome: its metrics (as a dict), the fill loop's skipped-entry counts, and its returns
-# on the period grid (for the overfitting measures).
-Outcome = tuple[dict[str, Any], np.ndarray, TrialReturns]
-
-
-def evaluate_chunk(
-    cols: Mapping[str, np.ndarray],
-    strategy_name: str,
-    combos: Sequence[dict[str, Any]],
-    config: BacktestConfig,
-    registry: StrategyRegistry,
-    marks: np.ndarray,
-    keep_returns: Sequence[bool],
-) -> list[Outcome | None]:
-    """The outcome of each combination; None where the parameter model refuses it. Returns are measured
-    between the equity at the bars `marks` (period_marks) and sent back where `keep_returns` says."""
-    out: list[Outcome | None] = []
-    for params, keep in zip(combos, keep_returns, strict=True):
-        try:
-            strategy = registry.build(strategy_name, params)
-        except PlatformError:
-            out.append(None)
-            continue
-        start = first_signal_bar(strategy, len(cols["close"]))
-        equity, records, skipped = simulate_signals(cols, strategy.signals(cols), config, start)
-        result = result_from_run(cols["time"], cols["close"], equity, records, strategy.first_valid_bar)
-        out.append((result.metrics.model_dump(), skipped, trial_returns(equity, marks, keep)))
-    return out
-
-
 def search_warnings(outcomes: Sequence[Outcome], config: BacktestConfig) -> list[RunWarning]:
     """Skipped entries summed over the combinations, and how many combinations made no trade."""
     warnings = skip_warnings(
@@ -170,6 +131,14 @@ def search_warnings(outcomes: Sequence[Outcome], config: BacktestConfig) -> list
         )
         warnings.append(RunWarning(code="no_trades", message=message, count=idle))
     return warnings
+
+
+def retry_warnings(retried: int) -> list[RunWarning]:
+    """Batches sent again because the worker running them was lost (their results are complete)."""
+    if not retried:
+        return []
+    message = f"{retried} batch{'es' if retried > 1 else ''} of combinations sent again after a lost worker"
+    return [RunWarning(code="batches_retried", message=message, count=retried)]
 
 
 class RankedParams(BaseModel):
@@ -289,7 +258,7 @@ def run_optimization(
     heatmap: tuple[str, str] | None = None,
     fixed_params: Mapping[str, Any] | None = None,
     constraints: Sequence[Constraint] = (),
-    executor: Executor | None = None,
+    executor: TrialExecutor | None = None,
     chunks_per_worker: int = 4,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
@@ -307,40 +276,34 @@ def run_optimization(
     )
     cols = bar_columns(bars)
 
-    workers = getattr(executor, "_max_workers", 1) if executor is not None else 1
-    size = max(1, math.ceil(len(combos) / (workers * chunks_per_worker)))
-    chunks = [combos[k : k + size] for k in range(0, len(combos), size)]
+    check_cancel(cancel)
+    executor = executor or InProcessExecutor(registry, DEFAULT_CACHE_BYTES)
+    size = max(1, math.ceil(len(combos) / (executor.workers * chunks_per_worker)))
+    batches = [combos[k : k + size] for k in range(0, len(combos), size)]
     marks = period_marks(cols["time"], overfitting.max_periods)
     keep = pbo_sample(len(combos), overfitting.pbo_max_trials)
     keeps = [keep[k : k + size] for k in range(0, len(combos), size)]
-    results: list[tuple[dict[str, Any], Outcome | None]] = []
+    finished: dict[int, list[Outcome | None]] = {}
+    retried = evaluated = 0
     report = progress or (lambda _fraction: None)
-    if executor is None:
-        for chunk, chunk_keep in zip(chunks, keeps, strict=True):
+    stream = executor.evaluate(cols, strategy_name, batches, config, marks, keeps)
+    try:
+        for done in stream:
+            finished[done.index] = done.outcomes
+            retried += done.retries
+            evaluated += len(done.outcomes)
+            report(evaluated / len(combos))
             check_cancel(cancel)
-            chunk_outcomes = evaluate_chunk(cols, strategy_name, chunk, config, registry, marks, chunk_keep)
-            results.extend(zip(chunk, chunk_outcomes, strict=True))
-            report(len(results) / len(combos))
-    else:
-        futures: dict[Future[list[Outcome | None]], list[dict[str, Any]]] = {
-            executor.submit(
-                evaluate_chunk, cols, strategy_name, chunk, config, registry, marks, chunk_keep
-            ): chunk
-            for chunk, chunk_keep in zip(chunks, keeps, strict=True)
-        }
-        try:
-            for future in as_completed(futures):
-                check_cancel(cancel)
-                results.extend(zip(futures[future], future.result(), strict=True))
-                report(len(results) / len(combos))
-        finally:
-            for future in futures:
-                future.cancel()
+    finally:
+        stream.close()  # on a cancel or failure: the batches not yet finished are dropped
+    # In plan order whatever order batches finished in, so that ties rank and the overfitting measures sum
+    # the same way on every executor.
+    results = [
+        (params, outcome)
+        for index, batch in enumerate(batches)
+        for params, outcome in zip(batch, finished[index], strict=True)
+    ]
 
-    # Chunks finish in any order: back to the plan's, so that ties rank and the overfitting measures sum
-    # the same way whatever the executor (the combinations are the plan's own dicts).
-    plan_index = {id(params): k for k, params in enumerate(combos)}
-    results.sort(key=lambda row: plan_index[id(row[0])])
     outcomes = [outcome for _, outcome in results if outcome is not None]
     ranked = rank_outcomes(results, field, maximize)
     valid = [(params, outcome[0]) for params, outcome in ranked]
@@ -355,7 +318,7 @@ def run_optimization(
         top=rank(valid, field, maximize, top_n),
         heatmap=heatmap_table(valid, *heatmap, field, maximize) if heatmap else None,
         overfitting=measured,
-        warnings=search_warnings(outcomes, config) + overfitting_warnings,
+        warnings=search_warnings(outcomes, config) + overfitting_warnings + retry_warnings(retried),
         sampler=method,
         trials=len(results),
         objectives=[Objective(metric=field, direction="maximize" if maximize else "minimize")],

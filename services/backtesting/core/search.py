@@ -1,7 +1,7 @@
 """Model-based parameter search with Optuna: TPE, CMA-ES, or NSGA-II for several objectives at once.
 
-Trials are asked from the study in batches, evaluated through the same `evaluate_chunk` as a grid (in
-process, or on the executor the job hands in), and told back. A trial that breaks a constraint or that the
+Trials are asked from the study in batches of two per worker, evaluated through the same executor seam as a
+grid (in process, the local pool or Ray: core/executors/), and told back. A trial that breaks a constraint or that the
 strategy's parameter model refuses is pruned without a backtest. Every finished trial stores its outcome as
 user attributes, so a study kept in a database (Optuna's RDB storage) can be reopened under the same name
 after a restart and carries on from its finished trials; trials that were in flight are asked again.
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor
 from typing import Any, Literal
 
 import numpy as np
@@ -27,17 +26,17 @@ from pydantic import BaseModel, ConfigDict
 from services.backtesting.core.config import BacktestConfig
 from services.backtesting.core.constraints import parse_constraints
 from services.backtesting.core.engine import CancelFn, ProgressFn, bar_columns, check_cancel
+from services.backtesting.core.executors import DEFAULT_CACHE_BYTES, InProcessExecutor, TrialExecutor
 from services.backtesting.core.optimize import (
     Objective,
     OptimizationResult,
-    Outcome,
     ParamRange,
     ParetoPoint,
-    evaluate_chunk,
     heatmap_table,
     metric_field,
     rank,
     rank_outcomes,
+    retry_warnings,
     run_optimization,
     search_warnings,
 )
@@ -62,6 +61,7 @@ from services.backtesting.core.studies import (
     stored_outcome,
     tell_outcome,
 )
+from services.backtesting.core.trials import Outcome
 from shared.trading.registry import StrategyRegistry
 from shared.trading.strategy import Bars
 
@@ -102,7 +102,7 @@ def run_search(
     top_n: int = 10,
     heatmap: tuple[str, str] | None = None,
     fixed_params: Mapping[str, Any] | None = None,
-    executor: Executor | None = None,
+    executor: TrialExecutor | None = None,
     storage: str | None = None,
     study_name: str | None = None,
     progress: ProgressFn | None = None,
@@ -122,7 +122,8 @@ def run_search(
     # Which positions of the budget keep their returns for the PBO (a position's trial may be pruned, or
     # ask again for a parameter set already run: the sample is then a little smaller, never larger).
     keep = pbo_sample(plan.n_trials, overfitting.pbo_max_trials)
-    workers = getattr(executor, "_max_workers", 1) if executor is not None else 1
+    executor = executor or InProcessExecutor(registry, DEFAULT_CACHE_BYTES)
+    retried = 0
     report = progress or (lambda _fraction: None)
     done = len(finished_trials(study))
     evaluated = [
@@ -136,7 +137,7 @@ def run_search(
     restored = set(seen)
     while done < plan.n_trials:
         check_cancel(cancel)
-        batch = [study.ask(dists) for _ in range(min(2 * workers, plan.n_trials - done))]
+        batch = [study.ask(dists) for _ in range(min(2 * executor.workers, plan.n_trials - done))]
         runnable = []
         keeps: dict[str, bool] = {}  # a parameter set's PBO sample flag: its first trial's position's
         for position, trial in enumerate(batch, start=done):
@@ -152,9 +153,8 @@ def run_search(
         # A sampler may ask for a parameter set again (small discrete spaces): its outcome is reused.
         fresh = list({params_key(p): p for _, p in runnable if params_key(p) not in seen}.values())
         fresh_keep = [keeps[params_key(p)] for p in fresh]
-        outcomes = _evaluate(
-            cols, strategy_name, fresh, config, registry, executor, workers, marks, fresh_keep
-        )
+        outcomes, lost = _evaluate(executor, cols, strategy_name, fresh, config, marks, fresh_keep)
+        retried += lost
         seen.update(zip(map(params_key, fresh), outcomes, strict=True))
         for trial, params in runnable:
             outcome = seen[params_key(params)]
@@ -172,38 +172,39 @@ def run_search(
     keys = {key: params_key({**(fixed_params or {}), **t.params}) for key, t in runs.items()}
     by_params = {key: seen[full] for key, full in keys.items()}
     old = sum(1 for full in keys.values() if full in restored)
-    return _result(study, plan, fields, config, top_n, heatmap, by_params, old, overfitting)
+    result = _result(study, plan, fields, config, top_n, heatmap, by_params, old, overfitting)
+    result.warnings += retry_warnings(retried)
+    return result
 
 
 def _evaluate(
+    executor: TrialExecutor,
     cols: Mapping[str, np.ndarray],
     strategy_name: str,
     combos: list[dict[str, Any]],
     config: BacktestConfig,
-    registry: StrategyRegistry,
-    executor: Executor | None,
-    workers: int,
     marks: np.ndarray,
     keep_returns: list[bool],
-) -> list[Outcome | None]:
-    """`evaluate_chunk` over `combos`, split into one chunk per worker when there is an executor."""
-    if executor is None or len(combos) <= 1:
-        return evaluate_chunk(cols, strategy_name, combos, config, registry, marks, keep_returns)
-    size = math.ceil(len(combos) / workers)
-    futures = [
-        executor.submit(
-            evaluate_chunk,
-            cols,
-            strategy_name,
-            combos[k : k + size],
-            config,
-            registry,
-            marks,
-            keep_returns[k : k + size],
-        )
-        for k in range(0, len(combos), size)
-    ]
-    return [outcome for future in futures for outcome in future.result()]
+) -> tuple[list[Outcome | None], int]:
+    """`combos`' outcomes in order, evaluated on `executor` in one batch per worker, and how many batches
+    were sent again after a lost worker."""
+    if not combos:
+        return [], 0
+    size = math.ceil(len(combos) / executor.workers)
+    starts = range(0, len(combos), size)
+    batches = [combos[k : k + size] for k in starts]
+    finished: dict[int, list[Outcome | None]] = {}
+    retried = 0
+    stream = executor.evaluate(
+        cols, strategy_name, batches, config, marks, [keep_returns[k : k + size] for k in starts]
+    )
+    try:
+        for done in stream:
+            finished[done.index] = done.outcomes
+            retried += done.retries
+    finally:
+        stream.close()
+    return [outcome for index in range(len(batches)) for outcome in finished[index]], retried
 
 
 def _report(
@@ -313,7 +314,7 @@ def run_planned(
     top_n: int = 10,
     heatmap: tuple[str, str] | None = None,
     fixed_params: Mapping[str, Any] | None = None,
-    executor: Executor | None = None,
+    executor: TrialExecutor | None = None,
     storage: str | None = None,
     study_name: str | None = None,
     progress: ProgressFn | None = None,

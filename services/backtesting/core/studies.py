@@ -23,9 +23,10 @@ from optuna.samplers import BaseSampler, CmaEsSampler, NSGAIISampler, TPESampler
 from optuna.trial import FrozenTrial, TrialState
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.backtesting.core.optimize import Objective, Outcome, ParamRange, metric_field
+from services.backtesting.core.optimize import Objective, ParamRange, metric_field
 from services.backtesting.core.overfitting import ReturnMoments
 from services.backtesting.core.overfitting_report import TrialReturns
+from services.backtesting.core.trials import Outcome
 from shared.errors import InvalidInputError
 from shared.trading.registry import StrategyRegistry
 

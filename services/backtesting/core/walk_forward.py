@@ -9,7 +9,6 @@ it, and starts with the balance the previous window ended with, so the stitched 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +25,7 @@ from services.backtesting.core.engine import (
     result_from_run,
     simulate_signals,
 )
+from services.backtesting.core.executors import TrialExecutor
 from services.backtesting.core.metrics import Metrics
 from services.backtesting.core.optimize import Objective, ParamRange
 from services.backtesting.core.overfitting_report import OverfittingReport, OverfittingSettings
@@ -82,7 +82,9 @@ def window_bounds(
 
 
 # The in-sample search's warnings a window repeats (its skipped entries are not the window's trades).
-_IN_SAMPLE_WARNINGS = frozenset({"no_trades", "pbo_unavailable", "deflated_sharpe_unavailable"})
+_IN_SAMPLE_WARNINGS = frozenset(
+    {"no_trades", "pbo_unavailable", "deflated_sharpe_unavailable", "batches_retried"}
+)
 
 
 def _slice(cols: Mapping[str, np.ndarray], start: int, end: int) -> dict[str, np.ndarray]:
@@ -103,7 +105,7 @@ def run_walk_forward(
     maximize: bool = True,
     fixed_params: Mapping[str, Any] | None = None,
     plan: SearchPlan | None = None,
-    executor: Executor | None = None,
+    executor: TrialExecutor | None = None,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     overfitting: OverfittingSettings | None = None,

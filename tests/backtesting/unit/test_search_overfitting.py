@@ -4,12 +4,14 @@ the same measures as a grid's, over the trials a study evaluated."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from services.backtesting.core import BacktestConfig, ParamRange, run_backtest, run_walk_forward
 from services.backtesting.core.engine import BacktestCancelled
+from services.backtesting.core.executors import ExecutorConfig, open_executor
 from services.backtesting.core.optimize import Objective
 from services.backtesting.core.overfitting import return_moments
 from services.backtesting.core.overfitting_report import OverfittingSettings, period_marks
@@ -139,3 +141,49 @@ def test_walk_forward_in_sample_searches_use_the_sampler_and_report_overfitting(
         assert report is not None and 2 <= report.trials <= 10
         assert report.deflated_sharpe_ratio is not None
         assert np.isfinite(report.best_sharpe or np.nan)
+
+
+def test_tpe_search_on_the_local_pool_runs_its_trials_there_with_the_overfitting_inputs() -> None:
+    with open_executor(ExecutorConfig(workers=2), REGISTRY) as executor:
+        result = run_search(
+            BARS,
+            "sma_crossover",
+            SPACE,
+            CONFIG,
+            registry=REGISTRY,
+            plan=_plan(n_trials=12),
+            executor=executor,
+        )
+
+    assert result.trials == 12 and result.overfitting is not None
+    assert result.overfitting.trials == result.evaluated == result.overfitting.pbo_trials
+    best = result.top[0]
+    alone = run_backtest(BARS, REGISTRY.build("sma_crossover", best.params), CONFIG)
+    assert best.metrics == alone.metrics.model_dump()
+    assert result.overfitting.best_sharpe == pytest.approx(_daily_sharpe(best.params))
+
+
+def test_tpe_search_on_the_local_pool_shares_its_bars_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.backtesting.core.executors import local
+
+    shared: list[int] = []
+    real_share = local.share_bars
+
+    def counting_share(cols: Any) -> Any:
+        shared.append(len(cols["close"]))
+        return real_share(cols)
+
+    monkeypatch.setattr(local, "share_bars", counting_share)
+    with open_executor(ExecutorConfig(workers=2), REGISTRY) as executor:
+        result = run_search(
+            BARS,
+            "sma_crossover",
+            SPACE,
+            CONFIG,
+            registry=REGISTRY,
+            plan=_plan(n_trials=12),
+            executor=executor,
+        )
+
+    assert result.trials == 12
+    assert shared == [len(BARS["close"])]  # not once per batch of trials asked (three here)
