@@ -129,6 +129,7 @@ def test_search_tpe_runs_its_trials_and_publishes_each(client: TestClient) -> No
     trials = [t for t in trials if t["job_id"] == job["id"]]
     assert sorted(t["done"] for t in trials) == list(range(1, 13))
     assert trials[-1]["best_values"] == [result["top"][0]["score"]]
+    assert result["overfitting"]["trials"] == result["evaluated"]
 
 
 def test_search_nsga2_returns_a_non_dominated_pareto_front(client: TestClient) -> None:

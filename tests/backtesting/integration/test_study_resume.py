@@ -103,6 +103,11 @@ def test_optimization_killed_mid_study_resumes_from_its_finished_trials(tmp_path
 
         service.kill_group()
         before = {t.number: t.params for t in _finished(storage, job_id)}
+        restored = {
+            str(sorted(t.params.items()))
+            for t in _finished(storage, job_id)
+            if t.user_attrs["outcome"] == "evaluated"
+        }
         assert 10 <= len(before) < N_TRIALS
 
         service.start()
@@ -122,5 +127,10 @@ def test_optimization_killed_mid_study_resumes_from_its_finished_trials(tmp_path
         result = job["result"]
         assert result["sampler"] == "tpe" and result["trials"] == N_TRIALS
         assert all(row["params"]["fast"] < row["params"]["slow"] for row in result["top"])
+        # The deflated Sharpe ratio counts the parameter sets run before the kill; the PBO only this run's.
+        assert result["overfitting"]["trials"] == result["evaluated"]
+        (partial,) = [w for w in result["warnings"] if w["code"] == "pbo_partial"]
+        assert partial["count"] == len(restored)
+        assert result["overfitting"]["pbo_trials"] <= result["evaluated"] - len(restored)
     finally:
         service.close()
