@@ -113,6 +113,12 @@ _JOB_PAYLOADS: dict[JobPhase, tuple[type[p.Payload], str]] = {
 for _kind, _publisher in JOB_KINDS.items():
     for _phase, (_payload, _text) in _JOB_PAYLOADS.items():
         _event(f"{_kind}.{_phase}", _payload, _publisher, _text.format(kind=_kind.replace("_", "-")))
+OPTIMIZATION_TRIAL = _event(
+    "optimization.trial",
+    p.OptimizationTrial,
+    "backtesting",
+    "a trial of a tpe, cmaes or nsga2 optimisation finished (params, values, best so far)",
+)
 MODEL_TRAINED = _event("model.trained", p.ModelTrained, "ai", "a training job registered its model")
 
 

@@ -298,6 +298,21 @@ class JobFailed(OpenPayload):
     reason: str | None
 
 
+class OptimizationTrial(Payload):
+    """One finished trial of a model-based optimisation (`state` "invalid": a constraint or the parameter
+    model refused it, no backtest ran), with the best so far by the first objective."""
+
+    job_id: str
+    trial: int
+    state: str
+    params: dict[str, Any]
+    values: list[float | None] | None
+    done: int
+    total: int
+    best_params: dict[str, Any] | None
+    best_values: list[float | None] | None
+
+
 class ModelTrained(OpenPayload):
     """The model a completed training job registered (the job's result fields)."""
 

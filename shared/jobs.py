@@ -4,8 +4,13 @@
 Job functions run in a process pool (CPU work never touches the event loop, and a crash of one job
 cannot take the service down). They receive their kind's typed, frozen `JobSpec` and a `JobContext`
 whose `progress()` sends updates back through a queue and whose `cancelled()` looks for a flag file,
-which works across processes without a manager process. Jobs that were running when the service stopped are marked failed on the next start, so a
-restart never leaves a half-finished result that looks complete.
+which works across processes without a manager process; `publish()` sends a catalog event the same way.
+
+Jobs that were running when the service stopped are marked failed on the next start, so a restart never
+leaves a half-finished result that looks complete, unless their kind is resumable (`resume=`): those
+store their whole spec (a private `_spec` params block) and are submitted again under the same id, and the
+job function carries on from what it persisted (an optimisation's study). A service stop raises their
+cancel flag with a `stop` mark, so the worker stops without treating it as the user's cancel.
 """
 
 from __future__ import annotations
@@ -32,8 +37,8 @@ from sqlalchemy import JSON, BigInteger, Column, Float, MetaData, String, Table,
 
 from shared.db import sqlite_engine
 from shared.errors import ConflictError, NotFoundError, PlatformError
-from shared.event_catalog import job_event
-from shared.event_payloads import JobCompleted, JobFailed, JobProgress
+from shared.event_catalog import CATALOG, job_event
+from shared.event_payloads import JobCompleted, JobFailed, JobProgress, Payload
 from shared.events import EventBus
 from shared.utils import get_timestamp_ms
 
@@ -51,6 +56,7 @@ class JobState(StrEnum):
 FINISHED = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED})
 # Rows stored before typed specs carried the worker's paths in a `_run` params block; never show it.
 PRIVATE_PREFIX = "_"
+RESUME_KEY = "_spec"  # a resumable job's whole spec, private
 
 
 class JobSpec(BaseModel):
@@ -67,6 +73,15 @@ class JobSpec(BaseModel):
     def stored_params(self) -> dict[str, Any]:
         """The job's parameters as stored and answered (JSON types, aliases applied)."""
         return self.model_dump(mode="json", by_alias=True)
+
+    def resume_state(self) -> dict[str, Any]:
+        """Every field, the excluded ones too: what a resumed job's spec is validated from."""
+        hidden = {name: getattr(self, name) for name, f in type(self).model_fields.items() if f.exclude}
+        return {**self.model_dump(mode="json"), **hidden}
+
+    def can_resume(self) -> bool:
+        """Whether what the job needs still exists after a restart (a spec with files says no if they went)."""
+        return True
 
 
 class JobRead(BaseModel):
@@ -125,9 +140,32 @@ class JobContext:
     def cancelled(self) -> bool:
         return Path(self.cancel_dir, self.job_id).exists()
 
+    def stopping(self) -> bool:
+        """Whether the flag was raised by a service stop (the job will resume), not by a cancel."""
+        try:
+            return Path(self.cancel_dir, self.job_id).read_text() == STOP_MARK
+        except OSError:
+            return False
+
+    def publish(self, event_type: str, payload: Payload) -> None:
+        """Publish a catalog event from the worker (relayed by the service, never throttled)."""
+        _progress_queue().put(JobEvent(event_type, payload.wire()))
+
     def check_cancelled(self) -> None:
         if self.cancelled():
             raise JobCancelled(self.job_id)
+
+
+# Written into a cancel flag by a service stop: a resumable job stops but is not cancelled.
+STOP_MARK = "stop"
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """An event a worker sends through the progress queue."""
+
+    event_type: str
+    data: dict[str, Any]
 
 
 _QUEUE: Any = None
@@ -146,6 +184,8 @@ def _progress_queue() -> Any:
 
 SpecT = TypeVar("SpecT", bound=JobSpec)
 JobFunction = Callable[[SpecT, JobContext], Any]
+# A resumable kind: its spec type (to rebuild the stored spec) and its job function.
+Resumable = tuple[type[JobSpec], JobFunction[Any]]
 
 
 def _run_job(fn: JobFunction[SpecT], spec: SpecT, ctx: JobContext) -> tuple[str, Any]:
@@ -175,6 +215,7 @@ class JobManager:
         workers: int = 2,
         progress_interval_s: float = 0.25,
         executor: Executor | None = None,
+        resume: dict[str, Resumable] | None = None,
     ) -> None:
         self._engine = sqlite_engine(db_path)
         metadata.create_all(self._engine)
@@ -191,19 +232,38 @@ class JobManager:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._reader: threading.Thread | None = None
         self._closing = False
-        self._fail_interrupted()
+        self._resumable = resume or {}
+        self._resuming: list[tuple[str, str, JobSpec, dict[str, Any]]] = []
+        self._recover_interrupted()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
             max_workers=self._workers, mp_context=self._mp, initializer=_init_worker, initargs=(self._queue,)
         )
 
-    def _fail_interrupted(self) -> None:
+    def _recover_interrupted(self) -> None:
+        """Jobs left queued or running by the last run: resumable ones are queued again (a cancel the user
+        asked for ends them as cancelled), the others fail as interrupted."""
         with self._engine.begin() as conn:
-            conn.execute(
-                update(jobs_table)
-                .where(jobs_table.c.state.in_([JobState.QUEUED, JobState.RUNNING]))
-                .values(
+            rows = conn.execute(
+                select(jobs_table.c.id, jobs_table.c.kind, jobs_table.c.params).where(
+                    jobs_table.c.state.in_([JobState.QUEUED, JobState.RUNNING])
+                )
+            ).all()
+        for job_id, kind, params in rows:
+            flag = self._cancel_flag(job_id)
+            mark = flag.read_text() if flag.exists() else None
+            flag.unlink(missing_ok=True)
+            spec = self._stored_spec(kind, params)
+            if mark is not None and mark != STOP_MARK:
+                self._update(job_id, state=JobState.CANCELLED, finished_ms=get_timestamp_ms())
+            elif spec is not None and spec.can_resume():
+                self._update(job_id, state=JobState.QUEUED, message="resuming after a restart")
+                public = {k: v for k, v in params.items() if not k.startswith(PRIVATE_PREFIX)}
+                self._resuming.append((job_id, kind, spec, public))
+            else:
+                self._update(
+                    job_id,
                     state=JobState.FAILED,
                     finished_ms=get_timestamp_ms(),
                     error={
@@ -212,18 +272,40 @@ class JobManager:
                         "details": {},
                     },
                 )
-            )
+
+    def _stored_spec(self, kind: str, params: dict[str, Any]) -> JobSpec | None:
+        """The spec a resumable job stored, or None (not resumable, or stored by an older version)."""
+        if kind not in self._resumable or RESUME_KEY not in params:
+            return None
+        try:
+            return self._resumable[kind][0].model_validate(params[RESUME_KEY])
+        except ValueError:
+            log.warning("job %s: its stored spec no longer validates; not resuming it", kind)
+            return None
+
+    def resuming(self) -> list[JobSpec]:
+        """The specs of the jobs this start resumes (so their files are kept)."""
+        return [spec for _, _, spec, _ in self._resuming]
 
     def start(self) -> None:
         """Begin relaying progress from workers (call from the running event loop)."""
         self._loop = asyncio.get_running_loop()
         self._reader = threading.Thread(target=self._read_progress, name="job-progress", daemon=True)
         self._reader.start()
+        for job_id, kind, spec, params in self._resuming:
+            log.info("resuming %s job %s", kind, job_id)
+            fn = self._resumable[kind][1]
+            self._tasks[job_id] = asyncio.create_task(
+                self._run(job_id, kind, spec, params, fn), name=f"job-{job_id}"
+            )
+        self._resuming.clear()
 
     async def aclose(self) -> None:
         self._closing = True
         for job_id in list(self._tasks):
-            self._cancel_flag(job_id).touch()
+            flag = self._cancel_flag(job_id)
+            if not flag.exists():  # a cancel the user asked for stays a cancel
+                flag.write_text(STOP_MARK)
         for task in list(self._tasks.values()):
             task.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -243,7 +325,7 @@ class JobManager:
             "state": JobState.QUEUED,
             "progress": 0.0,
             "message": "",
-            "params": params,
+            "params": {**params, RESUME_KEY: spec.resume_state()} if kind in self._resumable else params,
             "result": None,
             "error": None,
             "created_ms": get_timestamp_ms(),
@@ -352,7 +434,17 @@ class JobManager:
                 return
             if self._loop is not None:
                 with contextlib.suppress(RuntimeError):
-                    self._loop.call_soon_threadsafe(self._on_progress, *item)
+                    if isinstance(item, JobEvent):
+                        self._loop.call_soon_threadsafe(self._on_event, item)
+                    else:
+                        self._loop.call_soon_threadsafe(self._on_progress, *item)
+
+    def _on_event(self, event: JobEvent) -> None:
+        spec = CATALOG.get(event.event_type)
+        if spec is None:
+            log.warning("a job sent an event of unknown type %r; dropped", event.event_type)
+            return
+        self._bus.publish(event.event_type, spec.payload.model_validate(event.data))
 
     def _on_progress(self, job_id: str, fraction: float, message: str, extra: dict[str, Any]) -> None:
         now = time.monotonic()

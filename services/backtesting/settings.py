@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from services.backtesting.core.config import CostConfig
 from services.backtesting.core.overfitting_report import OverfittingSettings
@@ -24,6 +26,20 @@ class BacktestingSection(Section):
     optimize_workers: int = Field(
         default_factory=_cpu_count, ge=1, description="processes one optimisation job fans out to"
     )
+    executor: Literal["local", "ray"] = Field(
+        default="local",
+        description="where a search's combinations run: `local` processes (optimize_workers), or a Ray cluster",
+    )
+    ray_address: str = Field(
+        default="local",
+        description='executor ray: the head\'s "host:port" (or "auto"); "local" starts Ray inside each job',
+    )
+    ray_max_retries: int = Field(
+        default=2, ge=0, description="executor ray: times a batch is sent again after its worker was lost"
+    )
+    indicator_cache_mb: int = Field(
+        default=256, ge=0, description="per search worker: indicator series kept for the next combinations"
+    )
     strategies_folder: Path | None = Field(
         default=None, description="user strategy modules (relative to the config file); none = built-ins only"
     )
@@ -34,6 +50,11 @@ class BacktestingSection(Section):
     )
     tick_chunk: int = Field(
         default=1_000_000, ge=1_000, description="ticks per read from the data service (within its own limit)"
+    )
+    max_trials: int = Field(
+        default=10_000,
+        ge=1,
+        description="most trials one tpe, cmaes or nsga2 search (or in-sample search) runs",
     )
     default_costs: CostConfig = CostConfig()
     default_leverage: float = Field(
@@ -80,6 +101,14 @@ class BacktestingSection(Section):
     overfitting: OverfittingSettings = Field(
         default=OverfittingSettings(), description="deflated Sharpe ratio and PBO of every optimisation"
     )
+
+    @field_validator("executor")
+    @classmethod
+    def _ray_installed(cls, value: str) -> str:
+        # Checked at start, not when the first job fails; find_spec looks without importing (ray takes ~1 s).
+        if value == "ray" and importlib.util.find_spec("ray") is None:
+            raise ValueError("executor ray needs Ray: pip install 'mt5-trading-platform[ray]'")
+        return value
 
 
 class BacktestingSettings(PlatformSettings):

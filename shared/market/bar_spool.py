@@ -2,14 +2,15 @@
 
 A request's bars (posted inline or fetched from the data service) are written once as an uncompressed
 `.npz` of columns; the job reads them in its worker process and removes the file when it ends. Files left
-by a service that stopped mid-job are removed at the next start (such jobs are marked failed then).
+by a service that stopped mid-job are removed at the next start (such jobs are marked failed then),
+except those of jobs that resume.
 Used by every service whose jobs run on bars (ai training, backtesting runs).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,14 @@ class BarSpool:
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
 
-    def clear(self) -> int:
-        """Remove every file (call at start, before any job runs); returns how many were removed."""
+    def clear(self, keep: Collection[str] = ()) -> int:
+        """Remove every file but those of jobs resuming (`keep`; call at start, before any job runs); returns
+        how many were removed."""
+        kept = {Path(path).resolve() for path in keep}
         removed = 0
         for file in self.folder.glob("*.npz"):
+            if file.resolve() in kept:
+                continue
             file.unlink(missing_ok=True)
             removed += 1
         return removed

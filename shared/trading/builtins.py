@@ -13,6 +13,7 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field, model_validator
 
+from shared.trading.indicator_cache import cached_indicator
 from shared.trading.strategy import (
     Bars,
     ParamRuleError,
@@ -90,7 +91,7 @@ class SmaCrossover(_MovingAverageCrossover):
     def _average(close: np.ndarray, period: int) -> np.ndarray:
         import talib
 
-        return talib.SMA(close, timeperiod=period)
+        return cached_indicator(("SMA", period), close, lambda: talib.SMA(close, timeperiod=period))
 
 
 class EmaCrossover(_MovingAverageCrossover):
@@ -101,7 +102,7 @@ class EmaCrossover(_MovingAverageCrossover):
     def _average(close: np.ndarray, period: int) -> np.ndarray:
         import talib
 
-        return talib.EMA(close, timeperiod=period)
+        return cached_indicator(("EMA", period), close, lambda: talib.EMA(close, timeperiod=period))
 
 
 class RsiParams(DirectionalParams):

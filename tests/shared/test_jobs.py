@@ -93,3 +93,37 @@ def test_jobs_typed_spec_reaches_the_worker_whole_and_only_its_params_are_stored
             await manager.aclose()
 
     asyncio.run(scenario())
+
+
+def test_jobs_resumable_kind_stopped_by_the_service_resumes_on_the_next_start(tmp_path: Path) -> None:
+    scratch = tmp_path / "starts.txt"
+    resume = {"twice": (CountSpec, job_functions.run_twice)}
+
+    async def first_run() -> tuple[str, str]:
+        manager = JobManager(tmp_path / "jobs.sqlite", EventBus("test"), workers=2, resume=resume)
+        manager.start()
+        stopped = manager.submit("twice", CountSpec(n=1, scratch_file=str(scratch)), job_functions.run_twice)
+        cancelled = manager.submit(
+            "twice", CountSpec(n=1, scratch_file=str(tmp_path / "c.txt")), job_functions.run_twice
+        )
+        await wait_until_async(
+            lambda: scratch.exists() and (tmp_path / "c.txt").exists(), 30, "both jobs to start"
+        )
+        manager.cancel(cancelled["id"])  # the user's cancel, then the service stops before the job ends
+        await manager.aclose()
+        return stopped["id"], cancelled["id"]
+
+    async def second_run(stopped: str, cancelled: str) -> None:
+        manager = JobManager(tmp_path / "jobs.sqlite", EventBus("test"), workers=1, resume=resume)
+        assert [spec.scratch_file for spec in manager.resuming()] == [str(scratch)]  # type: ignore[attr-defined]
+        manager.start()
+        try:
+            job = await _wait_finished(manager, stopped)
+            assert job["state"] == "completed" and job["result"] == {"starts": 2}
+            assert "_spec" not in job["params"]
+            assert manager.get(cancelled)["state"] == "cancelled"
+        finally:
+            await manager.aclose()
+
+    stopped, cancelled = asyncio.run(first_run())
+    asyncio.run(second_run(stopped, cancelled))

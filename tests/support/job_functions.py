@@ -46,3 +46,15 @@ def refuse(spec: JobSpec, ctx: JobContext) -> None:
 
 def die(spec: JobSpec, ctx: JobContext) -> None:
     os._exit(9)
+
+
+def run_twice(spec: CountSpec, ctx: JobContext) -> dict[str, Any]:
+    """Counts its starts in `scratch_file`; the first start waits to be stopped, a later one completes."""
+    assert spec.scratch_file is not None
+    with open(spec.scratch_file, "a") as f:
+        f.write("start\n")
+    with open(spec.scratch_file) as f:
+        starts = len(f.readlines())
+    if starts == 1:
+        wait_for_cancel(spec, ctx)
+    return {"starts": starts}

@@ -1,7 +1,7 @@
 """The job functions the job manager runs in its worker processes (top-level, so spawn can import them).
 
 Each takes the service's `RunRuntime` (bound by the launcher with `functools.partial`: the user strategy
-folder, where summaries go, how many equity points to keep, how many processes an optimisation may use)
+folder, where summaries go, how many equity points to keep, which executor a search uses)
 and its kind's spec (`core/specs.py`: the checked request and its bars file). The engine's cancel
 exception becomes the job manager's, so a cancelled run ends as `cancelled`, not `failed`.
 """
@@ -9,19 +9,17 @@ exception becomes the job manager's, so a cancelled run ends as `cancelled`, not
 from __future__ import annotations
 
 import functools
-import multiprocessing
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from services.backtesting.core.engine import BacktestCancelled, run_backtest
-from services.backtesting.core.optimize import run_optimization
+from services.backtesting.core.executors import ExecutorConfig, open_executor
 from services.backtesting.core.overfitting_report import OverfittingSettings
 from services.backtesting.core.portfolio import Leg, run_portfolio
 from services.backtesting.core.portfolio_money import Quotes, leg_money
+from services.backtesting.core.search import TrialReport, run_planned
 from services.backtesting.core.specs import (
     BacktestJobSpec,
     DataSource,
@@ -31,11 +29,13 @@ from services.backtesting.core.specs import (
     WalkForwardJobSpec,
 )
 from services.backtesting.core.summaries import SummaryStore, summarize
+from services.backtesting.core.trials import strategy_registry
 from services.backtesting.core.walk_forward import run_walk_forward
+from shared.event_catalog import OPTIMIZATION_TRIAL
+from shared.event_payloads import OptimizationTrial
 from shared.jobs import JobCancelled, JobContext
 from shared.market.bar_spool import discard_bars, read_bars
 from shared.market.timeframes import get_timeframe
-from shared.trading.registry import StrategyRegistry, load_strategy_folder
 
 T = TypeVar("T")
 
@@ -47,43 +47,14 @@ class RunRuntime:
     strategies_folder: str | None
     summaries_db: str
     stored_equity_points: int
-    workers: int
+    search: ExecutorConfig
     overfitting: OverfittingSettings
-
-
-@functools.cache
-def strategy_registry(folder: str | None) -> StrategyRegistry:
-    """Built-ins plus the strategies in `folder`, loaded once per process (modules run only once)."""
-    registry = StrategyRegistry.with_builtins()
-    if folder:
-        for cls in load_strategy_folder(folder):
-            registry.register(cls)
-    return registry
+    study_storage: str | None = None  # Optuna RDB URL where optimisation studies persist (None: in memory)
 
 
 @functools.cache
 def _summary_store(path: str) -> SummaryStore:
     return SummaryStore(Path(path))
-
-
-@contextmanager
-def _fan_out(workers: int, folder: str | None) -> Iterator[ProcessPoolExecutor | None]:
-    """A process pool for one search (None for one worker). Its processes load the user strategies first,
-    so strategy classes pickled by reference resolve there too."""
-    if workers <= 1:
-        yield None
-        return
-    pool = ProcessPoolExecutor(
-        workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=strategy_registry,
-        initargs=(folder,),
-    )
-    try:
-        yield pool
-    finally:
-        # A cancelled search must not wait for chunks still running in the pool.
-        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _with_bars(spec: RunSpec, ctx: JobContext, work: Callable[[dict[str, Any]], T]) -> T:
@@ -94,9 +65,10 @@ def _with_bars(spec: RunSpec, ctx: JobContext, work: Callable[[dict[str, Any]], 
     except BacktestCancelled:
         raise JobCancelled(ctx.job_id) from None
     finally:
-        discard_bars(spec.bars_file)
-        if spec.ticks_file is not None:
-            discard_bars(spec.ticks_file)
+        if not ctx.stopping():  # a job stopped by a service stop resumes on these bars
+            discard_bars(spec.bars_file)
+            if spec.ticks_file is not None:
+                discard_bars(spec.ticks_file)
 
 
 def backtest_job(runtime: RunRuntime, spec: BacktestJobSpec, ctx: JobContext) -> dict[str, Any]:
@@ -128,29 +100,33 @@ def backtest_job(runtime: RunRuntime, spec: BacktestJobSpec, ctx: JobContext) ->
 
 
 def optimization_job(runtime: RunRuntime, spec: OptimizeJobSpec, ctx: JobContext) -> dict[str, Any]:
-    """A grid or random search, fanned out over `workers` processes of its own."""
+    """A search on the configured executor (local processes of its own, or Ray); a model-based one keeps
+    its study in `runtime.study_storage` under the job's id, so a resumed job carries on from its finished
+    trials."""
     registry = strategy_registry(runtime.strategies_folder)
 
+    def trial(report: TrialReport) -> None:
+        ctx.publish(OPTIMIZATION_TRIAL, OptimizationTrial(job_id=ctx.job_id, **report.model_dump()))
+
     def work(bars: dict[str, Any]) -> dict[str, Any]:
-        with _fan_out(runtime.workers, runtime.strategies_folder) as executor:
-            result = run_optimization(
+        with open_executor(runtime.search, registry) as executor:
+            result = run_planned(
                 bars,
                 spec.strategy,
                 spec.space,
                 spec.config,
                 registry=registry,
-                metric=spec.metric,
-                maximize=spec.maximize,
-                method=spec.method,
-                samples=spec.samples,
-                seed=spec.seed,
+                plan=spec.plan(),
                 top_n=spec.top_n,
                 heatmap=spec.heatmap,
                 fixed_params=spec.params,
                 executor=executor,
+                storage=runtime.study_storage,
+                study_name=ctx.job_id,
                 progress=ctx.progress,
                 cancel=ctx.cancelled,
                 overfitting=runtime.overfitting,
+                on_trial=trial,
             )
         return result.model_dump(mode="json")
 
@@ -162,7 +138,7 @@ def walk_forward_job(runtime: RunRuntime, spec: WalkForwardJobSpec, ctx: JobCont
     registry = strategy_registry(runtime.strategies_folder)
 
     def work(bars: dict[str, Any]) -> dict[str, Any]:
-        with _fan_out(runtime.workers, runtime.strategies_folder) as executor:
+        with open_executor(runtime.search, registry) as executor:
             result = run_walk_forward(
                 bars,
                 spec.strategy,
@@ -175,6 +151,7 @@ def walk_forward_job(runtime: RunRuntime, spec: WalkForwardJobSpec, ctx: JobCont
                 metric=spec.metric,
                 maximize=spec.maximize,
                 fixed_params=spec.params,
+                plan=spec.plan(),
                 executor=executor,
                 progress=ctx.progress,
                 cancel=ctx.cancelled,

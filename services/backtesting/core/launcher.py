@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib.util
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,12 +25,19 @@ from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
 
 from services.backtesting.core.config import BacktestConfig, Model, SymbolFacts, TickAccount
+from services.backtesting.core.constraints import Constraint, parse_constraints
 from services.backtesting.core.engine import first_signal_bar
 from services.backtesting.core.jobs import RunRuntime, backtest_job, optimization_job, walk_forward_job
 from services.backtesting.core.market_data import RunMarket
-from services.backtesting.core.optimize import ParamRange, metric_field, plan_combinations
+from services.backtesting.core.optimize import Objective, ParamRange, metric_field, plan_combinations
 from services.backtesting.core.requests import (
     BacktestRequest,
     MarketInput,
@@ -46,6 +54,13 @@ from services.backtesting.core.specs import (
     OptimizeJobSpec,
     RunSpec,
     WalkForwardJobSpec,
+)
+from services.backtesting.core.studies import (
+    MODEL_SAMPLERS,
+    MULTI_OBJECTIVE_SAMPLERS,
+    SearchPlan,
+    distributions,
+    integer_params,
 )
 from services.backtesting.core.walk_forward import window_bounds
 from services.backtesting.settings import BacktestingSection
@@ -89,6 +104,23 @@ def _range_size(r: ParamRange, cap: int) -> int:
     if not steps < cap:  # also an infinite quotient
         return cap + 1
     return max(math.floor(steps) + 1, 0)
+
+
+def _objective_metric(name: str, field: str) -> str:
+    """`name` if it is a metric, else a 422 naming the objective's field."""
+    try:
+        metric_field(name)
+    except InvalidInputError as exc:
+        raise InvalidInputError(exc.message, code=exc.code, details={**exc.details, "field": field}) from None
+    return name
+
+
+def _bounds(dist: BaseDistribution) -> list[Any]:
+    """A distribution's extreme values: its bounds, or every category."""
+    if isinstance(dist, CategoricalDistribution):
+        return list(dist.choices)
+    assert isinstance(dist, IntDistribution | FloatDistribution)
+    return [dist.low, dist.high]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,16 +197,14 @@ class RunLauncher:
 
     async def start_optimization(self, req: OptimizeRequest) -> dict[str, Any]:
         bars_model_only(req, "optimisation")
-        space = self._space(req)
+        space, plan, rules = self._search(req)
         if req.heatmap is not None and not set(req.heatmap) <= set(req.space):
             raise InvalidInputError(
                 f"heatmap {list(req.heatmap)} must name parameters of the space ({', '.join(req.space)})",
                 code="invalid_heatmap",
                 details={"field": "heatmap"},
             )
-        combos = plan_combinations(
-            space, method=req.method, samples=req.samples, seed=req.seed, fixed_params=req.params
-        )
+        combos = self._probe(req, space, plan, rules)
         deepest, any_stop = await asyncio.to_thread(self._deepest_valid, req.strategy, combos)
         _needs_stop(self._sizing(req), [deepest, any_stop])
         market = await self._load_market(req)
@@ -185,23 +215,20 @@ class RunLauncher:
             req,
             market,
             lambda config, bars_file: OptimizeJobSpec(
-                **self._search_fields(req, space),
+                **self._search_fields(req, space, plan),
                 source=market.source,
                 config=config,
                 bars_file=bars_file,
-                method=req.method,
-                samples=req.samples,
-                seed=req.seed,
                 top_n=req.top_n,
                 heatmap=req.heatmap,
-                combinations=len(combos),
+                combinations=None if plan.sampler in MODEL_SAMPLERS else len(combos),
             ),
         )
 
     async def start_walk_forward(self, req: WalkForwardRequest) -> dict[str, Any]:
         bars_model_only(req, "walk-forward")
-        space = self._space(req)
-        combos = plan_combinations(space, fixed_params=req.params)
+        space, plan, rules = self._search(req)
+        combos = self._probe(req, space, plan, rules)
         deepest, any_stop = await asyncio.to_thread(self._deepest_valid, req.strategy, combos)
         _needs_stop(self._sizing(req), [deepest, any_stop])
         first_signal_bar(deepest, req.in_sample_bars)  # every in-sample search must be able to trade
@@ -220,7 +247,7 @@ class RunLauncher:
             req,
             market,
             lambda config, bars_file: WalkForwardJobSpec(
-                **self._search_fields(req, space),
+                **self._search_fields(req, space, plan),
                 source=market.source,
                 config=config,
                 bars_file=bars_file,
@@ -231,11 +258,85 @@ class RunLauncher:
             ),
         )
 
+    def _search(self, req: SearchInput) -> tuple[dict[str, ParamRange], SearchPlan, list[Constraint]]:
+        """The space, the search plan and the parsed constraints of a request, each checked."""
+        space = self._space(req)
+        objectives = [
+            Objective(metric=_objective_metric(o.metric, f"objectives.{k}.metric"), direction=o.direction)
+            for k, o in enumerate(req.objectives or [])
+        ] or [Objective(metric=req.metric, direction="maximize" if req.maximize else "minimize")]
+        if len(objectives) > 1 and req.sampler not in MULTI_OBJECTIVE_SAMPLERS:
+            raise InvalidInputError(
+                f"sampler {req.sampler} optimises one objective; use tpe or nsga2 for several",
+                code="invalid_sampler",
+                details={"field": "sampler", "objectives": len(objectives)},
+            )
+        if req.sampler == "cmaes" and importlib.util.find_spec("cmaes") is None:
+            raise InvalidInputError(
+                "sampler cmaes needs the cmaes package, which is not installed here",
+                code="sampler_unavailable",
+                details={"field": "sampler"},
+            )
+        if req.sampler in MODEL_SAMPLERS and req.n_trials > self._section.max_trials:
+            raise InvalidInputError(
+                f"n_trials {req.n_trials:,} exceeds the limit of {self._section.max_trials:,} "
+                "(backtesting.max_trials)",
+                code="too_many_trials",
+                details={"field": "n_trials", "max_trials": self._section.max_trials},
+            )
+        rules = parse_constraints(req.constraints, set(space) | set(req.params))
+        plan = SearchPlan(
+            sampler=req.sampler,
+            objectives=tuple(objectives),
+            constraints=tuple(req.constraints),
+            n_trials=req.n_trials,
+            samples=req.samples,
+            seed=req.seed,
+        )
+        return space, plan, rules
+
+    def _probe(
+        self, req: SearchInput, space: dict[str, ParamRange], plan: SearchPlan, rules: list[Constraint]
+    ) -> list[dict[str, Any]]:
+        """The parameter sets a grid or random search runs; for a model-based sampler, the corners of the
+        space (its bounds and categories) that the warm-up and sizing checks try."""
+        if plan.sampler in MODEL_SAMPLERS:
+            dists = distributions(space, integer_params(self._registry, req.strategy))
+            corners = {name: ParamRange(values=_bounds(d)) for name, d in dists.items()}
+            combos = plan_combinations(corners, fixed_params=req.params)[: self._section.max_combinations]
+            allowed = [c for c in combos if all(rule.holds(c) for rule in rules)]
+            return allowed or combos  # the constraints may keep only the inside of the space
+        combos = plan_combinations(
+            space,
+            method="random" if plan.sampler == "random" else "grid",
+            samples=plan.samples,
+            seed=plan.seed,
+            fixed_params=req.params,
+            constraints=rules,
+        )
+        if not combos:
+            raise InvalidInputError(
+                "no combination of the space satisfies the constraints",
+                code="invalid_constraint",
+                details={"field": "constraints"},
+            )
+        return combos
+
     def _space(self, req: SearchInput) -> dict[str, ParamRange]:
         """The search space as core ranges; refuses unknown strategies and metrics and oversized grids."""
         self._registry.get(req.strategy)
         metric_field(req.metric)
         space = {name: spec.to_range() for name, spec in req.space.items()}
+        if req.sampler in MODEL_SAMPLERS:
+            return space  # sampled, not enumerated: n_trials bounds the work instead
+        for name, r in space.items():
+            if not r.on_grid:
+                raise InvalidInputError(
+                    f"sampler {req.sampler} enumerates values: give {name} a step or values "
+                    "(or use tpe, cmaes or nsga2 for a continuous range)",
+                    code="invalid_space",
+                    details={"field": f"space.{name}.step"},
+                )
         cap = self._section.max_combinations
         sizes = {name: _range_size(r, cap) for name, r in space.items()}
         size = 1
@@ -281,13 +382,15 @@ class RunLauncher:
         return deepest, with_stop or deepest
 
     @staticmethod
-    def _search_fields(req: SearchInput, space: Mapping[str, ParamRange]) -> dict[str, Any]:
+    def _search_fields(req: SearchInput, space: Mapping[str, ParamRange], plan: SearchPlan) -> dict[str, Any]:
+        first = plan.objectives[0]
         return {
             "strategy": req.strategy,
             "params": dict(req.params),
             "space": dict(space),
-            "metric": req.metric,
-            "maximize": req.maximize,
+            "metric": first.metric,
+            "maximize": first.direction == "maximize",
+            **plan.model_dump(),
         }
 
     async def _load_market(self, req: MarketInput) -> Market:

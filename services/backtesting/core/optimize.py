@@ -1,7 +1,8 @@
 """Parameter search: grid or seeded random sampling of a grid, ranked by one metric, optionally in parallel.
 
 Combinations the strategy's parameter model refuses (e.g. fast >= slow) are skipped and counted. Work is
-split into chunks so each worker receives the bars once per chunk, not once per combination.
+split into batches, a few per worker so progress moves and a slow batch does not hold the others back, and
+handed to an executor (`core/executors/`), which gets the bars to its workers once per search.
 """
 
 from __future__ import annotations
@@ -9,35 +10,26 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor, Future, as_completed
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.backtesting.core.config import BacktestConfig
-from services.backtesting.core.engine import (
-    CancelFn,
-    ProgressFn,
-    bar_columns,
-    check_cancel,
-    first_signal_bar,
-    result_from_run,
-    simulate_signals,
-)
+from services.backtesting.core.constraints import Constraint
+from services.backtesting.core.engine import CancelFn, ProgressFn, bar_columns, check_cancel
+from services.backtesting.core.executors import DEFAULT_CACHE_BYTES, InProcessExecutor, TrialExecutor
 from services.backtesting.core.metrics import Metrics
 from services.backtesting.core.overfitting_report import (
     OverfittingReport,
     OverfittingSettings,
-    TrialReturns,
     overfitting_report,
     pbo_sample,
     period_marks,
-    trial_returns,
 )
 from services.backtesting.core.run_warnings import RunWarning, skip_warnings, sum_skipped
-from shared.errors import InvalidInputError, PlatformError
+from services.backtesting.core.trials import Outcome
+from shared.errors import InvalidInputError
 from shared.trading.registry import StrategyRegistry
 from shared.trading.strategy import Bars
 
@@ -45,7 +37,8 @@ Scalar = int | float | bool | str
 
 
 class ParamRange(BaseModel):
-    """Values to try for one parameter: an explicit list, or start..stop (inclusive) by step."""
+    """Values to try for one parameter: an explicit list (categorical), or start..stop (inclusive), by
+    `step` on a grid, or continuous for a model-based sampler (`log` samples on a log scale)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -53,18 +46,33 @@ class ParamRange(BaseModel):
     start: float | None = None
     stop: float | None = None
     step: float | None = Field(default=None, gt=0)
+    log: bool = False
 
     @model_validator(mode="after")
     def _one_form(self) -> ParamRange:
-        if (self.values is None) == (self.start is None or self.stop is None or self.step is None):
-            raise ValueError("give either values, or start, stop and step")
+        if (self.values is None) == (self.start is None or self.stop is None):
+            raise ValueError("give either values, or start and stop (and step for a grid)")
+        if self.values is not None and (self.step is not None or self.log):
+            raise ValueError("values take no step or log")
+        if self.log and (self.step is not None or self.start is None or self.start <= 0):
+            raise ValueError("a log range needs start > 0 and no step")
         return self
+
+    @property
+    def on_grid(self) -> bool:
+        """Whether the range has a finite list of values (a grid or random search can take it)."""
+        return self.values is not None or self.step is not None
 
     def expand(self) -> list[Scalar]:
         """The concrete values, integers kept integer when start and step are whole."""
         if self.values is not None:
             return list(self.values)
-        assert self.start is not None and self.stop is not None and self.step is not None
+        if self.start is None or self.stop is None or self.step is None:
+            raise InvalidInputError(
+                "a grid or random search needs a step for every min..max range",
+                code="invalid_space",
+                details={"field": "step"},
+            )
         count = math.floor((self.stop - self.start) / self.step + 1e-9) + 1
         values = [self.start + k * self.step for k in range(max(count, 0))]
         if float(self.start).is_integer() and float(self.step).is_integer():
@@ -97,42 +105,16 @@ def plan_combinations(
     samples: int = 100,
     seed: int = 0,
     fixed_params: Mapping[str, Any] | None = None,
+    constraints: Sequence[Constraint] = (),
 ) -> list[dict[str, Any]]:
-    """The parameter sets a search evaluates: the whole grid, or `samples` of it drawn with `seed`."""
+    """The parameter sets a search evaluates: the whole grid, or `samples` of it drawn with `seed`;
+    combinations breaking a constraint are left out before sampling, so none is wasted on them."""
     names, grid = expand_space(space)
-    if method == "random" and samples < len(grid):
-        grid = random.Random(seed).sample(grid, samples)
-    return [{**(fixed_params or {}), **dict(zip(names, values, strict=True))} for values in grid]
-
-
-# One combination's outcome: its metrics (as a dict), the fill loop's skipped-entry counts, and its returns
-# on the period grid (for the overfitting measures).
-Outcome = tuple[dict[str, Any], np.ndarray, TrialReturns]
-
-
-def evaluate_chunk(
-    cols: Mapping[str, np.ndarray],
-    strategy_name: str,
-    combos: Sequence[dict[str, Any]],
-    config: BacktestConfig,
-    registry: StrategyRegistry,
-    marks: np.ndarray,
-    keep_returns: Sequence[bool],
-) -> list[Outcome | None]:
-    """The outcome of each combination; None where the parameter model refuses it. Returns are measured
-    between the equity at the bars `marks` (period_marks) and sent back where `keep_returns` says."""
-    out: list[Outcome | None] = []
-    for params, keep in zip(combos, keep_returns, strict=True):
-        try:
-            strategy = registry.build(strategy_name, params)
-        except PlatformError:
-            out.append(None)
-            continue
-        start = first_signal_bar(strategy, len(cols["close"]))
-        equity, records, skipped = simulate_signals(cols, strategy.signals(cols), config, start)
-        result = result_from_run(cols["time"], cols["close"], equity, records, strategy.first_valid_bar)
-        out.append((result.metrics.model_dump(), skipped, trial_returns(equity, marks, keep)))
-    return out
+    combos = [{**(fixed_params or {}), **dict(zip(names, values, strict=True))} for values in grid]
+    combos = [c for c in combos if all(rule.holds(c) for rule in constraints)]
+    if method == "random" and samples < len(combos):
+        combos = random.Random(seed).sample(combos, samples)
+    return combos
 
 
 def search_warnings(outcomes: Sequence[Outcome], config: BacktestConfig) -> list[RunWarning]:
@@ -151,9 +133,37 @@ def search_warnings(outcomes: Sequence[Outcome], config: BacktestConfig) -> list
     return warnings
 
 
+def retry_warnings(retried: int) -> list[RunWarning]:
+    """Batches sent again because the worker running them was lost (their results are complete)."""
+    if not retried:
+        return []
+    message = f"{retried} batch{'es' if retried > 1 else ''} of combinations sent again after a lost worker"
+    return [RunWarning(code="batches_retried", message=message, count=retried)]
+
+
 class RankedParams(BaseModel):
     params: dict[str, Any]
     score: float | None
+    metrics: dict[str, Any]
+
+
+class Objective(BaseModel):
+    """One metric a search optimises, and which way."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    metric: str
+    direction: Literal["maximize", "minimize"] = "maximize"
+
+
+class ParetoPoint(BaseModel):
+    """A non-dominated trial of a multi-objective search: its parameters and objective values (in the
+    order of `objectives`)."""
+
+    model_config = ConfigDict(ser_json_inf_nan="null")
+
+    params: dict[str, Any]
+    values: list[float]
     metrics: dict[str, Any]
 
 
@@ -171,6 +181,10 @@ class OptimizationResult(BaseModel):
     heatmap: dict[str, Any] | None = None
     overfitting: OverfittingReport | None = None
     warnings: list[RunWarning] = []
+    sampler: str = "grid"
+    trials: int | None = None  # parameter sets asked for (a model-based sampler may ask for one twice)
+    objectives: list[Objective] = []
+    pareto_front: list[ParetoPoint] | None = None
 
 
 def _score(metrics: dict[str, Any], field: str, maximize: bool) -> float:
@@ -180,7 +194,29 @@ def _score(metrics: dict[str, Any], field: str, maximize: bool) -> float:
     return value if maximize else -value
 
 
-def _heatmap(
+def rank_outcomes(
+    rows: Iterable[tuple[dict[str, Any], Outcome | None]], field: str, maximize: bool
+) -> list[tuple[dict[str, Any], Outcome]]:
+    """The evaluated rows, best first by `field`; ties keep their order (the top one is the trial the
+    overfitting measures treat as selected)."""
+    evaluated = [(params, outcome) for params, outcome in rows if outcome is not None]
+    return sorted(evaluated, key=lambda row: _score(row[1][0], field, maximize), reverse=True)
+
+
+def rank(
+    rows: list[tuple[dict[str, Any], dict[str, Any]]], field: str, maximize: bool, top_n: int
+) -> list[RankedParams]:
+    """The best `top_n` (params, metrics) rows by `field`; sorts `rows` in place, best first."""
+    rows.sort(key=lambda row: _score(row[1], field, maximize), reverse=True)
+    return [
+        RankedParams(
+            params=params, score=None if math.isnan(metrics[field]) else metrics[field], metrics=metrics
+        )
+        for params, metrics in rows[:top_n]
+    ]
+
+
+def heatmap_table(
     rows: list[tuple[dict[str, Any], dict[str, Any]]], x: str, y: str, field: str, maximize: bool
 ) -> dict[str, Any]:
     """Best metric for each (x, y) pair over the other parameters."""
@@ -221,7 +257,8 @@ def run_optimization(
     top_n: int = 10,
     heatmap: tuple[str, str] | None = None,
     fixed_params: Mapping[str, Any] | None = None,
-    executor: Executor | None = None,
+    constraints: Sequence[Constraint] = (),
+    executor: TrialExecutor | None = None,
     chunks_per_worker: int = 4,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
@@ -234,56 +271,42 @@ def run_optimization(
     registry.get(strategy_name)
     if heatmap is not None and not set(heatmap) <= set(space):
         raise InvalidInputError("heat-map parameters must be in the search space", code="invalid_heatmap")
-    combos = plan_combinations(space, method=method, samples=samples, seed=seed, fixed_params=fixed_params)
+    combos = plan_combinations(
+        space, method=method, samples=samples, seed=seed, fixed_params=fixed_params, constraints=constraints
+    )
     cols = bar_columns(bars)
 
-    workers = getattr(executor, "_max_workers", 1) if executor is not None else 1
-    size = max(1, math.ceil(len(combos) / (workers * chunks_per_worker)))
-    chunks = [combos[k : k + size] for k in range(0, len(combos), size)]
+    check_cancel(cancel)
+    executor = executor or InProcessExecutor(registry, DEFAULT_CACHE_BYTES)
+    size = max(1, math.ceil(len(combos) / (executor.workers * chunks_per_worker)))
+    batches = [combos[k : k + size] for k in range(0, len(combos), size)]
     marks = period_marks(cols["time"], overfitting.max_periods)
     keep = pbo_sample(len(combos), overfitting.pbo_max_trials)
     keeps = [keep[k : k + size] for k in range(0, len(combos), size)]
-    results: list[tuple[dict[str, Any], Outcome | None]] = []
+    finished: dict[int, list[Outcome | None]] = {}
+    retried = evaluated = 0
     report = progress or (lambda _fraction: None)
-    if executor is None:
-        for chunk, chunk_keep in zip(chunks, keeps, strict=True):
+    stream = executor.evaluate(cols, strategy_name, batches, config, marks, keeps)
+    try:
+        for done in stream:
+            finished[done.index] = done.outcomes
+            retried += done.retries
+            evaluated += len(done.outcomes)
+            report(evaluated / len(combos))
             check_cancel(cancel)
-            chunk_outcomes = evaluate_chunk(cols, strategy_name, chunk, config, registry, marks, chunk_keep)
-            results.extend(zip(chunk, chunk_outcomes, strict=True))
-            report(len(results) / len(combos))
-    else:
-        futures: dict[Future[list[Outcome | None]], list[dict[str, Any]]] = {
-            executor.submit(
-                evaluate_chunk, cols, strategy_name, chunk, config, registry, marks, chunk_keep
-            ): chunk
-            for chunk, chunk_keep in zip(chunks, keeps, strict=True)
-        }
-        try:
-            for future in as_completed(futures):
-                check_cancel(cancel)
-                results.extend(zip(futures[future], future.result(), strict=True))
-                report(len(results) / len(combos))
-        finally:
-            for future in futures:
-                future.cancel()
-
-    # Chunks finish in any order: back to the plan's, so that ties rank and the overfitting measures sum
-    # the same way whatever the executor (the combinations are the plan's own dicts).
-    plan_index = {id(params): k for k, params in enumerate(combos)}
-    results.sort(key=lambda row: plan_index[id(row[0])])
-    outcomes = [outcome for _, outcome in results if outcome is not None]
-    ranked = sorted(
-        ((params, outcome) for params, outcome in results if outcome is not None),
-        key=lambda row: _score(row[1][0], field, maximize),
-        reverse=True,
-    )
-    valid = [(params, outcome[0]) for params, outcome in ranked]
-    top = [
-        RankedParams(
-            params=params, score=None if math.isnan(metrics[field]) else metrics[field], metrics=metrics
-        )
-        for params, metrics in valid[:top_n]
+    finally:
+        stream.close()  # on a cancel or failure: the batches not yet finished are dropped
+    # In plan order whatever order batches finished in, so that ties rank and the overfitting measures sum
+    # the same way on every executor.
+    results = [
+        (params, outcome)
+        for index, batch in enumerate(batches)
+        for params, outcome in zip(batch, finished[index], strict=True)
     ]
+
+    outcomes = [outcome for _, outcome in results if outcome is not None]
+    ranked = rank_outcomes(results, field, maximize)
+    valid = [(params, outcome[0]) for params, outcome in ranked]
     measured, overfitting_warnings = (
         overfitting_report([outcome[2] for _, outcome in ranked], 0, overfitting) if ranked else (None, [])
     )
@@ -292,8 +315,11 @@ def run_optimization(
         maximize=maximize,
         evaluated=len(valid),
         invalid=len(results) - len(valid),
-        top=top,
-        heatmap=_heatmap(valid, *heatmap, field, maximize) if heatmap else None,
+        top=rank(valid, field, maximize, top_n),
+        heatmap=heatmap_table(valid, *heatmap, field, maximize) if heatmap else None,
         overfitting=measured,
-        warnings=search_warnings(outcomes, config) + overfitting_warnings,
+        warnings=search_warnings(outcomes, config) + overfitting_warnings + retry_warnings(retried),
+        sampler=method,
+        trials=len(results),
+        objectives=[Objective(metric=field, direction="maximize" if maximize else "minimize")],
     )

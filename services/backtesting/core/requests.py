@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from services.backtesting.core.config import CostConfig, FillTiming, Model, SymbolFacts
 from services.backtesting.core.optimize import ParamRange
@@ -104,28 +104,37 @@ class BacktestRequest(MarketInput, RunInput):
 
 
 class ParamSpace(_Request):
-    """Values of one parameter: min..max (inclusive) by step, or an explicit list."""
+    """Values of one parameter: an explicit list (categorical), or min..max (inclusive) by step on a grid;
+    a model-based sampler (tpe, cmaes, nsga2) also takes min..max without a step (continuous), and `log`."""
 
     min: float | None = None
     max: float | None = None
     step: float | None = Field(default=None, gt=0)
     values: list[int | float | bool | str] | None = Field(default=None, min_length=1)
+    log: bool = Field(default=False, description="sample min..max on a log scale (min > 0, no step)")
 
     @model_validator(mode="after")
     def _one_form(self) -> ParamSpace:
         if self.values is None:
-            if self.min is None or self.max is None or self.step is None:
-                raise ValueError("give values, or min, max and step")
+            if self.min is None or self.max is None:
+                raise ValueError("give values, or min and max (and step for a grid)")
             if self.min > self.max:
                 raise ValueError(f"min {self.min} exceeds max {self.max}")
-        elif self.min is not None or self.max is not None or self.step is not None:
+            if self.log and (self.step is not None or self.min <= 0):
+                raise ValueError("log needs min > 0 and no step")
+        elif self.min is not None or self.max is not None or self.step is not None or self.log:
             raise ValueError("give values, or min, max and step, not both")
         return self
 
     def to_range(self) -> ParamRange:
         if self.values is not None:
             return ParamRange(values=self.values)
-        return ParamRange(start=self.min, stop=self.max, step=self.step)
+        return ParamRange(start=self.min, stop=self.max, step=self.step, log=self.log)
+
+
+class ObjectiveInput(_Request):
+    metric: str = Field(description="Metrics field or backtesting.py name")
+    direction: Literal["maximize", "minimize"] = "maximize"
 
 
 class SearchInput(_Request):
@@ -134,12 +143,35 @@ class SearchInput(_Request):
     space: dict[str, ParamSpace] = Field(min_length=1)
     metric: str = Field(default="Sharpe Ratio", description="Metrics field or backtesting.py name")
     maximize: bool = True
+    sampler: Literal["grid", "random", "tpe", "cmaes", "nsga2"] = Field(
+        default="grid",
+        validation_alias=AliasChoices("sampler", "method"),
+        description="grid, random (a sample of the grid), or Optuna's tpe, cmaes, nsga2 ('method' is the old name)",
+    )
+    objectives: list[ObjectiveInput] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4,
+        description="instead of metric/maximize; two or more give a Pareto front (tpe or nsga2)",
+    )
+    constraints: list[str] = Field(
+        default_factory=list, max_length=16, description="comparisons of parameters, e.g. 'fast < slow'"
+    )
+    n_trials: int = Field(default=100, ge=1, description="tpe, cmaes, nsga2: trials run")
+    samples: int = Field(default=100, ge=1, description="random search: combinations drawn")
+    # Optuna's samplers seed numpy, which takes 0..2**32-1.
+    seed: int = Field(
+        default=0, ge=0, le=2**32 - 1, description="sampler seed: the same seed repeats a search"
+    )
+
+    @model_validator(mode="after")
+    def _one_objective_form(self) -> SearchInput:
+        if self.objectives is not None and {"metric", "maximize"} & self.model_fields_set:
+            raise ValueError("give objectives, or metric and maximize, not both")
+        return self
 
 
 class OptimizeRequest(MarketInput, RunInput, SearchInput):
-    method: Literal["grid", "random"] = "grid"
-    samples: int = Field(default=100, ge=1, description="random search: combinations drawn")
-    seed: int = 0
     top_n: int = Field(default=10, ge=1, le=1000)
     heatmap: tuple[str, str] | None = Field(default=None, description="two space parameters: x, y")
 

@@ -8,14 +8,16 @@ bars file, which only the worker reads.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from services.backtesting.core.config import BacktestConfig, SymbolFacts
-from services.backtesting.core.optimize import ParamRange
+from services.backtesting.core.optimize import Objective, ParamRange
 from services.backtesting.core.portfolio import PortfolioConfig
 from services.backtesting.core.portfolio_money import Currencies
+from services.backtesting.core.studies import SamplerName, SearchPlan
 from shared.jobs import JobSpec
 from shared.trading.sizing import SizingConfig
 
@@ -58,6 +60,9 @@ class RunSpec(JobSpec):
     # The tick models' ticks (time_msc, bid, ask), spooled like the bars; None in the bars model.
     ticks_file: str | None = Field(default=None, exclude=True)
 
+    def can_resume(self) -> bool:
+        return Path(self.bars_file).exists()
+
     def stored_params(self) -> dict[str, Any]:
         stored = self.model_dump(mode="json", by_alias=True)
         source, config = stored.pop("source"), stored.pop("config")
@@ -69,26 +74,44 @@ class BacktestJobSpec(RunSpec):
 
 
 class SearchSpec(RunSpec):
-    """A search over parameter ranges (`params` are the fixed ones), scored by `metric`."""
+    """A search over parameter ranges (`params` are the fixed ones), scored by `metric` (the first of
+    `objectives`), its parameter sets chosen by `sampler`."""
 
     space: dict[str, ParamRange]
     metric: str
     maximize: bool
+    sampler: SamplerName
+    objectives: tuple[Objective, ...]
+    constraints: tuple[str, ...]
+    n_trials: int
+    samples: int
+    seed: int
 
     @field_serializer("space")
     def _space(self, space: dict[str, ParamRange]) -> dict[str, Any]:
-        return {name: r.model_dump(mode="json", exclude_none=True) for name, r in space.items()}
+        return {
+            name: r.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+            for name, r in space.items()
+        }
+
+    def plan(self) -> SearchPlan:
+        """The search's sampler, objectives, constraints and budget."""
+        return SearchPlan(
+            sampler=self.sampler,
+            objectives=self.objectives,
+            constraints=self.constraints,
+            n_trials=self.n_trials,
+            samples=self.samples,
+            seed=self.seed,
+        )
 
 
 class OptimizeJobSpec(SearchSpec):
-    """A grid or random search of `combinations` parameter sets."""
+    """A search of `combinations` parameter sets (a grid or random search) or `n_trials` trials."""
 
-    method: Literal["grid", "random"]
-    samples: int
-    seed: int
     top_n: int
     heatmap: tuple[str, str] | None
-    combinations: int
+    combinations: int | None
 
 
 class WalkForwardJobSpec(SearchSpec):

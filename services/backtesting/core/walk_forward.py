@@ -9,7 +9,6 @@ it, and starts with the balance the previous window ended with, so the stitched 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,10 +25,13 @@ from services.backtesting.core.engine import (
     result_from_run,
     simulate_signals,
 )
+from services.backtesting.core.executors import TrialExecutor
 from services.backtesting.core.metrics import Metrics
-from services.backtesting.core.optimize import ParamRange, run_optimization
+from services.backtesting.core.optimize import Objective, ParamRange
 from services.backtesting.core.overfitting_report import OverfittingReport, OverfittingSettings
 from services.backtesting.core.run_warnings import RunWarning, run_warnings, skip_warnings, sum_skipped
+from services.backtesting.core.search import run_planned
+from services.backtesting.core.studies import SearchPlan
 from shared.errors import InvalidInputError
 from shared.trading.registry import StrategyRegistry
 from shared.trading.strategy import Bars
@@ -80,7 +82,9 @@ def window_bounds(
 
 
 # The in-sample search's warnings a window repeats (its skipped entries are not the window's trades).
-_IN_SAMPLE_WARNINGS = frozenset({"no_trades", "pbo_unavailable", "deflated_sharpe_unavailable"})
+_IN_SAMPLE_WARNINGS = frozenset(
+    {"no_trades", "pbo_unavailable", "deflated_sharpe_unavailable", "batches_retried"}
+)
 
 
 def _slice(cols: Mapping[str, np.ndarray], start: int, end: int) -> dict[str, np.ndarray]:
@@ -100,12 +104,19 @@ def run_walk_forward(
     metric: str = "Sharpe Ratio",
     maximize: bool = True,
     fixed_params: Mapping[str, Any] | None = None,
-    executor: Executor | None = None,
+    plan: SearchPlan | None = None,
+    executor: TrialExecutor | None = None,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     overfitting: OverfittingSettings | None = None,
 ) -> WalkForwardResult:
-    """Optimise in-sample, test out-of-sample, window by window; metrics of the stitched out-of-sample run."""
+    """Optimise in-sample, test out-of-sample, window by window; metrics of the stitched out-of-sample run.
+
+    Each in-sample search follows `plan` (its sampler, objectives, constraints and budget; the chosen
+    parameters are the best by its first objective); without one, a grid ranked by `metric`."""
+    plan = plan or SearchPlan(
+        objectives=(Objective(metric=metric, direction="maximize" if maximize else "minimize"),)
+    )
     cols = bar_columns(bars)
     n = len(cols["close"])
     bounds = window_bounds(n, in_sample_bars, out_of_sample_bars, anchored)
@@ -121,14 +132,13 @@ def run_walk_forward(
     equity_parts, record_parts, skipped_parts = [], [], []
     for k, ((is_start, is_end), (oos_start, oos_end)) in enumerate(bounds):
         check_cancel(cancel)
-        best = run_optimization(
+        best = run_planned(
             _slice(cols, is_start, is_end),
             strategy_name,
             space,
             config,
             registry=registry,
-            metric=metric,
-            maximize=maximize,
+            plan=plan,
             top_n=1,
             fixed_params=fixed_params,
             executor=executor,

@@ -43,6 +43,17 @@ def test_job_params_backtest_are_strategy_source_and_config(client: TestClient) 
     assert list(params["config"]) == CONFIG_KEYS and params["config"]["initial_balance"] == 10_000.0
 
 
+# A search's sampler and budget as an omitted sampler, objective and constraints store them.
+SEARCH_DEFAULTS = {
+    "sampler": "grid",
+    "objectives": [{"metric": "Sharpe Ratio", "direction": "maximize"}],
+    "constraints": [],
+    "n_trials": 100,
+    "samples": 100,
+    "seed": 0,
+}
+
+
 def test_job_params_optimization_carry_the_search_as_requested(client: TestClient) -> None:
     body = {
         "strategy": "sma_crossover",
@@ -60,9 +71,7 @@ def test_job_params_optimization_carry_the_search_as_requested(client: TestClien
         "space": {"fast": {"start": 5.0, "stop": 15.0, "step": 5.0}, "slow": {"values": [20, 40]}},
         "metric": "Sharpe Ratio",
         "maximize": True,
-        "method": "grid",
-        "samples": 100,
-        "seed": 0,
+        **SEARCH_DEFAULTS,
         "top_n": 10,
         "heatmap": ["fast", "slow"],
         "combinations": 6,
@@ -88,6 +97,7 @@ def test_job_params_walk_forward_carry_the_windows(client: TestClient) -> None:
         "space": {"fast": {"values": [5, 10]}, "slow": {"values": [20]}},
         "metric": "Sharpe Ratio",
         "maximize": True,
+        **SEARCH_DEFAULTS,
         "in_sample_bars": 300,
         "out_of_sample_bars": 100,
         "anchored": False,

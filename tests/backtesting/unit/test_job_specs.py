@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.backtesting.core import BacktestConfig, ParamRange
+from services.backtesting.core.optimize import Objective
 from services.backtesting.core.specs import BacktestJobSpec, DataSource, OptimizeJobSpec
 
 DATA = DataSource(symbol="EURUSD", timeframe="H1", from_s=1_700_000_000, to_s=1_700_360_000, bars=101)
@@ -24,7 +25,10 @@ def _optimization() -> OptimizeJobSpec:
         space={"slow": ParamRange(start=10, stop=30, step=10)},
         metric="Return [%]",
         maximize=True,
-        method="grid",
+        sampler="grid",
+        objectives=(Objective(metric="Return [%]"),),
+        constraints=(),
+        n_trials=100,
         samples=100,
         seed=0,
         top_n=5,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
-
 import numpy as np
 import pytest
 from pydantic import ValidationError
@@ -15,6 +13,7 @@ from services.backtesting.core import (
     run_optimization,
     run_walk_forward,
 )
+from services.backtesting.core.executors import ExecutorConfig, open_executor
 from services.backtesting.core.overfitting import deflated_sharpe, expected_max_sharpe, return_moments
 from services.backtesting.core.overfitting_report import (
     OverfittingSettings,
@@ -154,7 +153,7 @@ def test_optimization_in_which_nothing_trades_has_sharpe_zero_and_no_selection()
 
 def test_optimization_process_pool_reports_the_serial_measures() -> None:
     serial = run_optimization(random_walk_bars(3000), "sma_crossover", SPACE, CONFIG, registry=REGISTRY)
-    with ProcessPoolExecutor(2) as executor:
+    with open_executor(ExecutorConfig(workers=2), REGISTRY) as executor:
         parallel = run_optimization(
             random_walk_bars(3000), "sma_crossover", SPACE, CONFIG, registry=REGISTRY, executor=executor
         )

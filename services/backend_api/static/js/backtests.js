@@ -9,6 +9,8 @@ import { numericParams, schemaFields, schemaValues } from "./schema_form.js";
 import { count, dateTime, duration, loadSymbols, metric, money, number, percent, price, volume } from "./format.js";
 import { showRankedCombinations } from "./optimization.js";
 import * as portfolio from "./portfolio.js";
+import { onTrial, searchBody, searchControls, watchTrials } from "./search_form.js";
+import { chance, showSearchResult } from "./search_view.js";
 import { showReport } from "./report.js";
 import { attempt, el, num, thead, toast } from "./ui.js";
 
@@ -67,6 +69,7 @@ function build() {
       el("div", { class: "row mt" },
         el("label", { for: "opt-metric" }, "Rank by"),
         el("select", { id: "opt-metric" }, ["Sharpe Ratio", "Return [%]", "Profit Factor", "SQN", "Calmar Ratio"].map((m) => el("option", { value: m }, m))),
+        ...searchControls(),
         el("button", { type: "submit", id: "opt-run" }, "Optimise"),
         el("label", { for: "wf-is" }, "In-sample bars"), el("input", { id: "wf-is", type: "number", value: 600, class: "w-6" }),
         el("label", { for: "wf-oos" }, "Out-of-sample bars"), el("input", { id: "wf-oos", type: "number", value: 200, class: "w-6" }),
@@ -74,6 +77,8 @@ function build() {
         el("button", { type: "button", id: "wf-run" }, "Walk forward")),
       el("progress", { id: "opt-progress", class: "progress", max: 100, value: 0, "aria-label": "Optimisation progress" }),
       el("p", { id: "opt-status", role: "status", "aria-live": "polite" }),
+      el("p", { id: "opt-trial", "aria-live": "polite" }),
+      el("div", { class: "row" }, el("div", { id: "opt-pareto", hidden: true }), el("div", { id: "opt-overfitting", hidden: true })),
       el("div", { class: "warnings", id: "opt-warnings", role: "alert", hidden: true }),
       el("div", { class: "table-wrap" }, el("table", { class: "grid", id: "opt-table" })),
       el("div", { id: "opt-heatmap-view" }),
@@ -253,14 +258,16 @@ function space() {
   const out = {};
   for (const field of document.querySelectorAll("#opt-space [data-space]")) {
     const get_ = (b) => Number(field.querySelector(`[data-bound=${b}]`).value);
-    out[field.dataset.space] = { min: get_("min"), max: get_("max"), step: get_("step") };
+    // A blank step leaves the range continuous (for the Optuna samplers).
+    const step = field.querySelector("[data-bound=step]").value.trim();
+    out[field.dataset.space] = { min: get_("min"), max: get_("max"), ...(step ? { step: Number(step) } : {}) };
   }
   return out;
 }
 
 function search(path, kind) {
   const m = market(), sp = space(), names = Object.keys(sp);
-  const body = { ...m, params: Object.fromEntries(Object.entries(m.params).filter(([k]) => !(k in sp))), space: sp, metric: byId("opt-metric").value };
+  const body = { ...m, params: Object.fromEntries(Object.entries(m.params).filter(([k]) => !(k in sp))), space: sp, ...searchBody() };
   // Every combination of the grid (up to the API's 1000) comes back, so any metric can be mapped.
   if (kind === "opt") Object.assign(body, { top_n: 1000, heatmap: names.length === 2 ? names : null });
   else Object.assign(body, { in_sample_bars: Number(byId("wf-is").value), out_of_sample_bars: Number(byId("wf-oos").value), anchored: byId("wf-anchored").checked });
@@ -269,6 +276,7 @@ function search(path, kind) {
     const job = await post(path, body);
     progress.value = 0;
     status.textContent = `${kind === "opt" ? "optimisation" : "walk-forward"} ${job.id} queued`;
+    if (kind === "opt") watchTrials(job.id);
     const resultPath = kind === "opt" ? `/api/backtesting/optimize/${job.id}` : `/api/backtesting/walk-forward/${job.id}`;
     waiting.set(job.id, { progress, status, done: async () => {
       const finished = await attempt(() => get(resultPath));
@@ -280,16 +288,19 @@ function search(path, kind) {
 function showOptimization(result) {
   showWarnings(byId("opt-warnings"), result.warnings);
   showRankedCombinations(result);
+  showSearchResult(result);
 }
 
 function showWalkForward(result) {
   showWarnings(byId("opt-warnings"), result.warnings);
   byId("wf-windows").replaceChildren(
     el("caption", {}, `${result.windows.length} windows; stitched out-of-sample return ${percent(result.metrics.return_pct)}`),
-    thead([num("#"), "In-sample bars", "Out-of-sample bars", "Chosen parameters", num("IS score"), num("OOS return"), num("OOS trades")]),
+    thead([num("#"), "In-sample bars", "Out-of-sample bars", "Chosen parameters", num("IS score"), num("IS deflated Sharpe"), num("IS PBO"), num("OOS return"), num("OOS trades")]),
     el("tbody", {}, result.windows.map((w, i) => el("tr", {},
       el("td", { class: "num" }, i + 1), el("td", {}, `${w.in_sample[0]}–${w.in_sample[1]}`), el("td", {}, `${w.out_of_sample[0]}–${w.out_of_sample[1]}`),
       el("td", {}, JSON.stringify(w.params)), el("td", { class: "num" }, number(w.in_sample_score, 3)),
+      el("td", { class: "num", "data-overfit": "dsr" }, chance(w.in_sample_overfitting?.deflated_sharpe_ratio)),
+      el("td", { class: "num", "data-overfit": "pbo" }, chance(w.in_sample_overfitting?.pbo)),
       el("td", { class: "num" }, percent(w.out_of_sample_metrics.return_pct)), el("td", { class: "num" }, count(w.out_of_sample_metrics.trades))))));
   const box = byId("wf-equity");
   box.hidden = false;
@@ -302,6 +313,7 @@ export function init() {
   for (const kind of ["backtest", "optimization", "walk_forward", "gapfill"]) {
     for (const suffix of ["progress", "completed", "failed"]) on(`${kind}.${suffix}`, onJobEvent);
   }
+  on("optimization.trial", onTrial);
 }
 
 export async function show() {
