@@ -134,25 +134,26 @@ function market() {
   };
 }
 
-// History the data service does not have yet is fetched with a gap fill first, then the job is retried
-// once: what a gap fill could not bring (the terminal lacks it) is shown, not asked for again and again.
-async function submitWithHistory(submit, progress, status, filled = false) {
+// History the data service does not have yet is fetched with a gap fill first, then the job is retried.
+// `filled`: the timeframes already gap-filled for this submit (m1_ohlc may need its M1 bars after the
+// chart's); one a gap fill could not complete is shown, not asked for again and again.
+async function submitWithHistory(submit, progress, status, filled = new Set()) {
   status.className = "";
   status.textContent = "submitting…";
   try {
     await submit();
   } catch (err) {
-    if (err.code !== "history_incomplete" || filled) {
+    const m = market();
+    // The timeframe the error names: the m1_ohlc model also needs the M1 bars of the range.
+    const timeframe = (err.details && err.details.timeframe) || m.timeframe;
+    if (err.code !== "history_incomplete" || filled.has(timeframe)) {
       status.className = "error-text";
-      status.textContent = filled && err.code === "history_incomplete" ? `still incomplete after a gap fill: ${err.message}` : err.message;
+      status.textContent = err.code === "history_incomplete" ? `still incomplete after a gap fill: ${err.message}` : err.message;
       return;
     }
-    const m = market();
     status.textContent = `${err.message} — filling the gaps first…`;
-    // The timeframe the error names: the m1_ohlc model also needs the M1 bars of the range.
-    const timeframe = err.details.timeframe || m.timeframe;
     const job = await attempt(() => post("/api/data/gap-fill", { symbols: [m.symbol], timeframes: [timeframe], from: m.from, to: m.to }));
-    if (job) waiting.set(job.id, { progress, status, done: () => submitWithHistory(submit, progress, status, true) });
+    if (job) waiting.set(job.id, { progress, status, done: () => submitWithHistory(submit, progress, status, new Set([...filled, timeframe])) });
   }
 }
 
