@@ -47,25 +47,26 @@ class RayCluster:
             f"--min-worker-port={min_worker}", f"--max-worker-port={min_worker + 20}",
             "--object-store-memory=200000000", *args,
         ]  # fmt: skip
-        # Token auth off explicitly: `ray start` turns it on when ~/.ray/auth_token exists (any local
-        # `ray.init()` writes one), and the drivers of these tests carry no token.
-        env = {
-            **os.environ,
-            **FAST_HEALTH_CHECKS,
-            "RAY_USAGE_STATS_ENABLED": "0",
-            "RAY_AUTH_MODE": "disabled",
-        }
         log = open(Path(self.temp_dir) / f"start-{len(self.nodes)}.log", "wb")  # noqa: SIM115 - kept by the node
         node = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command, env=_ray_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         self.nodes.append(node)
         return node
 
     def alive_nodes(self) -> int:
-        result = subprocess.run(
-            [sys.executable, "-c", _COUNT_NODES, self.address], capture_output=True, text=True, timeout=60
-        )
+        """Nodes the cluster counts alive; 0 while a probe cannot get an answer (a loaded machine's
+        `ray.init` can take longer than one probe may: the caller's wait decides when to give up)."""
+        try:
+            result = subprocess.run(
+                [sys.executable, "-c", _COUNT_NODES, self.address],
+                env=_ray_env(),
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        except subprocess.TimeoutExpired:
+            return 0
         return int(result.stdout.strip() or 0) if result.returncode == 0 else 0
 
     def kill_node(self, node: subprocess.Popen[bytes]) -> None:
@@ -93,6 +94,13 @@ class RayCluster:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+
+def _ray_env() -> dict[str, str]:
+    """The environment of the cluster's nodes and probes. Token auth off explicitly: `ray start` turns it on
+    when ~/.ray/auth_token exists (any local `ray.init()` writes one), and the drivers of these tests carry no
+    token."""
+    return {**os.environ, **FAST_HEALTH_CHECKS, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
 
 
 _COUNT_NODES = """
@@ -124,9 +132,9 @@ def ray_cluster() -> Iterator[RayCluster]:
             "--head", f"--port={port}", f"--ray-client-server-port={client_port}",
             "--include-dashboard=false", f"--dashboard-port={dashboard_port}", f"--temp-dir={temp_dir}",
         )  # fmt: skip
-        wait_until(lambda: cluster.alive_nodes() == 1, 120, "the Ray head to start", interval=1)
+        wait_until(lambda: cluster.alive_nodes() == 1, 240, "the Ray head to start", interval=1)
         cluster.start_node(f"--address={cluster.address}", f"--temp-dir={temp_dir}")
-        wait_until(lambda: cluster.alive_nodes() == 2, 120, "the second Ray node to join", interval=1)
+        wait_until(lambda: cluster.alive_nodes() == 2, 240, "the second Ray node to join", interval=1)
         yield cluster
     finally:
         cluster.stop()
