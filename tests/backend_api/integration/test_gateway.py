@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import httpx
@@ -114,3 +115,19 @@ def test_gateway_refuses_a_body_over_its_target_routes_limit_with_413(
     # which it cannot have acted on (no 2xx) nor choked on (no 5xx).
     answered = {s for s, n in _emit_requests(platform).items() if n != before.get(s)}
     assert answered == set() if declared else answered <= {"400"}
+
+
+# Found by an adversarial test: 174 of 500 concurrent requests were 504s through the gateway (all 200 straight
+# to mt5). Here, not beside the abuse tests: their 1 s head deadline would cut off a client this loaded.
+def test_gateway_answers_500_concurrent_requests(platform: Platform) -> None:
+    async def fire() -> list[int]:
+        limits = httpx.Limits(max_connections=500)
+        async with httpx.AsyncClient(
+            base_url=platform.url(), headers={"X-API-Key": API_KEY}, limits=limits, timeout=120
+        ) as http:
+            responses = await asyncio.gather(*(http.get("/api/mt5/account") for _ in range(500)))
+        return [r.status_code for r in responses]
+
+    statuses = asyncio.run(fire())
+
+    assert statuses.count(200) == 500, {s: statuses.count(s) for s in set(statuses)}
