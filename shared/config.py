@@ -48,6 +48,9 @@ class SystemSection(Section):
     allow_remote_bind: bool = False
     request_head_timeout_s: float = Field(default=5.0, gt=0, description="a request head must arrive within")
     max_concurrency: int = Field(default=2048, ge=16, description="connections or requests; then 503")
+    disk_full_hold_s: float = Field(
+        default=10.0, ge=0, description="a full disk is over once writes succeed this long with no refusal"
+    )
 
 
 class ServiceSection(Section):

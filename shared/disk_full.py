@@ -1,6 +1,9 @@
 """A full disk as a named, recoverable state (DESIGN §11): recognised in whatever shape the driver raises it,
-answered as one error, reported once per change (log line, `alert` event, /health), cleared by the next write
-that succeeds.
+answered as one error, reported once per change (log line, `alert` event, /health), cleared once writes have
+succeeded for `system.disk_full_hold_s` with no refusal in between.
+
+Not by the first write that succeeds: on a full disk a small write still fits in a database page's free
+space or a reused journal, while the next bigger one is refused again, and each flip would be an alert.
 
 SQLite says "database or disk is full" (SQLITE_FULL) through sqlite3 or wrapped by SQLAlchemy, PostgreSQL
 says SQLSTATE 53100, the file system says ENOSPC or EDQUOT.
@@ -12,6 +15,7 @@ import errno
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -68,11 +72,22 @@ class StorageState:
     `publish` must be callable from any thread (EventBus.publish_threadsafe).
     """
 
-    def __init__(self, publish: Publish, *, now_ms: Callable[[], int] = get_timestamp_ms):
+    def __init__(
+        self,
+        publish: Publish,
+        *,
+        hold_s: float = 10.0,
+        now_ms: Callable[[], int] = get_timestamp_ms,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
         self._publish = publish
+        self._hold_s = hold_s
         self._now_ms = now_ms
+        self._monotonic = monotonic
         self._lock = threading.Lock()
         self._full: dict[str, Any] | None = None  # where, message, since_ms while the disk is full
+        self._refused_at = 0.0  # monotonic time of the latest refusal
+        self._ok_after_refusal = False  # a write succeeded since then
 
     @property
     def full(self) -> bool:
@@ -81,6 +96,7 @@ class StorageState:
     def report_full(self, where: str, exc: BaseException) -> None:
         """The disk is full (seen by `where`); logged and published only when this is news."""
         with self._lock:
+            self._refused_at, self._ok_after_refusal = self._monotonic(), False
             if self._full is not None:
                 return
             self._full = {"where": where, "message": str(exc).splitlines()[0], "since_ms": self._now_ms()}
@@ -89,11 +105,17 @@ class StorageState:
         self._publish(ALERT, StorageAlert(code="disk_full", active=True, **state))
 
     def report_ok(self) -> None:
-        """A write succeeded: if the disk was full, it has room again."""
+        """A write succeeded: if the disk was full and no write was refused for the hold, it has room again."""
         if self._full is None:  # the common case, without the lock
             return
         with self._lock:
-            if self._full is None:
+            self._ok_after_refusal = True
+        self._clear_when_held()
+
+    def _clear_when_held(self) -> None:
+        with self._lock:
+            held = self._monotonic() - self._refused_at >= self._hold_s
+            if self._full is None or not (self._ok_after_refusal and held):
                 return
             was, self._full = self._full, None
         log.warning("disk has room again (full since %d ms, seen by %s)", was["since_ms"], was["where"])
@@ -118,6 +140,7 @@ class StorageState:
 
     def check(self) -> dict[str, Any]:
         """The /health check: ok, or degraded with the reason."""
+        self._clear_when_held()  # writes may have stopped once the hold began: health still sees it end
         full = self._full
         if full is None:
             return {"ok": True}

@@ -320,8 +320,8 @@ def create_service_app(
     app.state.settings = settings
     app.state.bus = bus
     app.state.metrics = metrics
-    # Stores report a full disk here (and the next successful write clears it); /health shows it.
-    app.state.storage = storage = StorageState(bus.publish_threadsafe)
+    # Stores report a full disk here (writes that succeed for the hold clear it); /health shows it.
+    app.state.storage = storage = StorageState(bus.publish_threadsafe, hold_s=settings.system.disk_full_hold_s)
 
     install_error_handlers(app)
 

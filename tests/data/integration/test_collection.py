@@ -133,6 +133,9 @@ def test_collection_after_an_old_stored_tick_backfills_only_backfill_max_s(tmp_p
             assert assert_matches_market(stores, market, "EURUSD", MONDAY_JAN_8) > 0
 
 
+SHORT_HOLD = {"disk_full_hold_s": 0.5}  # room again: writes succeed this long with none refused
+
+
 def test_collection_on_a_full_disk_reports_it_once_and_resumes_by_itself(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -143,6 +146,7 @@ def test_collection_on_a_full_disk_reports_it_once_and_resumes_by_itself(
             {"collection": {"backfill_max_s": 0, "symbols": ["EURUSD"], "retry_max_s": 0.2}},
             mt5_port=server.port,
         )
+        settings = settings.model_copy(update={"system": settings.system.model_copy(update=SHORT_HOLD)})
         with open_client(settings) as client:
             events: list[dict[str, Any]] = []
             client.app.state.bus.add_listener(events.append)  # type: ignore[attr-defined]

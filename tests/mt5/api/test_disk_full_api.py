@@ -18,7 +18,13 @@ def test_paper_broker_on_a_full_disk_answers_507_once_logged_and_recovers(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock = ManualClock(WEDNESDAY_MS)
-    with sqlite_space() as space, mt5_client(mt5_config(tmp_path), clock) as client:
+    settings = mt5_config(tmp_path)
+    # Room again once writes succeed this long with none refused (the sync's small writes that still fit
+    # while the orders are refused must not flap the alert).
+    settings = settings.model_copy(
+        update={"system": settings.system.model_copy(update={"disk_full_hold_s": 0.5})}
+    )
+    with sqlite_space() as space, mt5_client(settings, clock) as client:
         events: list[dict[str, Any]] = []
         client.app.state.bus.add_listener(events.append)  # type: ignore[attr-defined]
         assert buy(client, 0.1).status_code == 200
