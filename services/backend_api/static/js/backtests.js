@@ -153,7 +153,7 @@ async function submitWithHistory(submit, progress, status, filled = new Set()) {
     }
     status.textContent = `${err.message} — filling the gaps first…`;
     const job = await attempt(() => post("/api/data/gap-fill", { symbols: [m.symbol], timeframes: [timeframe], from: m.from, to: m.to }));
-    if (job) waiting.set(job.id, { progress, status, done: () => submitWithHistory(submit, progress, status, new Set([...filled, timeframe])) });
+    if (job) track(job.id, `/api/data/gap-fill/${job.id}`, { progress, status, done: () => submitWithHistory(submit, progress, status, new Set([...filled, timeframe])) });
   }
 }
 
@@ -163,25 +163,42 @@ function runBacktest() {
     const job = await post("/api/backtesting/backtest/start", { ...market(), model: byId("bt-model").value });
     progress.value = 0;
     status.textContent = `backtest ${job.id} queued`;
-    waiting.set(job.id, { progress, status, done: () => showResult(job.id) });
+    track(job.id, `/api/backtesting/backtest/${job.id}/status`, { progress, status, done: () => showResult(job.id) });
   }, progress, status);
 }
 
+// A quick job can end before its POST's answer is handled, and its `.completed` event then finds nobody
+// waiting: once waiting, ask for the job's state and finish it now if it has already ended.
+async function track(id, statusPath, entry) {
+  waiting.set(id, entry);
+  const job = await attempt(() => get(statusPath));
+  if (!job || waiting.get(id) !== entry) return;
+  if (job.state === "completed") finish(id, job.kind, true);
+  else if (job.state === "failed" || job.state === "cancelled") finish(id, job.kind, false, (job.error && job.error.message) || job.state);
+}
+
+function finish(id, kind, completed, reason) {
+  const w = waiting.get(id);
+  if (!w) return;
+  waiting.delete(id);
+  if (completed) {
+    w.progress.value = 100;
+    w.status.textContent = `${kind} completed`;
+    w.done();
+  } else {
+    w.status.className = "error-text";
+    w.status.textContent = `${kind} failed: ${reason}`;
+  }
+}
+
 function onJobEvent(event) {
-  const d = event.data, w = waiting.get(d.job_id);
+  const d = event.data, w = waiting.get(d.job_id), kind = event.type.split(".")[0];
   if (!w) return;
   if (event.type.endsWith(".progress")) {
     w.progress.value = d.percent;
-    w.status.textContent = `${event.type.split(".")[0]}: ${count(d.percent)} % ${d.message || ""}`;
-  } else if (event.type.endsWith(".completed")) {
-    waiting.delete(d.job_id);
-    w.progress.value = 100;
-    w.status.textContent = `${event.type.split(".")[0]} completed`;
-    w.done();
+    w.status.textContent = `${kind}: ${count(d.percent)} % ${d.message || ""}`;
   } else {
-    waiting.delete(d.job_id);
-    w.status.className = "error-text";
-    w.status.textContent = `${event.type.split(".")[0]} failed: ${d.reason}`;
+    finish(d.job_id, kind, event.type.endsWith(".completed"), d.reason);
   }
 }
 
@@ -279,7 +296,7 @@ function search(path, kind) {
     status.textContent = `${kind === "opt" ? "optimisation" : "walk-forward"} ${job.id} queued`;
     if (kind === "opt") watchTrials(job.id);
     const resultPath = kind === "opt" ? `/api/backtesting/optimize/${job.id}` : `/api/backtesting/walk-forward/${job.id}`;
-    waiting.set(job.id, { progress, status, done: async () => {
+    track(job.id, resultPath, { progress, status, done: async () => {
       const finished = await attempt(() => get(resultPath));
       if (finished && finished.result) (kind === "opt" ? showOptimization : showWalkForward)(finished.result);
     } });

@@ -86,7 +86,7 @@ async function run(filled = new Set()) {
     const job = await post("/api/backtesting/portfolio/start", body());
     progress.value = 0;
     status.textContent = `portfolio ${job.id} queued`;
-    pending = { id: job.id, done: () => showResult(job.id) };
+    follow(job.id, `/api/backtesting/portfolio/${job.id}/status`, () => showResult(job.id));
   } catch (err) {
     const d = err.details || {};
     const key = `${d.symbol} ${d.timeframe}`;
@@ -94,12 +94,22 @@ async function run(filled = new Set()) {
       // A leg's history is not stored yet: fill its gaps, then submit again (one leg at a time).
       status.textContent = `${err.message} — filling the gaps first…`;
       const fill = await attempt(() => post("/api/data/gap-fill", { symbols: [d.symbol], timeframes: [d.timeframe], from: body().from, to: body().to }));
-      if (fill) pending = { id: fill.id, done: () => run(new Set([...filled, key])) };
+      if (fill) follow(fill.id, `/api/data/gap-fill/${fill.id}`, () => run(new Set([...filled, key])));
       return;
     }
     status.className = "error-text";
     status.textContent = err.message;
   }
+}
+
+// A quick job can end before its POST's answer is handled, its last event then finding nothing pending:
+// once pending, ask for the job's state and finish it now if it has already ended.
+async function follow(id, statusPath, done) {
+  pending = { id, done };
+  const job = await attempt(() => get(statusPath));
+  if (!job || !pending || pending.id !== id || !["completed", "failed", "cancelled"].includes(job.state)) return;
+  const ended = job.state === "completed" ? "completed" : "failed";
+  onJobEvent({ type: `${job.kind}.${ended}`, data: { job_id: id, reason: (job.error && job.error.message) || job.state } });
 }
 
 function onJobEvent(event) {
