@@ -4,7 +4,8 @@ are first computed, so that numba (~0.2 s to import) is not part of every servic
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from shared.jit import njit
 
 
 @njit(cache=True)

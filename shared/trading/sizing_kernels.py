@@ -7,7 +7,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from shared.jit import njit
 
 # Here, not in sizing.py: numba bakes it into the compiled code and only a change to this file renews its
 # cache.

@@ -26,8 +26,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from shared.jit import njit
 from shared.trading.sizing_kernels import floor_to_step, raw_position_size
 
 # Columns of the trade record array the loop returns.

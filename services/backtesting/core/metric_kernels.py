@@ -8,7 +8,8 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+
+from shared.jit import njit
 
 
 @njit(cache=True, error_model="numpy")

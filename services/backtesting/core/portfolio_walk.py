@@ -24,9 +24,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from services.backtesting.core import fills
+from shared.jit import njit
 from shared.trading.sizing_kernels import floor_to_step, raw_position_size
 
 # The trade record: fills.py's columns, then the leg.

@@ -31,7 +31,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from services.backtesting.core.fills import (
     EXIT_END,
@@ -59,6 +58,7 @@ from services.backtesting.core.fills import (
     T_TP,
     TRADE_FIELDS,
 )
+from shared.jit import njit
 from shared.trading.sizing_kernels import floor_to_step, raw_position_size
 
 # Extra columns of the tick loop's trade records: the ticks the trade opened and closed at.
