@@ -39,7 +39,7 @@ from services.strategy.core.config import RiskConfig
 from services.strategy.core.signal_log import SignalLog, candle_entry
 from shared.db import DatabaseThread
 from shared.errors import NotFoundError
-from shared.trading.sizing import SizingConfig
+from shared.trading.sizing import SizingConfig, SizingMode
 
 ID_BYTES = 4  # 8 hex characters: short enough for client ids and MT5's 31-character comment
 
@@ -203,6 +203,17 @@ def _instance(row: Row[Any]) -> InstanceRecord:
     )
 
 
+def _name_sizing_modes(conn: Connection) -> None:
+    """Instances stored before sizing modes were named hold `"mode": 0`, which SizingConfig now refuses:
+    without this, one such row would stop the service at every start after an upgrade."""
+    names = {mode.value: mode.name.lower() for mode in SizingMode}
+    for row in conn.execute(select(_instances.c.id, _instances.c.sizing)):
+        sizing = orjson.loads(row.sizing)
+        if type(sizing.get("mode")) is int and sizing["mode"] in names:
+            named = {**sizing, "mode": names[sizing["mode"]]}
+            conn.execute(update(_instances).where(_instances.c.id == row.id).values(sizing=_json(named)))
+
+
 def _order(row: Row[Any]) -> OrderRecord:
     return OrderRecord(
         client_id=row.client_id,
@@ -238,6 +249,7 @@ class InstanceStore:
         self._signals = SignalLog(signals_kept)
         with engine.begin() as conn:
             self._signals.create(conn)
+            _name_sizing_modes(conn)
 
     def close(self) -> None:
         """Finish the queued calls; the engine stays its owner's."""
