@@ -38,6 +38,6 @@ def cache_dir(root: Path, base: str | None) -> Path:
     return Path(base or root / ".cache" / "numba") / kernel_sources_key(root)
 
 
-numba.config.CACHE_DIR = str(cache_dir(PROJECT_ROOT, os.environ.get("NUMBA_CACHE_DIR")))
+numba.config.CACHE_DIR = str(cache_dir(PROJECT_ROOT, os.environ.get("NUMBA_CACHE_DIR")))  # type: ignore[attr-defined]
 
 __all__ = ["njit"]

@@ -321,7 +321,9 @@ def create_service_app(
     app.state.bus = bus
     app.state.metrics = metrics
     # Stores report a full disk here (writes that succeed for the hold clear it); /health shows it.
-    app.state.storage = storage = StorageState(bus.publish_threadsafe, hold_s=settings.system.disk_full_hold_s)
+    app.state.storage = storage = StorageState(
+        bus.publish_threadsafe, hold_s=settings.system.disk_full_hold_s
+    )
 
     install_error_handlers(app)
 

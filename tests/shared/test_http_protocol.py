@@ -32,7 +32,12 @@ async def block(_request: object) -> PlainTextResponse:
 def server(request: pytest.FixtureRequest) -> Iterator[int]:
     app = Starlette(routes=[Route("/ok", ok), Route("/block", block)])
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, loop=request.param, log_config=None, access_log=False,
+        app,
+        host="127.0.0.1",
+        port=0,
+        loop=request.param,
+        log_config=None,
+        access_log=False,
         http=with_head_timeout(HEAD_TIMEOUT_S),
     )
     running = uvicorn.Server(config)

@@ -18,7 +18,9 @@ def _tree(root: Path) -> Path:
     (root / "shared").mkdir(parents=True)
     (root / "services" / "backtesting").mkdir(parents=True)
     (root / "shared" / "constants.py").write_text(KERNELS)
-    (root / "services" / "backtesting" / "loop.py").write_text(KERNELS + "from shared.constants import SKIP\n")
+    (root / "services" / "backtesting" / "loop.py").write_text(
+        KERNELS + "from shared.constants import SKIP\n"
+    )
     (root / "services" / "backtesting" / "api.py").write_text("ROUTES = []\n")
     return root
 

@@ -175,7 +175,8 @@ class SymbolCollector:
         closed = await asyncio.to_thread(self._restore, point, start_ms)
         self._publish_closed(closed, backfill=True)  # rebuilt from stored ticks: the past, whatever its age
         self._buffer, self._buffered = [], 0
-        self.status.error = None
+        if not self._storage.full:  # a full disk stays the error until the storage state says it is over
+            self.status.error = None
 
     def _first_start_ms(self, latest_ms: int) -> int:
         """The earliest collection reads from: back `backfill_max_s`, at the open of the largest stored
@@ -343,6 +344,8 @@ class SymbolCollector:
         self._buffer, self._buffered = [], 0
         self.status.stored_ticks += len(batch)
         self.status.pending_ticks = 0
+        if not self._storage.full:
+            self.status.error = None
         self._publish_closed(closed)
 
     def _write(self, batch: np.ndarray, close_s: int) -> dict[str, np.ndarray]:

@@ -22,7 +22,7 @@ def test_paper_broker_on_a_full_disk_answers_507_once_logged_and_recovers(
     # Room again once writes succeed this long with none refused (the sync's small writes that still fit
     # while the orders are refused must not flap the alert).
     settings = settings.model_copy(
-        update={"system": settings.system.model_copy(update={"disk_full_hold_s": 0.5})}
+        update={"system": settings.system.model_copy(update={"disk_full_hold_s": 2.0})}
     )
     with sqlite_space() as space, mt5_client(settings, clock) as client:
         events: list[dict[str, Any]] = []
