@@ -69,6 +69,20 @@ def test_clock_hold_stops_the_market_at_the_first_tick_of_the_next_bar_until_rel
         assert client.put("/clock/holds", json={"holder": "strategy", "streams": []}).json()["pending"] == []
 
 
+def test_clock_hold_not_released_times_out_and_is_counted(tmp_path: Path) -> None:
+    settings = replay(tmp_path)
+    clock = ManualClock(WEDNESDAY_MS + 10_000)
+    tick = first_tick(settings, (WEDNESDAY_MS // 1000 // M5_S + 1) * M5_S)
+    with mt5_client(settings, clock) as client:
+        client.put("/clock/holds", json=STREAMS)
+        # Speed 1: the 2 s timeout is 2 market seconds past the held tick; the clock runs on from there.
+        clock.advance_to(int(tick["time_msc"]) + 2_500)
+        body = client.get("/clock").json()
+        assert body["now_ms"] == tick["time_msc"] + 500
+        assert body["holds"]["timed_out"] == 1
+        assert body["holds"]["pending"][0]["boundary"] == tick["time_msc"] // 1000 // M5_S * M5_S + M5_S
+
+
 def test_clock_holds_on_the_real_time_clock_are_a_conflict(tmp_path: Path) -> None:
     with mt5_client(mt5_config(tmp_path), ManualClock(WEDNESDAY_MS)) as client:
         answer = client.put("/clock/holds", json=STREAMS)
