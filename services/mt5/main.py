@@ -28,6 +28,8 @@ from services.mt5.core.simulated.clock import (
     replay_origin_ms,
     resumed_replay_start_ms,
 )
+from services.mt5.core.simulated.holds import HeldClock, first_tick_of
+from services.mt5.core.simulated.market import DeterministicMarket
 from services.mt5.core.simulated.terminal import build_simulated_terminal
 from services.mt5.core.terminal import Terminal
 from services.mt5.core.terminal_activity import TerminalActivity
@@ -49,10 +51,14 @@ DESCRIPTION = (
 )
 
 
-def market_world(settings: Mt5Settings, clock: Clock | None = None) -> MarketWorld:
+def market_world(
+    settings: Mt5Settings, clock: Clock | None = None, market: DeterministicMarket | None = None
+) -> MarketWorld:
     """The market's world and clock: real time, or a replay from `replay_start` (default: the start-up
-    time) at `replay_speed`, resumed where it is after a restart by the same supervisor. `clock` replaces
-    the configured one (tests move time by hand); a real terminal's market runs on real time."""
+    time) at `replay_speed`, resumed where it is after a restart by the same supervisor, that holds at the
+    new bars of the streams strategies register (holds.py; `market` is the simulated terminal's, where the
+    holds find their ticks). `clock` replaces the configured one (tests move time by hand); a real
+    terminal's market runs on real time."""
     sim = settings.mt5.simulated
     if settings.mt5.adapter != "simulated" or sim.clock == "real":
         return MarketWorld(REAL_TIME, "real", clock or RealClock())
@@ -65,12 +71,23 @@ def market_world(settings: Mt5Settings, clock: Clock | None = None) -> MarketWor
         origin_ms = replay_origin_ms(anchor, sim.replay_start_ms, start_ms)
     else:
         origin_ms = sim.replay_start_ms if sim.replay_start_ms is not None else clock.now_ms()
+    holds = None
+    if market is not None:
+        holds = HeldClock(
+            clock,
+            symbols=[s.name for s in sim.symbols],
+            speed=sim.replay_speed,
+            first_tick=first_tick_of(market),
+            timeout_s=sim.replay_hold_timeout_s,
+            lease_s=sim.replay_hold_lease_s,
+        )
     return MarketWorld(
         replay_world(origin_ms, sim.seed),
         "replay",
-        clock,
+        holds or clock,
         replay_start_ms=origin_ms,
         replay_speed=sim.replay_speed,
+        holds=holds,
     )
 
 
@@ -79,11 +96,12 @@ def build_terminal(
     engine: Engine,
     clock: Clock,
     storage: StorageState | None = None,
+    market: DeterministicMarket | None = None,
 ) -> tuple[Terminal, Callable[[Terminal], bool] | None]:
     """The configured terminal and the function that connects it (credentials from the environment).
 
-    `clock` is the simulated terminal's market clock; `storage` is told when the paper account's database
-    cannot be written (disk full) and when it can again.
+    `clock` is the simulated terminal's market clock and `market` its market (None: its own); `storage`
+    is told when the paper account's database cannot be written (disk full) and when it can again.
     """
     section = settings.mt5
     if section.adapter == "simulated":
@@ -94,6 +112,7 @@ def build_terminal(
             store=BrokerStore(engine, storage),
             seed=sim.seed,
             settings=sim.account,
+            market=market,
         )
         return terminal, None
     mt = section.metatrader5
@@ -146,14 +165,17 @@ def create_app(settings: Mt5Settings, *, clock: Clock | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         publish = app.state.bus.publish_threadsafe
-        world = market_world(settings, clock)
+        sim = section.simulated
+        # One market for the simulated terminal and the replay clock's holds, which look up its ticks.
+        market = DeterministicMarket(sim.symbols, seed=sim.seed) if section.adapter == "simulated" else None
+        world = market_world(settings, clock, market)
         # One SQLite file for the paper account and the client order ids: its own file, so its table names
         # never meet another service's in a shared database; one per market world, so a replay's positions
         # never meet real time's prices (and switching back finds the real-time account as it was).
         db_dir = world_dir(settings.data_dir, world.world)
         db_dir.mkdir(parents=True, exist_ok=True)
         engine = sqlite_engine(db_dir / DATABASE_FILE)
-        terminal, connect = build_terminal(settings, engine, world.clock, app.state.storage)
+        terminal, connect = build_terminal(settings, engine, world.clock, app.state.storage, market)
         # Claims are stamped on the market's clock, the one the terminal stamps its orders with.
         client_ids = ClientOrderIds(engine, now_ms=world.now_ms)
         simulated = section.adapter == "simulated"

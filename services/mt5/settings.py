@@ -29,6 +29,19 @@ class SimulatedSection(Section):
         default=None, description="replay clock start, ISO-8601 or epoch seconds; None: the start-up time"
     )
     replay_speed: float = Field(default=1.0, gt=0, le=1_000_000, description="market seconds per second")
+    replay_hold_timeout_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=3600,
+        description="longest wall time the replay clock waits at a new bar for a registered holder (the "
+        "strategy service) to release it; a dead or slow holder cannot freeze the market for longer per bar",
+    )
+    replay_hold_lease_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=86_400,
+        description="a replay clock hold registration not renewed for this long is dropped",
+    )
     symbols: list[SymbolSpec] = Field(default_factory=lambda: list(DEFAULT_SYMBOLS), min_length=1)
     account: PaperAccountSettings = PaperAccountSettings()
 

@@ -13,7 +13,8 @@ from sqlalchemy import Engine
 
 from services.strategy.api import routers
 from services.strategy.core.instances import InstanceService
-from services.strategy.core.remote import Mt5Broker
+from services.strategy.core.lockstep import Lockstep
+from services.strategy.core.remote import Mt5Broker, Mt5ClockHolds
 from services.strategy.core.store import InstanceStore
 from services.strategy.settings import StrategySettings
 from shared.config import resolve_internal_token
@@ -91,6 +92,11 @@ def create_app(settings: StrategySettings) -> FastAPI:
             symbols=settings.trading.symbols,
             section=section,
             now_ms=get_timestamp_ms,
+            lockstep=(
+                Lockstep(Mt5ClockHolds(mt5), retry_s=section.reconnect_max_s)
+                if section.replay_lockstep
+                else None
+            ),
         )
         app.state.instances = instances
         subscriber = EventSubscriber(

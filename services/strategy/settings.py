@@ -65,6 +65,13 @@ class StrategySection(Section):
         description='per timeframe, the bound in seconds instead of candle_max_age_bars, e.g. {"H1": 300}',
     )
 
+    replay_lockstep: bool = Field(
+        default=True,
+        description="on the simulated terminal's replay clock, the market waits at each new bar of the "
+        "running instances' streams until their candle is handled (orders answered), so market orders "
+        "fill at the tick the tick-model backtest fills them at",
+    )
+
     @field_validator("candle_max_age_s")
     @classmethod
     def _timeframe_names(cls, value: dict[str, float]) -> dict[str, float]:

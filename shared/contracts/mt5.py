@@ -15,6 +15,7 @@ import numpy as np
 
 from shared.clients import ServiceClient, SyncServiceClient
 from shared.config import PlatformSettings
+from shared.market.clock_holds import ClockHoldRelease, ClockHoldsRead, ClockHoldsUpdate, ClockStream
 from shared.market.records import RATES_DTYPE, TICKS_DTYPE
 from shared.market.world import MarketClockRead
 
@@ -43,6 +44,22 @@ class Mt5Client:
     async def clock(self) -> MarketClockRead:
         """The market's clock and world (`GET /clock`); a malformed answer raises pydantic's error."""
         return MarketClockRead.model_validate(await self._client.get_json("/clock"))
+
+    async def register_holds(self, holder: str, streams: list[tuple[str, str]]) -> ClockHoldsRead:
+        """Replace `holder`'s replay clock holds by `streams` of (symbol, timeframe) (`PUT /clock/holds`);
+        a 409 `clock_not_replay` on the real-time clock."""
+        body = ClockHoldsUpdate(
+            holder=holder, streams=[ClockStream(symbol=s, timeframe=tf) for s, tf in streams]
+        )
+        answer = await self._client.request("PUT", "/clock/holds", json=body.model_dump())
+        return ClockHoldsRead.model_validate(answer.json())
+
+    async def release_hold(self, symbol: str, timeframe: str, bar_time: int) -> bool:
+        """The candle opening at `bar_time` was handled: its replay clock hold ends (False: none was
+        pending)."""
+        body = ClockHoldRelease(symbol=symbol, timeframe=timeframe, bar_time=bar_time)
+        answer = await self._client.post_json("/clock/holds/release", body.model_dump())
+        return bool(answer["released"])
 
     async def symbols(self) -> list[Record]:
         """The terminal's symbols (`GET /symbols`)."""

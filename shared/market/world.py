@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from shared.market.clock_holds import ClockHoldsRead
+
 REAL_TIME = "real"
 _NAME = re.compile(r"^(real|replay-\d{8}T\d{6}Z-seed\d{1,20})$")
 
@@ -45,6 +47,9 @@ class MarketClockRead(BaseModel):
     now_ms: int = Field(description="the market's now, epoch ms UTC")
     speed: float = Field(gt=0, description="market seconds per wall second")
     replay_start_ms: int | None = None
+    holds: ClockHoldsRead | None = Field(
+        default=None, description="the replay clock's decision holds; None on real time"
+    )
 
     @field_validator("world")
     @classmethod

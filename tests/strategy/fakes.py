@@ -163,3 +163,35 @@ def make_bars(
     bars["spread"] = 10
     bars["tick_volume"] = 100
     return bars
+
+
+class FakeClockHolds:
+    """The mt5 service's replay clock holds (ports.ClockHolds): records registrations and releases, with
+    how many orders the broker had executed at each release (a release must follow its candle's orders)."""
+
+    def __init__(self, broker: FakeBroker, *, replay: bool = True, lease_s: float = 30.0) -> None:
+        self.broker = broker
+        self.replay = replay
+        self.lease_s = lease_s
+        self.fail = False  # every call answers 503
+        self.registered: list[list[tuple[str, str]]] = []
+        self.released: list[tuple[str, str, int, int]] = []  # (symbol, timeframe, bar_time, executed)
+
+    async def is_replay(self) -> bool:
+        self._reachable()
+        return self.replay
+
+    async def register(self, streams: list[tuple[str, str]]) -> float | None:
+        self._reachable()
+        if not self.replay:
+            raise ConflictError("not a replay", code="clock_not_replay")
+        self.registered.append(list(streams))
+        return self.lease_s if streams else None
+
+    async def release(self, symbol: str, timeframe: str, bar_time: int) -> None:
+        self._reachable()
+        self.released.append((symbol, timeframe, bar_time, len(self.broker.executed)))
+
+    def _reachable(self) -> None:
+        if self.fail:
+            raise ServiceUnavailableError("mt5 is not reachable", code="mt5_unavailable")

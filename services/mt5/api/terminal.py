@@ -6,10 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from services.mt5.api.deps import GatewayDep, WorldDep
+from services.mt5.api.deps import GatewayDep
 from services.mt5.schemas import AccountRead, ConnectionRead, TerminalRead
 from shared.errors import ServiceUnavailableError
-from shared.market.world import MarketClockRead
 
 router = APIRouter(tags=["terminal"])
 
@@ -43,9 +42,3 @@ async def terminal_info(gateway: GatewayDep) -> dict[str, Any]:
 async def account_info(gateway: GatewayDep) -> dict[str, Any]:
     """MT5's account_info(): balance, equity, margin, free margin, margin level ... at current prices."""
     return (await gateway.call("account_info", gateway.terminal.account_info))._asdict()
-
-
-@router.get("/clock", response_model=MarketClockRead)
-async def market_clock(world: WorldDep) -> dict[str, Any]:
-    """The market's world (real time or a replay, each with data and account of its own) and its now."""
-    return world.read()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from services.mt5.core.simulated.clock import Clock
+from services.mt5.core.simulated.holds import HeldClock
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +19,7 @@ class MarketWorld:
     clock: Clock
     replay_start_ms: int | None = None
     replay_speed: float | None = None
+    holds: HeldClock | None = None  # the replay clock's decision holds (the simulated terminal's replay)
 
     def now_ms(self) -> int:
         return self.clock.now_ms()
@@ -30,4 +32,5 @@ class MarketWorld:
             "now_ms": self.now_ms(),
             "speed": self.replay_speed or 1.0,
             "replay_start_ms": self.replay_start_ms,
+            "holds": None if self.holds is None else self.holds.read(),
         }

@@ -16,6 +16,7 @@ from typing import Any
 from services.strategy.core.coalesce import SingleFlight
 from services.strategy.core.config import RiskConfig, live_sizing
 from services.strategy.core.freshness import FreshnessRule, NewestMarketTime
+from services.strategy.core.lockstep import Lockstep
 from services.strategy.core.ports import BarSource, Broker, Position
 from services.strategy.core.reconciliation import Reconciler
 from services.strategy.core.risk import day_start
@@ -58,6 +59,7 @@ class InstanceService:
         symbols: list[str],
         section: StrategySection,
         now_ms: Callable[[], int],
+        lockstep: Lockstep | None = None,
     ) -> None:
         self._store = store
         self.registry = registry
@@ -70,6 +72,7 @@ class InstanceService:
         self.market_time = NewestMarketTime()
         self._freshness = FreshnessRule(section.candle_max_age_bars, section.candle_max_age_s)
         self._runners: dict[str, StrategyRunner] = {}
+        self._lockstep = lockstep
         self._position_reads: SingleFlight[list[Position]] = SingleFlight()
         self._lock = asyncio.Lock()  # one lifecycle change at a time
         self.reconciler = Reconciler(store, broker=broker, publish=publish, section=section, now_ms=now_ms)
@@ -199,6 +202,7 @@ class InstanceService:
             adopted = [p.ticket for p in positions]
             record = await self._transition(record, "start", "started by request", adopted=adopted)
             await self._run(runner)
+            await self._hold_streams()
         return record.to_dict()
 
     async def stop(self, instance_id: str, reason: str = "stopped by request") -> dict[str, Any]:
@@ -210,6 +214,7 @@ class InstanceService:
             if runner is not None:
                 await runner.aclose()
             record = await self._transition(record, "stop", reason)
+            await self._hold_streams()
         return record.to_dict()
 
     async def resume(self) -> dict[str, Any]:
@@ -227,12 +232,17 @@ class InstanceService:
                 adopted = report["adopted"].get(record.id, [])
                 self._status(record, record.state, record.state, "resumed after restart", adopted=adopted)
                 await self._run(runner)
+            await self._hold_streams()
+        if self._lockstep is not None:
+            self._lockstep.start()
         return report
 
     async def aclose(self) -> None:
         """Stop every runner (their instances stay `running`, so they resume at the next start)."""
         runners, self._runners = list(self._runners.values()), {}
         await asyncio.gather(*(r.aclose() for r in runners))
+        if self._lockstep is not None:
+            await self._lockstep.aclose()
 
     # ---- candles --------------------------------------------------------------------------------------
 
@@ -246,9 +256,13 @@ class InstanceService:
             log.warning("ignoring malformed candle.closed event: %s", data)
             return
         self.market_time.observe(candle.market_ms)
-        for runner in self._runners.values():
-            if runner.instance.symbol == candle.symbol and runner.instance.timeframe == candle.timeframe:
-                runner.submit(candle)
+        handled = [
+            runner.submit(candle)
+            for runner in self._runners.values()
+            if runner.instance.symbol == candle.symbol and runner.instance.timeframe == candle.timeframe
+        ]
+        if self._lockstep is not None:
+            self._lockstep.after(candle, handled)
 
     async def on_connect(self) -> None:
         """The event stream (re)connected: candles may have been missed, so every window is fetched again."""
@@ -291,6 +305,14 @@ class InstanceService:
         self._runners.pop(instance_id, None)
         record = await self._get(instance_id)
         await self._transition(record, "daily_loss", reason)
+        await self._hold_streams()
+
+    async def _hold_streams(self) -> None:
+        """On a replay clock, the market waits at the new bars of the running instances' streams."""
+        if self._lockstep is not None:
+            await self._lockstep.set_streams(
+                (r.instance.symbol, r.instance.timeframe) for r in self._runners.values()
+            )
 
     async def _transition(
         self, record: InstanceRecord, trigger: str, reason: str, **extra: Any

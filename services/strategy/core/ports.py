@@ -77,6 +77,23 @@ class Broker(Protocol):
         ...
 
 
+class ClockHolds(Protocol):
+    """The replay clock's decision holds at the mt5 service (lockstep.py)."""
+
+    async def is_replay(self) -> bool:
+        """True when the market's clock is a replay that holds."""
+        ...
+
+    async def register(self, streams: list[tuple[str, str]]) -> float | None:
+        """Hold at the new bars of these (symbol, timeframe) streams only; the lease in seconds (None:
+        nothing registered)."""
+        ...
+
+    async def release(self, symbol: str, timeframe: str, bar_time: int) -> None:
+        """The candle of (symbol, timeframe) opening at `bar_time` was handled."""
+        ...
+
+
 class BarSource(Protocol):
     """The data service's stored bars."""
 

@@ -63,3 +63,23 @@ class Mt5Broker:
     async def closed_profit(self, magic: int, from_s: int) -> float:
         deals = await self._client.deals(from_s)
         return sum(d["profit"] + d["commission"] + d["swap"] + d["fee"] for d in deals if d["magic"] == magic)
+
+
+class Mt5ClockHolds:
+    """The replay clock's holds at the mt5 service, held under the service's name."""
+
+    HOLDER = "strategy"
+
+    def __init__(self, client: Mt5Client) -> None:
+        self._client = client
+
+    async def is_replay(self) -> bool:
+        clock = await self._client.clock()
+        return clock.clock == "replay" and clock.holds is not None
+
+    async def register(self, streams: list[tuple[str, str]]) -> float | None:
+        holds = await self._client.register_holds(self.HOLDER, streams)
+        return next((h.lease_left_s for h in holds.holders if h.holder == self.HOLDER), None)
+
+    async def release(self, symbol: str, timeframe: str, bar_time: int) -> None:
+        await self._client.release_hold(symbol, timeframe, bar_time)

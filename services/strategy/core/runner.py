@@ -85,7 +85,8 @@ class StrategyRunner:
         self._facts: Quote | None = None  # symbol facts, for entries whose size and stops ignore the price
         self._window: np.ndarray | None = None
         self.last_bar_time = instance.last_bar_time
-        self._queue: asyncio.Queue[ClosedCandle | None] = asyncio.Queue()
+        # Each candle with the future that says it was handled (the replay clock waits for it).
+        self._queue: asyncio.Queue[tuple[ClosedCandle, asyncio.Future[None]] | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.halted = False
 
@@ -96,9 +97,16 @@ class StrategyRunner:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name=f"strategy {self.instance.id}")
 
-    def submit(self, candle: ClosedCandle) -> None:
-        """Queue a closed candle of the instance's symbol and timeframe."""
-        self._queue.put_nowait(candle)
+    def submit(self, candle: ClosedCandle) -> asyncio.Future[None]:
+        """Queue a closed candle of the instance's symbol and timeframe; the future is done once it was
+        handled (acted on and its orders answered, recorded as skipped, or failed) or will never be (the
+        runner stopped)."""
+        handled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._task is None or self._task.done():
+            handled.set_result(None)
+        else:
+            self._queue.put_nowait((candle, handled))
+        return handled
 
     async def aclose(self, timeout_s: float = 10.0) -> None:
         """Finish the queued candles (up to `timeout_s`), then stop."""
@@ -118,16 +126,28 @@ class StrategyRunner:
         self._window = None
 
     async def _run(self) -> None:
-        await self._load_facts()
-        while not self.halted:
-            candle = await self._queue.get()
-            if candle is None:
-                return
-            try:
-                await self.handle(candle)
-            except Exception as exc:  # one bad candle must not end the instance
-                log.exception("instance %s failed on a candle", self.instance.id)
-                self._alert("candle_failed", f"{type(exc).__name__}: {exc}")
+        handled: asyncio.Future[None] | None = None
+        try:
+            await self._load_facts()
+            while not self.halted:
+                item = await self._queue.get()
+                if item is None:
+                    return
+                candle, handled = item
+                try:
+                    await self.handle(candle)
+                except Exception as exc:  # one bad candle must not end the instance
+                    log.exception("instance %s failed on a candle", self.instance.id)
+                    self._alert("candle_failed", f"{type(exc).__name__}: {exc}")
+                _done(handled)
+        finally:
+            # Stopped, halted or cancelled: no queued candle will be handled, so none is waited for.
+            if handled is not None:
+                _done(handled)
+            while not self._queue.empty():
+                left = self._queue.get_nowait()
+                if left is not None:
+                    _done(left[1])
 
     # ---- one candle -----------------------------------------------------------------------------------
 
@@ -340,3 +360,8 @@ class StrategyRunner:
 
 async def _constant(value: float) -> float:
     return value
+
+
+def _done(handled: asyncio.Future[None]) -> None:
+    if not handled.done():
+        handled.set_result(None)

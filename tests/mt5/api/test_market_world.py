@@ -20,6 +20,7 @@ def test_clock_real_time_is_the_real_world(tmp_path: Path) -> None:
         "now_ms": WEDNESDAY_MS,
         "speed": 1.0,
         "replay_start_ms": None,
+        "holds": None,
     }
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from services.strategy.core.config import RiskConfig
 from services.strategy.core.instances import InstanceService
+from services.strategy.core.lockstep import Lockstep
 from services.strategy.core.store import InstanceStore
 from services.strategy.settings import StrategySection
 from shared.db import sqlite_engine
@@ -66,7 +67,12 @@ class World:
         return await self.service.create(**{**spec, **overrides})
 
 
-def build_world(path: Path, broker: FakeBroker | None = None, clock: Clock | None = None) -> World:
+def build_world(
+    path: Path,
+    broker: FakeBroker | None = None,
+    clock: Clock | None = None,
+    lockstep: Lockstep | None = None,
+) -> World:
     clock = clock or Clock()
     store = InstanceStore(sqlite_engine(path / "strategy.db"), magic_base=MAGIC_BASE, now_ms=clock)
     broker = broker or FakeBroker()
@@ -81,6 +87,7 @@ def build_world(path: Path, broker: FakeBroker | None = None, clock: Clock | Non
         symbols=["EURUSD", "GBPUSD"],
         section=SECTION,
         now_ms=clock,
+        lockstep=lockstep,
     )
     return World(store, service, broker, bars, events, clock)
 

@@ -380,10 +380,12 @@ def build_simulated_terminal(
     store: BrokerStore,
     seed: int = 0,
     settings: PaperAccountSettings | None = None,
+    market: DeterministicMarket | None = None,
 ) -> SimulatedTerminal:
-    """The default terminal: a deterministic market on `clock` with a paper broker persisted in `store`."""
+    """The default terminal: a deterministic market on `clock` with a paper broker persisted in `store`.
+    `market` is that market when the caller built it already (the replay clock's holds read it too)."""
     settings = settings or PaperAccountSettings()
-    feed = MarketFeed(DeterministicMarket(symbols, seed=seed), clock)
+    feed = MarketFeed(market or DeterministicMarket(symbols, seed=seed), clock)
     broker = PaperBroker(
         symbols={s.name: s for s in symbols},
         store=store,

@@ -1,0 +1,61 @@
+"""The replay clock's decision holds as the mt5 service offers them (`PUT /clock/holds`,
+`POST /clock/holds/release`, `holds` in `GET /clock`) and the strategy service uses them: the market waits
+at the first tick of each new bar of a registered (symbol, timeframe) until that bar's candle is handled."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from shared.market.names import SymbolName, TimeframeName
+
+
+class ClockStream(BaseModel):
+    """One (symbol, timeframe) whose new bars hold the replay clock."""
+
+    symbol: SymbolName
+    timeframe: TimeframeName
+
+
+class ClockHoldsUpdate(BaseModel):
+    """`PUT /clock/holds`: the holder's streams, replacing its previous ones (empty: none); renews its lease."""
+
+    holder: str = Field(min_length=1, max_length=100, description="who holds, e.g. the service's name")
+    streams: list[ClockStream] = Field(max_length=1000)
+
+
+class ClockHoldRelease(BaseModel):
+    """`POST /clock/holds/release`: the candle opening at `bar_time` was handled by the holder."""
+
+    symbol: SymbolName
+    timeframe: TimeframeName
+    bar_time: int = Field(ge=0, description="the closed candle's open time, epoch s")
+
+
+class ClockHoldRead(BaseModel):
+    """A stream's next hold: the first tick (`at_ms`) at or after its next bar boundary."""
+
+    symbol: str
+    timeframe: str
+    boundary: int = Field(description="the bar boundary, epoch s")
+    at_ms: int = Field(description="the tick the clock stops at, epoch ms")
+    holding: bool = Field(description="the clock stands at this hold now")
+
+
+class ClockHolderRead(BaseModel):
+    holder: str
+    streams: list[ClockStream]
+    lease_left_s: float
+
+
+class ClockHoldsRead(BaseModel):
+    """The replay clock's holds: pending (earliest first), holders, and how many holds timed out."""
+
+    pending: list[ClockHoldRead]
+    holders: list[ClockHolderRead]
+    timed_out: int
+
+
+class ClockHoldReleased(BaseModel):
+    """The answer to a release: False when that hold was not pending (nothing changed)."""
+
+    released: bool
