@@ -7,10 +7,13 @@ import numpy as np
 
 from services.backtesting.core import ParamRange, run_optimization
 from services.backtesting.core.config import Model
-from services.backtesting.core.tick_engine import BarTicks, TickColumns, run_tick_backtest
+from services.backtesting.core.optimize import Objective
+from services.backtesting.core.search import run_search
+from services.backtesting.core.studies import SearchPlan
+from services.backtesting.core.tick_engine import BarTicks, TickColumns, m1_ticks, run_tick_backtest
 from services.backtesting.core.trials import search_columns
 from shared.trading import StrategyRegistry, build_strategy
-from tests.backtesting.tick_market import BAR_NAMES, H1, TICKS, config
+from tests.backtesting.tick_market import BAR_NAMES, EURUSD, H1, M1, TICKS, config
 
 REGISTRY = StrategyRegistry.with_builtins()
 SPACE = {"fast": ParamRange(values=[5, 8]), "slow": ParamRange(values=[12, 20])}
@@ -46,5 +49,28 @@ def test_optimize_on_ticks_in_process_scores_each_combination_as_its_tick_backte
     for ranked in result.top:
         single = run_tick_backtest(
             BARS, ticks, 3600, build_strategy("sma_crossover", ranked.params), config(Model.TICKS)
+        )
+        assert ranked.metrics == single.metrics.model_dump(), ranked.params
+
+
+def test_tpe_search_on_m1_ticks_scores_each_trial_as_its_tick_backtest() -> None:
+    minutes = {name: np.asarray(M1[name]) for name in ("time", "open", "high", "low", "close", "spread")}
+    ticks = m1_ticks(minutes, EURUSD.point)
+    plan = SearchPlan(sampler="tpe", objectives=(Objective(metric="return_pct"),), n_trials=4, seed=1)
+
+    result = run_search(
+        BARS,
+        "sma_crossover",
+        SPACE,
+        config(Model.M1_OHLC),
+        registry=REGISTRY,
+        plan=plan,
+        ticks=BarTicks(ticks, 3600),
+    )
+
+    assert result.top
+    for ranked in result.top:
+        single = run_tick_backtest(
+            BARS, ticks, 3600, build_strategy("sma_crossover", ranked.params), config(Model.M1_OHLC)
         )
         assert ranked.metrics == single.metrics.model_dump(), ranked.params
