@@ -101,3 +101,22 @@ def test_dashboard_search_result_with_overfitting_shows_it_beside_the_best(
     )
     assert page.text_content('[data-overfit="dsr"]') == NONE
     assert page.text_content('[data-overfit="pbo"]') == NONE
+
+
+def test_dashboard_walk_forward_runs_in_the_forms_model(page: Any, platform: Platform) -> None:
+    page.wait_for_selector("#connection.conn-online")
+    page.click("#tab-backtests")
+    page.wait_for_selector("#opt-space [data-space=fast]", state="attached", timeout=20_000)
+    page.select_option("#bt-timeframe", "H1")
+    page.select_option("#bt-model", "m1_ohlc")
+    page.fill("#wf-is", "300")
+    page.fill("#wf-oos", "100")
+    page.click("#wf-run")
+
+    # The M1 history the model walks is gap-filled by the panel before the search is accepted.
+    page.wait_for_selector("#wf-windows tbody tr", timeout=240_000)
+
+    job = platform.http.get("/api/backtesting/walk-forwards").json()[0]
+    assert job["params"]["config"]["model"] == "m1_ohlc"
+    windows = platform.http.get(f"/api/backtesting/walk-forward/{job['id']}").json()["result"]["windows"]
+    assert page.eval_on_selector_all("#wf-windows tbody tr", "rows => rows.length") == len(windows) >= 1

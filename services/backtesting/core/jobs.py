@@ -29,6 +29,7 @@ from services.backtesting.core.specs import (
     WalkForwardJobSpec,
 )
 from services.backtesting.core.summaries import SummaryStore, summarize
+from services.backtesting.core.tick_engine import BarTicks, TickColumns, run_tick_backtest
 from services.backtesting.core.trials import strategy_registry
 from services.backtesting.core.walk_forward import run_walk_forward
 from shared.event_catalog import OPTIMIZATION_TRIAL
@@ -71,22 +72,28 @@ def _with_bars(spec: RunSpec, ctx: JobContext, work: Callable[[dict[str, Any]], 
                 discard_bars(spec.ticks_file)
 
 
+def _ticks(spec: RunSpec) -> BarTicks | None:
+    """The job's ticks (tick models), with the length of its bars; None in the bars model."""
+    if spec.ticks_file is None:
+        return None
+    assert isinstance(spec.source, DataSource)  # the launcher reads ticks for data sources only
+    return BarTicks(TickColumns.of(read_bars(spec.ticks_file)), get_timeframe(spec.source.timeframe).seconds)
+
+
 def backtest_job(runtime: RunRuntime, spec: BacktestJobSpec, ctx: JobContext) -> dict[str, Any]:
     """One backtest; the result keeps `stored_equity_points` of the equity curve."""
     registry = strategy_registry(runtime.strategies_folder)
 
     def work(bars: dict[str, Any]) -> dict[str, Any]:
         strategy = registry.build(spec.strategy, spec.params)
-        if spec.ticks_file is None:
+        ticks = _ticks(spec)
+        if ticks is None:
             result = run_backtest(bars, strategy, spec.config, progress=ctx.progress, cancel=ctx.cancelled)
         else:
-            from services.backtesting.core.tick_engine import TickColumns, run_tick_backtest
-
-            assert isinstance(spec.source, DataSource)  # the launcher reads ticks for data sources only
             result = run_tick_backtest(
                 bars,
-                TickColumns.of(read_bars(spec.ticks_file)),
-                get_timeframe(spec.source.timeframe).seconds,
+                ticks.ticks,
+                ticks.bar_seconds,
                 strategy,
                 spec.config,
                 progress=ctx.progress,
@@ -127,6 +134,7 @@ def optimization_job(runtime: RunRuntime, spec: OptimizeJobSpec, ctx: JobContext
                 cancel=ctx.cancelled,
                 overfitting=runtime.overfitting,
                 on_trial=trial,
+                ticks=_ticks(spec),
             )
         return result.model_dump(mode="json")
 
@@ -156,6 +164,7 @@ def walk_forward_job(runtime: RunRuntime, spec: WalkForwardJobSpec, ctx: JobCont
                 progress=ctx.progress,
                 cancel=ctx.cancelled,
                 overfitting=runtime.overfitting,
+                ticks=_ticks(spec),
             )
         return result.to_dict(runtime.stored_equity_points)
 

@@ -146,11 +146,11 @@ def _needs_stop(sizing: SizingConfig, strategies: list[Strategy[Any]]) -> None:
 
 
 def bars_model_only(req: RunInput, kind: str) -> None:
-    """Searches and portfolios run the bars model only, for now: each of their workers (legs) would need
-    its own ticks."""
+    """Portfolios run the bars model only, for now: each of their legs would need its own ticks."""
     if req.model != Model.BARS:
         raise InvalidInputError(
-            f"{kind} runs the bars model only, for now; model {req.model} is for single backtests",
+            f"{kind} runs the bars model only, for now; model {req.model} is for backtests, optimisations "
+            "and walk-forwards",
             code="invalid_model",
             details={"field": "model", "model": str(req.model)},
         )
@@ -196,7 +196,6 @@ class RunLauncher:
         )
 
     async def start_optimization(self, req: OptimizeRequest) -> dict[str, Any]:
-        bars_model_only(req, "optimisation")
         space, plan, rules = self._search(req)
         if req.heatmap is not None and not set(req.heatmap) <= set(req.space):
             raise InvalidInputError(
@@ -226,7 +225,6 @@ class RunLauncher:
         )
 
     async def start_walk_forward(self, req: WalkForwardRequest) -> dict[str, Any]:
-        bars_model_only(req, "walk-forward")
         space, plan, rules = self._search(req)
         combos = self._probe(req, space, plan, rules)
         deepest, any_stop = await asyncio.to_thread(self._deepest_valid, req.strategy, combos)

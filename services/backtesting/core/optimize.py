@@ -28,7 +28,8 @@ from services.backtesting.core.overfitting_report import (
     period_marks,
 )
 from services.backtesting.core.run_warnings import RunWarning, skip_warnings, sum_skipped
-from services.backtesting.core.trials import Outcome
+from services.backtesting.core.tick_engine import BarTicks
+from services.backtesting.core.trials import Outcome, search_columns
 from shared.errors import InvalidInputError
 from shared.trading.registry import StrategyRegistry
 from shared.trading.strategy import Bars
@@ -263,9 +264,10 @@ def run_optimization(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     overfitting: OverfittingSettings | None = None,
+    ticks: BarTicks | None = None,
 ) -> OptimizationResult:
-    """Evaluate parameter combinations of `strategy_name` on `bars` and rank them by `metric`; measure
-    overfitting as `overfitting` (default: OverfittingSettings()) says."""
+    """Evaluate parameter combinations of `strategy_name` on `bars` (filled on `ticks` in a tick model) and
+    rank them by `metric`; measure overfitting as `overfitting` (default: OverfittingSettings()) says."""
     overfitting = overfitting or OverfittingSettings()
     field = metric_field(metric)
     registry.get(strategy_name)
@@ -274,7 +276,7 @@ def run_optimization(
     combos = plan_combinations(
         space, method=method, samples=samples, seed=seed, fixed_params=fixed_params, constraints=constraints
     )
-    cols = bar_columns(bars)
+    cols = search_columns(bar_columns(bars), ticks)
 
     check_cancel(cancel)
     executor = executor or InProcessExecutor(registry, DEFAULT_CACHE_BYTES)

@@ -61,7 +61,8 @@ from services.backtesting.core.studies import (
     stored_outcome,
     tell_outcome,
 )
-from services.backtesting.core.trials import Outcome
+from services.backtesting.core.tick_engine import BarTicks
+from services.backtesting.core.trials import Outcome, search_columns
 from shared.trading.registry import StrategyRegistry
 from shared.trading.strategy import Bars
 
@@ -109,15 +110,17 @@ def run_search(
     cancel: CancelFn | None = None,
     on_trial: TrialFn | None = None,
     overfitting: OverfittingSettings | None = None,
+    ticks: BarTicks | None = None,
 ) -> OptimizationResult:
     """Run `plan.n_trials` trials of `plan.sampler` (counting those a stored study already finished);
-    measure overfitting as `overfitting` (default: OverfittingSettings()) says."""
+    measure overfitting as `overfitting` (default: OverfittingSettings()) says; in a tick model each trial
+    fills on `ticks`."""
     overfitting = overfitting or OverfittingSettings()
     fields = [metric_field(o.metric) for o in plan.objectives]
     constraints = parse_constraints(list(plan.constraints), set(space) | set(fixed_params or {}))
     dists = distributions(space, integer_params(registry, strategy_name))
     study = open_study(plan, storage=storage, study_name=study_name)
-    cols = bar_columns(bars)
+    cols = search_columns(bar_columns(bars), ticks)
     marks = period_marks(cols["time"], overfitting.max_periods)
     # Which positions of the budget keep their returns for the PBO (a position's trial may be pruned, or
     # ask again for a parameter set already run: the sample is then a little smaller, never larger).
@@ -321,6 +324,7 @@ def run_planned(
     cancel: CancelFn | None = None,
     on_trial: TrialFn | None = None,
     overfitting: OverfittingSettings | None = None,
+    ticks: BarTicks | None = None,
 ) -> OptimizationResult:
     """The search `plan` asks for: an Optuna study (`run_search`) or a grid or random search."""
     if plan.sampler in MODEL_SAMPLERS:
@@ -341,6 +345,7 @@ def run_planned(
             cancel=cancel,
             on_trial=on_trial,
             overfitting=overfitting,
+            ticks=ticks,
         )
     objective = plan.objectives[0]
     return run_optimization(
@@ -362,4 +367,5 @@ def run_planned(
         progress=progress,
         cancel=cancel,
         overfitting=overfitting,
+        ticks=ticks,
     )

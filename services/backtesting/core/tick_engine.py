@@ -33,7 +33,7 @@ from services.backtesting.core.engine import (
 )
 from services.backtesting.core.run_warnings import run_warnings
 from shared.errors import InvalidInputError
-from shared.trading.strategy import Bars, Strategy
+from shared.trading.strategy import Bars, Signals, Strategy
 
 # Offsets (ms) of an M1 bar's four ticks: only their order matters, and all four fall inside the minute.
 _M1_OFFSETS_MS = np.array([0, 15_000, 30_000, 59_999], dtype=np.int64)
@@ -95,6 +95,63 @@ def _distance(points: float | None, point: float) -> float:
     return math.nan if points is None else points * point
 
 
+@dataclass(frozen=True, slots=True)
+class BarTicks:
+    """A run's ticks and the length of its bars (each bar's order fills at the first tick at or after its
+    close), for runs on parts of the bars: a search's, or a walk-forward window's."""
+
+    ticks: TickColumns
+    bar_seconds: int
+
+    def window(self, bar_time_s: np.ndarray) -> tuple[TickColumns, np.ndarray]:
+        """The ticks of the bars opening at `bar_time_s` (views, from the first bar's open to just before the
+        last one's close: what a single backtest of those bars reads) and each bar's fill tick in them."""
+        times = self.ticks.time_msc
+        lo, hi = np.searchsorted(
+            times, [int(bar_time_s[0]) * 1000, (int(bar_time_s[-1]) + self.bar_seconds) * 1000], side="left"
+        )
+        span = TickColumns(times[lo:hi], self.ticks.bid[lo:hi], self.ticks.ask[lo:hi])
+        return span, fill_ticks(bar_time_s, self.bar_seconds, span.time_msc)
+
+
+def simulate_on_ticks(
+    cols: Mapping[str, np.ndarray],
+    signals: Signals,
+    ticks: TickColumns,
+    fill: np.ndarray,
+    config: BacktestConfig,
+    start: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The compiled tick loop over prepared columns (`fill`: each bar's fill tick, `fill_ticks`); returns
+    (equity per bar, trade records, skipped entry counts), as `engine.simulate_signals` does for bars."""
+    from services.backtesting.core import tick_fills
+
+    account, sym, sizing = config.tick_account, config.symbol, config.sizing
+    return tick_fills.simulate_ticks(
+        ticks.bid,
+        ticks.ask,
+        fill,
+        bool_column(signals.entry_long),
+        bool_column(signals.exit_long),
+        bool_column(signals.entry_short),
+        bool_column(signals.exit_short),
+        level_column(signals.sl),
+        level_column(signals.tp),
+        _distance(account.sl_points, sym.point),
+        _distance(account.tp_points, sym.point),
+        start,
+        config.finalize_trades,
+        config.initial_balance,
+        account.as_array(config),
+        int(sizing.mode),
+        sizing.value,
+        sym.volume_step,
+        sym.volume_min,
+        sym.volume_max,
+        sym.value_per_price,
+    )
+
+
 def run_tick_backtest(
     bars: Bars,
     ticks: TickColumns,
@@ -116,30 +173,8 @@ def run_tick_backtest(
     signals = strategy.signals(cols)
     check_cancel(cancel)
     report(0.3)
-    account, sym, sizing = config.tick_account, config.symbol, config.sizing
-    equity, records, skipped = tick_fills.simulate_ticks(
-        ticks.bid,
-        ticks.ask,
-        fill_ticks(cols["time"], bar_seconds, ticks.time_msc),
-        bool_column(signals.entry_long),
-        bool_column(signals.exit_long),
-        bool_column(signals.entry_short),
-        bool_column(signals.exit_short),
-        level_column(signals.sl),
-        level_column(signals.tp),
-        _distance(account.sl_points, sym.point),
-        _distance(account.tp_points, sym.point),
-        start,
-        config.finalize_trades,
-        config.initial_balance,
-        account.as_array(config),
-        int(sizing.mode),
-        sizing.value,
-        sym.volume_step,
-        sym.volume_min,
-        sym.volume_max,
-        sym.value_per_price,
-    )
+    fill = fill_ticks(cols["time"], bar_seconds, ticks.time_msc)
+    equity, records, skipped = simulate_on_ticks(cols, signals, ticks, fill, config, start)
     check_cancel(cancel)
     report(0.8)
     warnings = tuple(run_warnings(signals, skipped, config, start, len(records)))

@@ -4,6 +4,10 @@ out-of-sample window, move on by one out-of-sample length; stitch the out-of-sam
 Rolling windows keep a fixed in-sample length; anchored windows all start at bar 0. Each out-of-sample run
 gets the strategy's warm-up bars from before its window (so indicators are ready) but trades only inside
 it, and starts with the balance the previous window ended with, so the stitched equity compounds.
+
+In a tick model every run (each in-sample search's trials, each out-of-sample run) reads only the ticks of
+its own bars, from the first one's open to just before the last one's close, as a single backtest of those
+bars would.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from services.backtesting.core.overfitting_report import OverfittingReport, Over
 from services.backtesting.core.run_warnings import RunWarning, run_warnings, skip_warnings, sum_skipped
 from services.backtesting.core.search import run_planned
 from services.backtesting.core.studies import SearchPlan
+from services.backtesting.core.tick_engine import BarTicks, simulate_on_ticks
 from shared.errors import InvalidInputError
 from shared.trading.registry import StrategyRegistry
 from shared.trading.strategy import Bars
@@ -109,6 +114,7 @@ def run_walk_forward(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     overfitting: OverfittingSettings | None = None,
+    ticks: BarTicks | None = None,
 ) -> WalkForwardResult:
     """Optimise in-sample, test out-of-sample, window by window; metrics of the stitched out-of-sample run.
 
@@ -144,6 +150,7 @@ def run_walk_forward(
             executor=executor,
             cancel=cancel,
             overfitting=overfitting,
+            ticks=ticks,
         )
         if not best.top:
             raise InvalidInputError(
@@ -155,7 +162,13 @@ def run_walk_forward(
         window_cols = _slice(cols, oos_start - lead, oos_end)
         window_config = config.model_copy(update={"initial_balance": balance})
         signals = strategy.signals(window_cols)
-        equity, records, skipped = simulate_signals(window_cols, signals, window_config, lead)
+        if ticks is None:
+            equity, records, skipped = simulate_signals(window_cols, signals, window_config, lead)
+        else:
+            span, fill = ticks.window(window_cols["time"])
+            equity, records, skipped = simulate_on_ticks(
+                window_cols, signals, span, fill, window_config, lead
+            )
         skipped[0] = 0  # the lead is history before the window, not the strategy's warm-up being lost
         in_sample = [
             RunWarning(code=w.code, message=f"in-sample: {w.message}", count=w.count)

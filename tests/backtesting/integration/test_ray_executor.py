@@ -160,3 +160,29 @@ def test_tpe_search_on_ray_runs_its_trials_on_the_cluster_with_the_overfitting_b
         BacktestConfig(initial_balance=100_000),
     )
     assert best["metrics"] == orjson.loads(orjson.dumps(alone.metrics.model_dump(mode="json")))
+
+
+def test_optimize_on_ticks_on_ray_equals_the_in_process_search(cluster: RayCluster) -> None:
+    from services.backtesting.core.config import Model
+    from services.backtesting.core.executors.ray_cluster import RayExecutor
+    from services.backtesting.core.tick_engine import BarTicks, TickColumns
+    from tests.backtesting.tick_market import BAR_NAMES, H1, TICKS, config
+
+    bars = {name: np.asarray(H1[name]) for name in BAR_NAMES}
+    space = {"fast": ParamRange(values=[5, 8]), "slow": ParamRange(values=[12, 20])}
+    kwargs: dict[str, Any] = {
+        "registry": strategy_registry(None),
+        "metric": "Return [%]",
+        "ticks": BarTicks(TickColumns.of(TICKS), 3600),
+    }
+    executor = RayExecutor(cluster.address, None, cache_bytes=0, max_retries=0)
+    try:
+        result = run_optimization(
+            bars, "sma_crossover", space, config(Model.TICKS), executor=executor, **kwargs
+        )
+    finally:
+        executor.close()
+
+    expected = run_optimization(bars, "sma_crossover", space, config(Model.TICKS), **kwargs)
+    assert result.evaluated == 4
+    assert [t.model_dump() for t in result.top] == [t.model_dump() for t in expected.top]

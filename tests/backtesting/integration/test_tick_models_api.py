@@ -6,43 +6,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from services.backtesting.core.config import BacktestConfig, Model, SymbolFacts, TickAccount
+from services.backtesting.core.config import Model
 from services.backtesting.core.tick_engine import TickColumns, m1_ticks, run_tick_backtest
 from services.backtesting.settings import BacktestingSettings
-from shared.market.bars import ticks_to_bars
-from shared.market.records import TICKS_DTYPE
-from shared.market.symbols import DEFAULT_SYMBOLS
-from shared.market.timeframes import get_timeframe
-from shared.trading import SizingConfig, SizingMode, build_strategy
+from shared.trading import build_strategy
 from tests.backtesting.api.conftest import json_bars, make_settings, open_client, run_to_end
+from tests.backtesting.tick_market import (
+    BAR_NAMES,
+    EURUSD,
+    H1,
+    M1,
+    SMA,
+    START,
+    TICKS,
+    body,
+    config,
+)
 from tests.support.data_standin import DataStandIn
-
-START = 1_704_067_200  # 2024-01-01T00:00:00Z, a Monday
-HOURS = 300
-SMA = {"strategy": "sma_crossover", "params": {"fast": 5, "slow": 12}}
-
-
-def _ticks() -> np.ndarray:
-    """A tick every 2.5 s for HOURS hours: a random walk on the 5-digit grid, 10 to 20 points of spread."""
-    rng = np.random.default_rng(7)
-    n = HOURS * 1440
-    ticks = np.zeros(n, dtype=TICKS_DTYPE)
-    ticks["time_msc"] = START * 1000 + 2_500 * np.arange(n)
-    ticks["time"] = ticks["time_msc"] // 1000
-    points = 108_500 + np.cumsum(rng.integers(-3, 4, n))
-    ticks["bid"] = points / 100_000
-    ticks["ask"] = (points + rng.integers(10, 21, n)) / 100_000
-    return ticks
-
-
-TICKS = _ticks()
-H1 = ticks_to_bars(TICKS, get_timeframe("H1"), 0.00001)
-M1 = ticks_to_bars(TICKS, get_timeframe("M1"), 0.00001)
-EURUSD = next(s for s in DEFAULT_SYMBOLS if s.name == "EURUSD")
 
 
 @pytest.fixture(scope="module")
@@ -57,31 +40,11 @@ def client(settings: BacktestingSettings) -> Iterator[TestClient]:
         yield c
 
 
-def _body(symbol: str, model: str) -> dict[str, object]:
-    return {
-        **SMA,
-        "symbol": symbol,
-        "timeframe": "H1",
-        "from": START,
-        "to": int(H1["time"][-1]),
-        "model": model,
-        "sizing": {"mode": "fixed", "value": 0.1},
-        "leverage": 100,
-        "sl_points": 150,
-        "tp_points": 300,
-    }
-
-
 def _expected(ticks: TickColumns, model: Model) -> dict[str, list[float]]:
-    config = BacktestConfig(
-        leverage=100,
-        sizing=SizingConfig(mode=SizingMode.FIXED, value=0.1),
-        symbol=SymbolFacts.from_spec(EURUSD),
-        model=model,
-        tick_account=TickAccount(sl_points=150, tp_points=300),
+    bars = {name: H1[name] for name in BAR_NAMES}
+    result = run_tick_backtest(
+        bars, ticks, 3600, build_strategy("sma_crossover", SMA["params"]), config(model)
     )
-    bars = {name: H1[name] for name in ("time", "open", "high", "low", "close", "tick_volume", "spread")}
-    result = run_tick_backtest(bars, ticks, 3600, build_strategy("sma_crossover", SMA["params"]), config)
     assert result.tick_times is not None
     return {
         "entry_price": result.trades.entry_price.tolist(),
@@ -95,7 +58,7 @@ def _expected(ticks: TickColumns, model: Model) -> dict[str, list[float]]:
 def test_backtest_tick_models_read_the_data_service_and_equal_an_in_process_run(
     client: TestClient, model: str
 ) -> None:
-    job = run_to_end(client, "/backtest/start", _body("EURUSD", model), "/backtest/{id}/status")
+    job = run_to_end(client, "/backtest/start", body("EURUSD", model), "/backtest/{id}/status")
     result = client.get(f"/backtest/{job['id']}/result").json()
 
     ticks = (
@@ -113,7 +76,7 @@ def test_backtest_tick_models_read_the_data_service_and_equal_an_in_process_run(
 def test_backtest_ticks_model_without_stored_ticks_is_409_naming_the_range(client: TestClient) -> None:
     before = client.get("/backtests").json()
 
-    response = client.post("/backtest/start", json=_body("GBPUSD", "ticks"))
+    response = client.post("/backtest/start", json=body("GBPUSD", "ticks"))
 
     assert response.status_code == 409, response.text
     error = response.json()["error"]
@@ -124,7 +87,7 @@ def test_backtest_ticks_model_without_stored_ticks_is_409_naming_the_range(clien
 
 
 def test_backtest_unknown_model_is_422_naming_the_field(client: TestClient) -> None:
-    response = client.post("/backtest/start", json=_body("EURUSD", "every_tick"))
+    response = client.post("/backtest/start", json=body("EURUSD", "every_tick"))
 
     assert response.status_code == 422
     assert "model" in response.text
@@ -148,30 +111,8 @@ def test_backtest_stop_distances_in_the_bars_model_are_422(client: TestClient) -
     assert "sl_points" in response.text
 
 
-@pytest.mark.parametrize(
-    ("path", "extra"),
-    [
-        ("/optimize", {"space": {"fast": {"values": [5, 6]}}}),
-        (
-            "/walk-forward",
-            {"space": {"fast": {"values": [5, 6]}}, "in_sample_bars": 100, "out_of_sample_bars": 50},
-        ),
-    ],
-)
-def test_searches_with_a_tick_model_are_422_naming_model(
-    client: TestClient, path: str, extra: dict[str, object]
-) -> None:
-    before = client.get("/backtests").json()
-
-    response = client.post(path, json={**_body("EURUSD", "ticks"), **extra})
-
-    assert response.status_code == 422, response.text
-    assert response.json()["error"]["details"]["field"] == "model"
-    assert client.get("/backtests").json() == before
-
-
 def test_backtest_tick_model_with_fill_this_close_is_422(client: TestClient) -> None:
-    response = client.post("/backtest/start", json={**_body("EURUSD", "m1_ohlc"), "fill": "this_close"})
+    response = client.post("/backtest/start", json={**body("EURUSD", "m1_ohlc"), "fill": "this_close"})
 
     assert response.status_code == 422
     assert "this_close" in response.text
@@ -181,7 +122,7 @@ def test_backtest_ticks_beyond_max_ticks_are_422_naming_the_key(tmp_path: Path) 
     settings = make_settings(tmp_path, max_ticks=50_000, tick_chunk=20_000)
     store = {("EURUSD", "H1"): H1}
     with DataStandIn(settings, store, ticks={"EURUSD": TICKS}), open_client(settings) as client:
-        response = client.post("/backtest/start", json=_body("EURUSD", "ticks"))
+        response = client.post("/backtest/start", json=body("EURUSD", "ticks"))
 
     assert response.status_code == 422, response.text
     error = response.json()["error"]

@@ -42,7 +42,7 @@ function build() {
         el("label", { for: "bt-spread" }, "Spread (points)"), el("input", { id: "bt-spread", type: "number", value: 0, class: "w-5" }),
         el("label", { for: "bt-commission" }, "Commission / lot"), el("input", { id: "bt-commission", type: "number", step: "any", value: 0, class: "w-5" }),
         // The modelling mode: bars (backtesting.py's rules), MT5's 1-minute OHLC walk, or the stored ticks
-        // with the paper broker's rules; the last two run the backtest only (searches stay on bars).
+        // with the paper broker's rules; backtests, optimisations and walk-forwards all run in it.
         el("label", { for: "bt-model" }, "Model"), el("select", { id: "bt-model", title: "How prices move inside a bar" },
           [["bars", "Bars"], ["m1_ohlc", "1-minute OHLC"], ["ticks", "Every tick (stored ticks)"]].map(([value, label]) => el("option", { value }, label))),
         el("button", { type: "submit", id: "bt-run" }, "Run backtest")),
@@ -131,6 +131,7 @@ function market() {
     initial_balance: Number(byId("bt-balance").value), leverage: Number(byId("bt-leverage").value),
     sizing: { mode: byId("bt-sizing").value, value: Number(byId("bt-size").value) },
     costs: { spread_points: Number(byId("bt-spread").value), commission_per_lot: Number(byId("bt-commission").value) },
+    model: byId("bt-model").value,
   };
 }
 
@@ -160,7 +161,7 @@ async function submitWithHistory(submit, progress, status, filled = new Set()) {
 function runBacktest() {
   const progress = byId("bt-progress"), status = byId("bt-status");
   return submitWithHistory(async () => {
-    const job = await post("/api/backtesting/backtest/start", { ...market(), model: byId("bt-model").value });
+    const job = await post("/api/backtesting/backtest/start", market());
     progress.value = 0;
     status.textContent = `backtest ${job.id} queued`;
     track(job.id, `/api/backtesting/backtest/${job.id}/status`, { progress, status, done: () => showResult(job.id) });
