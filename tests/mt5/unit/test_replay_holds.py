@@ -86,6 +86,33 @@ def test_held_clock_stops_at_the_first_tick_of_the_next_bar_until_released() -> 
     assert clock.timed_out == 0
 
 
+def test_held_clock_ahead_of_says_how_far_the_hold_of_a_candle_is() -> None:
+    wall = Wall()
+    clock = held_clock(wall)
+    clock.register("strategy", [("EURUSD", M5)])
+    boundary = M5.next_open(M5.floor(START_MS // 1000))
+    point = first_tick("EURUSD", boundary)
+    candle = boundary - 300
+    wall_to(wall, clock, boundary * 1000 - 1000)
+    assert clock.ahead_of("EURUSD", M5, candle) == (
+        False,
+        boundary * 1000 - 1000,
+        point - boundary * 1000 + 1000,
+    )
+    # The next candle's hold is further on: first the clock must get past this one (look again).
+    assert clock.ahead_of("EURUSD", M5, boundary) == (
+        False,
+        boundary * 1000 - 1000,
+        point - boundary * 1000 + 1000,
+    )
+    wall_to(wall, clock, point + 5000)
+    assert clock.ahead_of("EURUSD", M5, candle) == (True, point, None)
+    assert clock.ahead_of("EURUSD", M5, boundary) == (False, point, 0)
+    clock.release("EURUSD", M5, candle)
+    assert clock.ahead_of("EURUSD", M5, candle) == (False, point, None)  # past it: nothing to wait for
+    assert clock.ahead_of("EURUSD", M1, candle) == (False, point, None)  # a stream nobody registered
+
+
 def test_held_clock_release_of_a_bar_not_pending_changes_nothing() -> None:
     wall = Wall()
     clock = held_clock(wall)

@@ -14,6 +14,7 @@ same moment as `timeout_s` wall seconds, so no polling decides when a hold ends.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -36,6 +37,9 @@ LOOKAHEAD_MS = 4 * 86_400_000
 _LOOKAHEAD_TRIES = 8
 
 StreamKey = tuple[str, str]  # (symbol, timeframe name)
+
+# How often a wait for a hold looks again at most: a release or lease change elsewhere can move the hold.
+_WAIT_STEP_S = 0.05
 
 
 def first_tick_of(market: DeterministicMarket) -> FirstTick:
@@ -82,6 +86,8 @@ class HeldClock:
         self._raw = raw
         self._symbols = sorted(symbols)
         self._first_tick = first_tick
+        self.speed = speed
+        self.timeout_s = timeout_s
         self._timeout_ms = round(timeout_s * speed * 1000)
         self._lease_s = lease_s
         self._monotonic = monotonic
@@ -136,6 +142,40 @@ class HeldClock:
 
             self._change(advance)
             return True
+
+    def ahead_of(self, symbol: str, timeframe: Timeframe, bar_time: int) -> tuple[bool, int, int | None]:
+        """Where the clock stands towards the stream's hold after the candle of `bar_time`: (held there now,
+        now_ms, market ms still to run to it; None once there is nothing to wait for: the clock stands at
+        it or past it, or no such hold is pending). While an earlier hold of the stream is pending, the
+        clock must first get past that one: 0 ms, look again."""
+        self._check_symbol(symbol, "symbol")
+        boundary = timeframe.next_open(bar_time)
+        with self._lock:
+            now = self._settle()
+            stream = self._streams.get((symbol, timeframe.name))
+            if stream is None or stream.point_ms is None or stream.boundary_s > boundary:
+                return False, now, None
+            if stream.boundary_s < boundary:
+                return False, now, max(0, stream.point_ms - now)
+            if now >= stream.point_ms:
+                return True, now, None
+            return False, now, stream.point_ms - now
+
+    async def wait(self, symbol: str, timeframe: Timeframe, bar_time: int) -> tuple[bool, int]:
+        """Sleep until the clock stands at the stream's hold after the candle of `bar_time` (or past it,
+        or no such hold is pending), at most the hold timeout in wall time: (held there, now_ms).
+
+        Another symbol's tick can close the candle before the stream's own first tick of the new bar; an
+        order sent then would fill at the quote before the boundary, not at the held tick the backtest
+        fills it at. Never blocks the event loop."""
+        deadline = self._monotonic() + self.timeout_s
+        while True:
+            held, now, ahead_ms = self.ahead_of(symbol, timeframe, bar_time)
+            left_s = deadline - self._monotonic()
+            if ahead_ms is None or left_s <= 0:
+                return held, now
+            # The raw clock runs `speed` market ms per wall ms; at least a millisecond, so it never spins.
+            await asyncio.sleep(min(_WAIT_STEP_S, left_s, max(0.001, ahead_ms / self.speed / 1000)))
 
     def read(self) -> dict[str, Any]:
         """The pending holds (earliest first), the holders and how many holds timed out."""
