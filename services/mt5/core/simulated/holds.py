@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -40,6 +41,8 @@ StreamKey = tuple[str, str]  # (symbol, timeframe name)
 
 # How often a wait for a hold looks again at most: a release or lease change elsewhere can move the hold.
 _WAIT_STEP_S = 0.05
+# The time spent held is handed on (to be kept on disk) at most this often: a hold ends at every bar.
+_HELD_REPORT_S = 1.0
 
 
 def first_tick_of(market: DeterministicMarket) -> FirstTick:
@@ -82,7 +85,10 @@ class HeldClock:
         timeout_s: float,
         lease_s: float,
         monotonic: Callable[[], float] = time.monotonic,
+        on_held: Callable[[int], None] | None = None,
     ) -> None:
+        """`on_held` is told the market ms spent held so far when that grew, at most once a second (and by
+        `report_held`), so a restarted replay can resume where this clock is."""
         self._raw = raw
         self._symbols = sorted(symbols)
         self._first_tick = first_tick
@@ -92,6 +98,9 @@ class HeldClock:
         self._lease_s = lease_s
         self._monotonic = monotonic
         self._offset_ms = 0  # market time spent held so far, taken out of the raw clock's
+        self._on_held = on_held
+        self._reported_ms = 0
+        self._reported_at = -math.inf
         self._streams: dict[StreamKey, _Stream] = {}
         self._holders: dict[str, _Holder] = {}
         self.timed_out = 0
@@ -208,6 +217,12 @@ class HeldClock:
                 "timed_out": self.timed_out,
             }
 
+    def report_held(self) -> None:
+        """Hand on the time spent held now, even within a second of the last report (at shutdown)."""
+        with self._lock:
+            self._settle()
+            self._report(force=True)
+
     def _check_symbol(self, symbol: str, field: str) -> None:
         if symbol not in self._symbols:
             raise InvalidInputError(
@@ -229,17 +244,18 @@ class HeldClock:
         now = self._end_timeouts()
         mono = self._monotonic()
         expired = [h for h, e in self._holders.items() if mono - e.renewed_at > self._lease_s]
-        if not expired:
-            return now
-        log.warning("clock holds of %s dropped: their lease was not renewed", ", ".join(expired))
+        if expired:
+            log.warning("clock holds of %s dropped: their lease was not renewed", ", ".join(expired))
 
-        def drop() -> None:
-            for holder in expired:
-                del self._holders[holder]
-            self._forget_unheld()
+            def drop() -> None:
+                for holder in expired:
+                    del self._holders[holder]
+                self._forget_unheld()
 
-        self._change(drop)
-        return self._end_timeouts()
+            self._change(drop)
+            now = self._end_timeouts()
+        self._report(force=False)
+        return now
 
     def _end_timeouts(self) -> int:
         while True:
@@ -261,6 +277,16 @@ class HeldClock:
         after = self._earliest()
         if held is not None and (after is None or after > held):
             self._offset_ms += self._raw_now() - held
+            self._report(force=False)
+
+    def _report(self, *, force: bool) -> None:
+        if self._on_held is None or self._offset_ms == self._reported_ms:
+            return
+        mono = self._monotonic()
+        if not force and mono - self._reported_at < _HELD_REPORT_S:
+            return
+        self._reported_ms, self._reported_at = self._offset_ms, mono
+        self._on_held(self._offset_ms)
 
     def _time_out(self, point: int) -> None:
         late = [s for s in self._streams.values() if s.point_ms == point]
