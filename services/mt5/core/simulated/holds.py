@@ -8,6 +8,10 @@ candle, until the holder releases that bar (it has decided and its orders are an
 the tick-model backtest fills it at. The clock then runs on from the held time: the wall time spent held
 is taken out of the market's time, nothing is skipped.
 
+A candle can close before its stream's hold: the data service closes it on the first tick of any collected
+symbol past the bar. A holder with orders for it first waits (`wait`) until the clock stands at the hold.
+The market time spent held is handed on (`on_held`), so a restarted replay resumes where this clock is.
+
 Times are the raw clock's: the timeout is `timeout_s * speed` market milliseconds past the held tick, the
 same moment as `timeout_s` wall seconds, so no polling decides when a hold ends.
 """
