@@ -25,6 +25,7 @@ from services.mt5.core.simulated.clock import (
     Clock,
     RealClock,
     ReplayClock,
+    replay_held_saver,
     replay_origin_ms,
     resumed_replay_start_ms,
 )
@@ -63,12 +64,13 @@ def market_world(
     if settings.mt5.adapter != "simulated" or sim.clock == "real":
         return MarketWorld(REAL_TIME, "real", clock or RealClock())
     anchor = settings.data_dir / REPLAY_ANCHOR_FILE
+    on_held = None
     if clock is None:
-        start_ms = resumed_replay_start_ms(
-            anchor, sim.replay_start_ms, sim.replay_speed, os.environ.get(SUPERVISOR_PID_ENV)
-        )
+        run_id = os.environ.get(SUPERVISOR_PID_ENV)
+        start_ms = resumed_replay_start_ms(anchor, sim.replay_start_ms, sim.replay_speed, run_id)
         clock = ReplayClock(start_ms, sim.replay_speed)
         origin_ms = replay_origin_ms(anchor, sim.replay_start_ms, start_ms)
+        on_held = replay_held_saver(anchor) if run_id is not None else None
     else:
         origin_ms = sim.replay_start_ms if sim.replay_start_ms is not None else clock.now_ms()
     holds = None
@@ -80,6 +82,7 @@ def market_world(
             first_tick=first_tick_of(market),
             timeout_s=sim.replay_hold_timeout_s,
             lease_s=sim.replay_hold_lease_s,
+            on_held=on_held,
         )
     return MarketWorld(
         replay_world(origin_ms, sim.seed),
@@ -233,6 +236,8 @@ def create_app(settings: Mt5Settings, *, clock: Clock | None = None) -> FastAPI:
         finally:
             await gateway.aclose()
             engine.dispose()
+            if world.holds is not None:
+                world.holds.report_held()
 
     return create_service_app(
         "mt5",

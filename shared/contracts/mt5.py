@@ -15,7 +15,14 @@ import numpy as np
 
 from shared.clients import ServiceClient, SyncServiceClient
 from shared.config import PlatformSettings
-from shared.market.clock_holds import ClockHoldRelease, ClockHoldsRead, ClockHoldsUpdate, ClockStream
+from shared.market.clock_holds import (
+    ClockHoldRelease,
+    ClockHoldsRead,
+    ClockHoldsUpdate,
+    ClockHoldWait,
+    ClockHoldWaited,
+    ClockStream,
+)
 from shared.market.records import RATES_DTYPE, TICKS_DTYPE
 from shared.market.world import MarketClockRead
 
@@ -60,6 +67,13 @@ class Mt5Client:
         body = ClockHoldRelease(symbol=symbol, timeframe=timeframe, bar_time=bar_time)
         answer = await self._client.post_json("/clock/holds/release", body.model_dump())
         return bool(answer["released"])
+
+    async def wait_for_hold(self, symbol: str, timeframe: str, bar_time: int) -> bool:
+        """Return once the replay clock stands at (or past) the hold after the candle opening at
+        `bar_time` (`POST /clock/holds/wait`, at most the clock's hold timeout); True when held there."""
+        body = ClockHoldWait(symbol=symbol, timeframe=timeframe, bar_time=bar_time)
+        answer = await self._client.post_json("/clock/holds/wait", body.model_dump())
+        return ClockHoldWaited.model_validate(answer).held
 
     async def symbols(self) -> list[Record]:
         """The terminal's symbols (`GET /symbols`)."""

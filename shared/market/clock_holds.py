@@ -1,5 +1,5 @@
 """The replay clock's decision holds as the mt5 service offers them (`PUT /clock/holds`,
-`POST /clock/holds/release`, `holds` in `GET /clock`) and the strategy service uses them: the market waits
+`POST /clock/holds/release`, `POST /clock/holds/wait`, `holds` in `GET /clock`) and the strategy service uses them: the market waits
 at the first tick of each new bar of a registered (symbol, timeframe) until that bar's candle is handled."""
 
 from __future__ import annotations
@@ -29,6 +29,19 @@ class ClockHoldRelease(BaseModel):
     symbol: SymbolName
     timeframe: TimeframeName
     bar_time: int = Field(ge=0, description="the closed candle's open time, epoch s")
+
+
+class ClockHoldWait(ClockHoldRelease):
+    """`POST /clock/holds/wait`: the holder has orders for the candle opening at `bar_time` and waits until
+    the clock stands at the hold after it (the tick those orders must fill at)."""
+
+
+class ClockHoldWaited(BaseModel):
+    """The answer to a wait: `held` when the clock stands at that hold now (False: past it, no such hold
+    pending, the real-time clock, or the hold timeout passed first)."""
+
+    held: bool
+    now_ms: int = Field(description="the market's time, epoch ms")
 
 
 class ClockHoldRead(BaseModel):

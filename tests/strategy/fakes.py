@@ -125,6 +125,13 @@ class FakeBroker:
             raise ServiceUnavailableError("mt5 did not answer", code="mt5_unavailable")
         return result
 
+    async def wait(self, symbol: str, timeframe: str, bar_time: int) -> bool:
+        self._reachable()
+        if self.fail_wait:
+            raise ServiceUnavailableError("mt5 is not reachable", code="mt5_unavailable")
+        self.waited.append((symbol, timeframe, bar_time, len(self.broker.executed)))
+        return True
+
     def _reachable(self) -> None:
         if self.unreachable:
             raise ServiceUnavailableError("mt5 is not reachable", code="mt5_unavailable")
@@ -174,8 +181,10 @@ class FakeClockHolds:
         self.replay = replay
         self.lease_s = lease_s
         self.fail = False  # every call answers 503
+        self.fail_wait = False  # waits answer 503
         self.registered: list[list[tuple[str, str]]] = []
         self.released: list[tuple[str, str, int, int]] = []  # (symbol, timeframe, bar_time, executed)
+        self.waited: list[tuple[str, str, int, int]] = []  # (symbol, timeframe, bar_time, executed)
 
     async def is_replay(self) -> bool:
         self._reachable()
@@ -191,6 +200,13 @@ class FakeClockHolds:
     async def release(self, symbol: str, timeframe: str, bar_time: int) -> None:
         self._reachable()
         self.released.append((symbol, timeframe, bar_time, len(self.broker.executed)))
+
+    async def wait(self, symbol: str, timeframe: str, bar_time: int) -> bool:
+        self._reachable()
+        if self.fail_wait:
+            raise ServiceUnavailableError("mt5 is not reachable", code="mt5_unavailable")
+        self.waited.append((symbol, timeframe, bar_time, len(self.broker.executed)))
+        return True
 
     def _reachable(self) -> None:
         if self.fail:

@@ -16,6 +16,8 @@ from shared.market.clock_holds import (
     ClockHoldReleased,
     ClockHoldsRead,
     ClockHoldsUpdate,
+    ClockHoldWait,
+    ClockHoldWaited,
 )
 from shared.market.timeframes import get_timeframe
 from shared.market.world import MarketClockRead
@@ -46,6 +48,18 @@ async def release_hold(body: ClockHoldRelease, world: WorldDep) -> dict[str, Any
         return {"released": False}
     released = world.holds.release(body.symbol, get_timeframe(body.timeframe), body.bar_time)
     return {"released": released}
+
+
+@router.post("/clock/holds/wait", response_model=ClockHoldWaited)
+async def wait_for_hold(body: ClockHoldWait, world: WorldDep) -> dict[str, Any]:
+    """Answer once the clock stands at the hold after the candle of `bar_time`, so the holder's orders fill
+    at its tick: at once when the clock is there or past it or no such hold is pending (the real-time
+    clock never holds), else after the wall time the replay needs to get there, at most
+    `replay_hold_timeout_s`."""
+    if world.holds is None:
+        return {"held": False, "now_ms": world.now_ms()}
+    held, now_ms = await world.holds.wait(body.symbol, get_timeframe(body.timeframe), body.bar_time)
+    return {"held": held, "now_ms": now_ms}
 
 
 def _holds(world: MarketWorld) -> HeldClock:

@@ -293,6 +293,7 @@ class InstanceService:
             warmup_factor=section.warmup_factor,
             deviation_points=section.deviation_points,
             position_reads=self._position_reads,
+            before_orders=self._lockstep.before_orders if self._lockstep is not None else None,
         )
 
     async def _run(self, runner: StrategyRunner) -> None:

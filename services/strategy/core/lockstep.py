@@ -48,6 +48,26 @@ class Lockstep:
         self._streams = sorted(set(streams))
         await self._sync()
 
+    async def before_orders(self, symbol: str, timeframe: str, bar_time: int) -> None:
+        """Wait until the clock stands at the hold after the candle of `bar_time`, the tick the orders of
+        that candle fill at in the backtest: the data service closes a candle on the first tick of any
+        collected symbol past the bar, which can come before the stream's own. Only for registered streams
+        on a replay; a failure is logged and the orders go anyway (an order is never lost to lockstep)."""
+        if not self._replay or (symbol, timeframe) not in self._registered:
+            return
+        try:
+            await self._holds.wait(symbol, timeframe, bar_time)
+        except PlatformError as exc:
+            log.warning(
+                "cannot wait for the replay clock hold after %s %s %d: %s; sending the orders now",
+                symbol,
+                timeframe,
+                bar_time,
+                exc.message,
+            )
+        except Exception:  # whatever went wrong, the orders must still be sent
+            log.exception("waiting for the replay clock hold after %s %d failed", symbol, bar_time)
+
     def after(self, candle: ClosedCandle, handled: list[asyncio.Future[None]]) -> None:
         """Release the hold of `candle`'s next bar once `handled` (one future per runner it went to) are
         done, in the background so the event stream is not held up. A candle no runner took (skipped,

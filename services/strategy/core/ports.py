@@ -89,6 +89,11 @@ class ClockHolds(Protocol):
         nothing registered)."""
         ...
 
+    async def wait(self, symbol: str, timeframe: str, bar_time: int) -> bool:
+        """Return once the clock stands at (or past) the hold after the candle of (symbol, timeframe)
+        opening at `bar_time`, or the clock's hold timeout passed; True when it is held there."""
+        ...
+
     async def release(self, symbol: str, timeframe: str, bar_time: int) -> None:
         """The candle of (symbol, timeframe) opening at `bar_time` was handled."""
         ...

@@ -81,5 +81,8 @@ class Mt5ClockHolds:
         holds = await self._client.register_holds(self.HOLDER, streams)
         return next((h.lease_left_s for h in holds.holders if h.holder == self.HOLDER), None)
 
+    async def wait(self, symbol: str, timeframe: str, bar_time: int) -> bool:
+        return await self._client.wait_for_hold(symbol, timeframe, bar_time)
+
     async def release(self, symbol: str, timeframe: str, bar_time: int) -> None:
         await self._client.release_hold(symbol, timeframe, bar_time)

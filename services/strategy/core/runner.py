@@ -39,6 +39,8 @@ from shared.trading.strategy import Strategy
 log = logging.getLogger(__name__)
 
 StopHandler = Callable[[str, str], Awaitable[None]]
+BeforeOrders = Callable[[str, str, int], Awaitable[None]]
+"""Awaited with (symbol, timeframe, bar_time) before a candle's orders are priced and sent (lockstep.py)."""
 
 
 class StrategyRunner:
@@ -61,6 +63,7 @@ class StrategyRunner:
         warmup_factor: int = 5,
         deviation_points: int = 20,
         position_reads: SingleFlight[list[Position]] | None = None,
+        before_orders: BeforeOrders | None = None,
     ) -> None:
         self.instance = instance
         self.planner = OrderPlanner(
@@ -81,6 +84,7 @@ class StrategyRunner:
         self._timeframe = self.planner.timeframe
         # Shared by the instances of one service, so a candle costs one positions read per symbol.
         self._position_reads = position_reads or SingleFlight()
+        self._before_orders = before_orders
         self._orders_done_at = 0.0  # monotonic time the last order's answer came back
         self._facts: Quote | None = None  # symbol facts, for entries whose size and stops ignore the price
         self._window: np.ndarray | None = None
@@ -186,6 +190,9 @@ class StrategyRunner:
                 await self._stop_for_daily_loss(bar_time, stop)
                 return
         plan = self.planner.plan(bar_time, signal, positions)
+        if plan.orders or plan.entry_pending:
+            # Before the quote too: on a replay clock the entry is then priced and sized at its fill tick.
+            await self._market_at_fill(bar_time)
         if plan.entry_pending:
             quote, equity = await self._quote_and_equity()
             plan = self.planner.enter(plan, window, quote, equity)
@@ -254,6 +261,8 @@ class StrategyRunner:
         return pnl
 
     async def _stop_for_daily_loss(self, bar_time: int, stop: DailyLossStop) -> None:
+        if stop.closes:
+            await self._market_at_fill(bar_time)
         stored = await self._record(bar_time, stop.summary, list(stop.closes))
         for order in stored:
             refused = await self.execute(order)
@@ -262,6 +271,12 @@ class StrategyRunner:
         await self._on_stop(self.instance.id, stop.reason)
 
     # ---- helpers --------------------------------------------------------------------------------------
+
+    async def _market_at_fill(self, bar_time: int) -> None:
+        """On a replay clock, wait until the market stands at the tick the backtest fills the orders of
+        `bar_time` at (the hold at the next bar)."""
+        if self._before_orders is not None:
+            await self._before_orders(self.instance.symbol, self.instance.timeframe, bar_time)
 
     async def _advance(self, bar: np.ndarray) -> np.ndarray:
         """The window ending with `bar`: appended when it follows the cached one, else fetched again."""

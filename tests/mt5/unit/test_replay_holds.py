@@ -4,15 +4,21 @@ new bar until the bar is released, the hold times out or the lease lapses, and t
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from services.mt5.core.simulated.clock import ReplayClock
 from services.mt5.core.simulated.holds import HeldClock, first_tick_of
 from services.mt5.core.simulated.market import DeterministicMarket
+from services.mt5.main import market_world
 from shared.market.symbols import DEFAULT_SYMBOLS
 from shared.market.timeframes import get_timeframe
+from shared.service_app import SUPERVISOR_PID_ENV
+from tests.mt5.api.support import mt5_config
+from tests.support.waits import wait_until
 
 START_MS = int(datetime(2025, 11, 19, 13, 1, 30, tzinfo=UTC).timestamp() * 1000)  # a Wednesday
 FRIDAY_MS = int(datetime(2025, 11, 21, 21, 58, 0, tzinfo=UTC).timestamp() * 1000)
@@ -84,6 +90,33 @@ def test_held_clock_stops_at_the_first_tick_of_the_next_bar_until_released() -> 
     # The stream holds again at the first tick of the bar after.
     assert clock.read()["pending"][0]["at_ms"] == first_tick("EURUSD", boundary + 300)
     assert clock.timed_out == 0
+
+
+def test_held_clock_ahead_of_says_how_far_the_hold_of_a_candle_is() -> None:
+    wall = Wall()
+    clock = held_clock(wall)
+    clock.register("strategy", [("EURUSD", M5)])
+    boundary = M5.next_open(M5.floor(START_MS // 1000))
+    point = first_tick("EURUSD", boundary)
+    candle = boundary - 300
+    wall_to(wall, clock, boundary * 1000 - 1000)
+    assert clock.ahead_of("EURUSD", M5, candle) == (
+        False,
+        boundary * 1000 - 1000,
+        point - boundary * 1000 + 1000,
+    )
+    # The next candle's hold is further on: first the clock must get past this one (look again).
+    assert clock.ahead_of("EURUSD", M5, boundary) == (
+        False,
+        boundary * 1000 - 1000,
+        point - boundary * 1000 + 1000,
+    )
+    wall_to(wall, clock, point + 5000)
+    assert clock.ahead_of("EURUSD", M5, candle) == (True, point, None)
+    assert clock.ahead_of("EURUSD", M5, boundary) == (False, point, 0)
+    clock.release("EURUSD", M5, candle)
+    assert clock.ahead_of("EURUSD", M5, candle) == (False, point, None)  # past it: nothing to wait for
+    assert clock.ahead_of("EURUSD", M1, candle) == (False, point, None)  # a stream nobody registered
 
 
 def test_held_clock_release_of_a_bar_not_pending_changes_nothing() -> None:
@@ -172,3 +205,38 @@ def test_held_clock_over_a_weekend_holds_at_the_first_tick_after_it() -> None:
     point = clock.read()["pending"][0]["at_ms"]
     assert point - FRIDAY_MS > 40 * 3600 * 1000  # Sunday evening
     assert point == first_tick("EURUSD", int(datetime(2025, 11, 21, 22, tzinfo=UTC).timestamp()))
+
+
+def test_replay_restarted_in_the_same_run_resumes_where_the_held_clock_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wall time spent held is not market time: a terminal restarted within the platform run (the
+    supervisor's id unchanged) continues at the held clock's time, not ahead by held seconds x speed."""
+    monkeypatch.setenv(SUPERVISOR_PID_ENV, "4242")
+    speed = 100.0
+    start_s = M1.next_open(M1.floor(START_MS // 1000)) - 1  # the first M1 hold a market second away
+    settings = mt5_config(
+        tmp_path,
+        simulated={
+            "seed": 3,
+            "clock": "replay",
+            "replay_start": start_s,
+            "replay_speed": speed,
+            "replay_hold_timeout_s": 60.0,
+        },
+    )
+    first = market_world(settings, None, MARKET)
+    assert first.holds is not None
+    first.holds.register("strategy", [("EURUSD", M1)])
+    wait_until(lambda: first.holds is not None and first.holds.read()["pending"][0]["holding"], 10, "held")
+    held_at = time.monotonic()
+    # A wall second held is 100 market seconds the market must not skip.
+    wait_until(lambda: time.monotonic() - held_at >= 1.0, 5, "a wall second held")
+    first.holds.register("strategy", [])  # the hold ends; the clock runs on from the held tick
+
+    before = time.monotonic()
+    was = first.now_ms()
+    resumed = market_world(settings, None, MARKET).now_ms()  # the restarted terminal's clock
+    elapsed_ms = (time.monotonic() - before) * speed * 1000
+    # Slack for the anchor's wall clock against the replay's monotonic one (a few ms at 100x).
+    assert was - 500 <= resumed <= was + elapsed_ms + 500

@@ -45,24 +45,33 @@ def replay_symbol(speed: float) -> SymbolSpec:
 
 
 def start_platform(
-    directory: Path, *, speed: float, start_s: int = MONDAY_JAN_8 + 3600, backfill_max_s: int = 0
+    directory: Path,
+    *,
+    speed: float,
+    start_s: int = MONDAY_JAN_8 + 3600,
+    backfill_max_s: int = 0,
+    other_symbols: tuple[str, ...] = (),
 ) -> Platform:
     """Write the config and start the platform; returns once mt5, data and strategy are ONLINE.
+    `other_symbols` (default specs) are traded and collected beside the test symbol, as in production,
+    where another symbol's tick can close the test symbol's candle.
 
     Candles may be two bars old when acted on: at speed s a reaction time is s times longer in market time
     (100 ms of a loaded machine are two minutes at 1200x), and these tests are about what is traded, not
     about how late. Backfilled candles are never traded, whatever the bound."""
     symbol = replay_symbol(speed)
+    others = [s for s in DEFAULT_SYMBOLS if s.name in other_symbols]
+    symbols = [SYMBOL, *(s.name for s in others)]
     path = write_config(
         directory,
         overrides={
-            "trading": {"symbols": [SYMBOL], "timeframes": ["M1", "M5"]},
+            "trading": {"symbols": symbols, "timeframes": ["M1", "M5"]},
             "mt5": {
                 "simulated": {
                     "clock": "replay",
                     "replay_start": start_s,
                     "replay_speed": speed,
-                    "symbols": [symbol.model_dump(mode="json")],
+                    "symbols": [s.model_dump(mode="json") for s in (symbol, *others)],
                 },
                 "sync_interval_ms": 20,
                 "tick_event_interval_ms": 0,
@@ -70,7 +79,7 @@ def start_platform(
             "data": {
                 "collection": {
                     "backfill_max_s": backfill_max_s,
-                    "symbols": [SYMBOL],
+                    "symbols": symbols,
                     "poll_interval_ms": 20,
                     "batch_max_s": 0.05,
                     "tick_event_interval_ms": 0,

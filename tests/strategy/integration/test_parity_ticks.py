@@ -10,7 +10,9 @@ broker made by itself (SL, TP: same tick, same price).
 The entries are identical because the replay clock holds (mt5 `PUT /clock/holds`): the market stops at the
 first tick of each new M5 bar, the tick the tick model fills a signal at, until the strategy service has
 handled the closed candle and its order is answered, so the live order fills at that held tick instead of
-after the platform's reaction time (tens of market seconds at 1200x).
+after the platform's reaction time (tens of market seconds at 1200x). GBPUSD is traded and collected too,
+as by default: its first tick after a boundary can close EURUSD's candle before EURUSD's own first tick,
+and the strategy service then waits for the hold (`POST /clock/holds/wait`) before sending the order.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from tests.support.platform import Platform
 from tests.support.waits import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+OTHER = "GBPUSD"  # collected too: its ticks close EURUSD's candles before EURUSD's own first tick, often
 SPEED = 1200.0  # an M5 bar every 0.25 s
 BARS_LIVE = 240  # twenty hours of M5
 M5 = 300
@@ -44,18 +47,18 @@ def signal_bar(deal: dict[str, Any]) -> int:
 
 
 def test_parity_live_deals_equal_a_ticks_model_backtest(platform_factory: Any) -> None:
-    platform: Platform = platform_factory(speed=SPEED)
+    platform: Platform = platform_factory(speed=SPEED, other_symbols=(OTHER,))
     body = {"strategy": "donchian_breakout", "params": PARAMS, "symbol": SYMBOL, "timeframe": "M5"}
     instance = ok(platform.http.post("/api/strategy/strategies", json={**body, "sizing": SIZING}), 201)
     path = f"/api/strategy/strategies/{instance['id']}"
     ok(platform.http.post(f"{path}/start"))
     started_s = mt5_now_s(platform)
-    ok(platform.http.post("/api/data/collection/start", json={"symbols": [SYMBOL]}))
+    ok(platform.http.post("/api/data/collection/start", json={"symbols": [SYMBOL, OTHER]}))
     ok(platform.http.post("/api/services/backtesting/start"))
     wait_until(lambda: mt5_now_s(platform) > started_s + BARS_LIVE * M5, 180, "twenty market hours")
     stopped = ok(platform.http.post(f"{path}/stop"))
     last_bar = stopped["last_bar_time"]
-    ok(platform.http.post("/api/data/collection/stop", json={"symbols": [SYMBOL]}))
+    ok(platform.http.post("/api/data/collection/stop", json={"symbols": [SYMBOL, OTHER]}))
     platform.wait_state("backtesting", "ONLINE", 60)
 
     bars = arrow(platform, f"/api/data/ohlc/{SYMBOL}/M5", RATES_DTYPE, **{"from": 0, "to": last_bar})

@@ -46,6 +46,66 @@ def test_lockstep_releases_each_candle_after_its_orders_were_answered(tmp_path: 
     asyncio.run(scenario())
 
 
+def test_lockstep_waits_for_the_held_tick_before_sending_a_candles_orders(tmp_path: Path) -> None:
+    """Another symbol's tick can close the candle before the clock holds at the stream's new bar: the
+    orders wait for the clock to stand there, and only candles with orders wait."""
+    world, holds = lockstep_world(tmp_path)
+
+    async def scenario() -> None:
+        instance = await world.instance()
+        await world.service.start(instance["id"])
+        bars = world.bars.stored
+        for i in range(18, ENTRY_LONG + 1):
+            await world.service.on_event(candle_event(bars, i))
+        await wait_until_async(lambda: len(holds.released) == ENTRY_LONG - 17, 5, "every candle released")
+        # One wait, before the entry's order (none executed yet), for the entry candle only.
+        assert holds.waited == [("EURUSD", "M15", int(bars["time"][ENTRY_LONG]), 0)]
+        assert len(world.broker.executed) == 1
+        await world.service.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_lockstep_does_not_wait_for_a_stream_it_could_not_register(tmp_path: Path) -> None:
+    world, holds = lockstep_world(tmp_path)
+
+    async def scenario() -> None:
+        instance = await world.instance()
+        holds.fail = True  # the registration does not reach the mt5 service: the clock does not hold
+        await world.service.start(instance["id"])
+        holds.fail = False
+        bars = world.bars.stored
+        for i in range(18, ENTRY_LONG + 1):
+            await world.service.on_event(candle_event(bars, i))
+        await wait_until_async(lambda: world.broker.executed, 5, "an order executed")
+        await world.service.aclose()
+
+    asyncio.run(scenario())
+    assert holds.waited == []
+
+
+def test_lockstep_a_failed_wait_is_logged_and_the_orders_are_sent(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    world, holds = lockstep_world(tmp_path)
+
+    async def scenario() -> None:
+        instance = await world.instance()
+        await world.service.start(instance["id"])
+        holds.fail_wait = True
+        bars = world.bars.stored
+        with caplog.at_level(logging.WARNING):
+            for i in range(18, ENTRY_LONG + 1):
+                await world.service.on_event(candle_event(bars, i))
+            await wait_until_async(lambda: world.broker.executed, 5, "an order executed")
+        await wait_until_async(lambda: len(holds.released) == ENTRY_LONG - 17, 5, "every candle released")
+        await world.service.aclose()
+
+    asyncio.run(scenario())
+    assert any("cannot wait" in r.getMessage() for r in caplog.records)
+    assert holds.waited == []
+
+
 def test_lockstep_releases_a_skipped_candle_and_one_no_runner_took(tmp_path: Path) -> None:
     world, holds = lockstep_world(tmp_path)
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 
 class Clock(Protocol):
@@ -52,7 +56,8 @@ def resumed_replay_start_ms(
     """Where a replay clock starts: at `start_ms` (None: the wall time) on the first start of a platform
     run (`run_id`: the supervisor's), or, on a restart within the same run, where that replay has got to by
     now. So a crashed and restarted terminal continues the market instead of rewinding it under the ticks
-    already collected and the orders already filled. `anchor` holds the run's first start; without a run
+    already collected and the orders already filled. `anchor` holds the run's first start and the market
+    time spent held so far (replay_held_saver: the holds stop the market, not the wall); without a run
     id nothing is kept."""
     now = wall_ms()
     if run_id is None:
@@ -63,11 +68,38 @@ def resumed_replay_start_ms(
     except (OSError, ValueError):
         saved = None
     if isinstance(saved, dict) and all(saved.get(k) == v for k, v in key.items()):
-        return int(saved["start_ms"]) + int((now - int(saved["wall_ms"])) * speed)
+        ran_ms = int((now - int(saved["wall_ms"])) * speed)
+        return int(saved["start_ms"]) + ran_ms - int(saved.get("held_ms", 0))
     first = now if start_ms is None else start_ms
-    anchor.parent.mkdir(parents=True, exist_ok=True)
-    anchor.write_text(json.dumps({**key, "start_ms": first, "wall_ms": now}))
+    _write_anchor(anchor, {**key, "start_ms": first, "wall_ms": now})
     return first
+
+
+def replay_held_saver(anchor: Path) -> Callable[[int], None]:
+    """What keeps the run's time held in `anchor`, told the market ms a HeldClock started now has spent
+    held: added to the time held before this start (already taken out of the start by
+    resumed_replay_start_ms), so the next restart resumes where the held clock is, not ahead by the
+    wall time held x speed. A failure to write is logged; the restart would then be ahead again."""
+    try:
+        before_ms = int(json.loads(anchor.read_text()).get("held_ms", 0))
+    except (OSError, ValueError, AttributeError, TypeError):
+        before_ms = 0
+
+    def save(held_ms: int) -> None:
+        try:
+            saved = json.loads(anchor.read_text())
+            _write_anchor(anchor, {**saved, "held_ms": before_ms + held_ms})
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("cannot keep the replay clock's held time in %s: %s", anchor, exc)
+
+    return save
+
+
+def _write_anchor(anchor: Path, content: dict[str, object]) -> None:
+    anchor.parent.mkdir(parents=True, exist_ok=True)
+    tmp = anchor.with_name(anchor.name + ".tmp")
+    tmp.write_text(json.dumps(content))
+    os.replace(tmp, anchor)  # a crash leaves the old anchor or the new one, never half of one
 
 
 def replay_origin_ms(anchor: Path, start_ms: int | None, resumed_ms: int) -> int:

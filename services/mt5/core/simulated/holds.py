@@ -8,13 +8,19 @@ candle, until the holder releases that bar (it has decided and its orders are an
 the tick-model backtest fills it at. The clock then runs on from the held time: the wall time spent held
 is taken out of the market's time, nothing is skipped.
 
+A candle can close before its stream's hold: the data service closes it on the first tick of any collected
+symbol past the bar. A holder with orders for it first waits (`wait`) until the clock stands at the hold.
+The market time spent held is handed on (`on_held`), so a restarted replay resumes where this clock is.
+
 Times are the raw clock's: the timeout is `timeout_s * speed` market milliseconds past the held tick, the
 same moment as `timeout_s` wall seconds, so no polling decides when a hold ends.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -36,6 +42,11 @@ LOOKAHEAD_MS = 4 * 86_400_000
 _LOOKAHEAD_TRIES = 8
 
 StreamKey = tuple[str, str]  # (symbol, timeframe name)
+
+# How often a wait for a hold looks again at most: a release or lease change elsewhere can move the hold.
+_WAIT_STEP_S = 0.05
+# The time spent held is handed on (to be kept on disk) at most this often: a hold ends at every bar.
+_HELD_REPORT_S = 1.0
 
 
 def first_tick_of(market: DeterministicMarket) -> FirstTick:
@@ -78,14 +89,22 @@ class HeldClock:
         timeout_s: float,
         lease_s: float,
         monotonic: Callable[[], float] = time.monotonic,
+        on_held: Callable[[int], None] | None = None,
     ) -> None:
+        """`on_held` is told the market ms spent held so far when that grew, at most once a second (and by
+        `report_held`), so a restarted replay can resume where this clock is."""
         self._raw = raw
         self._symbols = sorted(symbols)
         self._first_tick = first_tick
+        self.speed = speed
+        self.timeout_s = timeout_s
         self._timeout_ms = round(timeout_s * speed * 1000)
         self._lease_s = lease_s
         self._monotonic = monotonic
         self._offset_ms = 0  # market time spent held so far, taken out of the raw clock's
+        self._on_held = on_held
+        self._reported_ms = 0
+        self._reported_at = -math.inf
         self._streams: dict[StreamKey, _Stream] = {}
         self._holders: dict[str, _Holder] = {}
         self.timed_out = 0
@@ -137,6 +156,40 @@ class HeldClock:
             self._change(advance)
             return True
 
+    def ahead_of(self, symbol: str, timeframe: Timeframe, bar_time: int) -> tuple[bool, int, int | None]:
+        """Where the clock stands towards the stream's hold after the candle of `bar_time`: (held there now,
+        now_ms, market ms still to run to it; None once there is nothing to wait for: the clock stands at
+        it or past it, or no such hold is pending). While an earlier hold of the stream is pending, the
+        clock must first get past that one: 0 ms, look again."""
+        self._check_symbol(symbol, "symbol")
+        boundary = timeframe.next_open(bar_time)
+        with self._lock:
+            now = self._settle()
+            stream = self._streams.get((symbol, timeframe.name))
+            if stream is None or stream.point_ms is None or stream.boundary_s > boundary:
+                return False, now, None
+            if stream.boundary_s < boundary:
+                return False, now, max(0, stream.point_ms - now)
+            if now >= stream.point_ms:
+                return True, now, None
+            return False, now, stream.point_ms - now
+
+    async def wait(self, symbol: str, timeframe: Timeframe, bar_time: int) -> tuple[bool, int]:
+        """Sleep until the clock stands at the stream's hold after the candle of `bar_time` (or past it,
+        or no such hold is pending), at most the hold timeout in wall time: (held there, now_ms).
+
+        Another symbol's tick can close the candle before the stream's own first tick of the new bar; an
+        order sent then would fill at the quote before the boundary, not at the held tick the backtest
+        fills it at. Never blocks the event loop."""
+        deadline = self._monotonic() + self.timeout_s
+        while True:
+            held, now, ahead_ms = self.ahead_of(symbol, timeframe, bar_time)
+            left_s = deadline - self._monotonic()
+            if ahead_ms is None or left_s <= 0:
+                return held, now
+            # The raw clock runs `speed` market ms per wall ms; at least a millisecond, so it never spins.
+            await asyncio.sleep(min(_WAIT_STEP_S, left_s, max(0.001, ahead_ms / self.speed / 1000)))
+
     def read(self) -> dict[str, Any]:
         """The pending holds (earliest first), the holders and how many holds timed out."""
         with self._lock:
@@ -168,6 +221,12 @@ class HeldClock:
                 "timed_out": self.timed_out,
             }
 
+    def report_held(self) -> None:
+        """Hand on the time spent held now, even within a second of the last report (at shutdown)."""
+        with self._lock:
+            self._settle()
+            self._report(force=True)
+
     def _check_symbol(self, symbol: str, field: str) -> None:
         if symbol not in self._symbols:
             raise InvalidInputError(
@@ -189,17 +248,18 @@ class HeldClock:
         now = self._end_timeouts()
         mono = self._monotonic()
         expired = [h for h, e in self._holders.items() if mono - e.renewed_at > self._lease_s]
-        if not expired:
-            return now
-        log.warning("clock holds of %s dropped: their lease was not renewed", ", ".join(expired))
+        if expired:
+            log.warning("clock holds of %s dropped: their lease was not renewed", ", ".join(expired))
 
-        def drop() -> None:
-            for holder in expired:
-                del self._holders[holder]
-            self._forget_unheld()
+            def drop() -> None:
+                for holder in expired:
+                    del self._holders[holder]
+                self._forget_unheld()
 
-        self._change(drop)
-        return self._end_timeouts()
+            self._change(drop)
+            now = self._end_timeouts()
+        self._report(force=False)
+        return now
 
     def _end_timeouts(self) -> int:
         while True:
@@ -221,6 +281,16 @@ class HeldClock:
         after = self._earliest()
         if held is not None and (after is None or after > held):
             self._offset_ms += self._raw_now() - held
+            self._report(force=False)
+
+    def _report(self, *, force: bool) -> None:
+        if self._on_held is None or self._offset_ms == self._reported_ms:
+            return
+        mono = self._monotonic()
+        if not force and mono - self._reported_at < _HELD_REPORT_S:
+            return
+        self._reported_ms, self._reported_at = self._offset_ms, mono
+        self._on_held(self._offset_ms)
 
     def _time_out(self, point: int) -> None:
         late = [s for s in self._streams.values() if s.point_ms == point]
