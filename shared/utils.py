@@ -19,7 +19,7 @@ def format_utc(epoch_s: int) -> str:
     return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-_MAX_ABS_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the end of datetime's range
+MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the end of datetime's range
 
 
 def parse_time_ms(value: str | int | float, *, field: str = "time") -> int:
@@ -33,7 +33,7 @@ def parse_time_ms(value: str | int | float, *, field: str = "time") -> int:
     number = _number(value)
     if number is not None:
         # NaN, infinities and times past year 9999 would overflow every store and clock downstream.
-        if not math.isfinite(number) or abs(number) > _MAX_ABS_TIME_MS:
+        if not math.isfinite(number) or abs(number) > MAX_TIME_MS:
             raise invalid
         return int(number) if abs(number) > 1e11 else round(number * 1000)
     try:

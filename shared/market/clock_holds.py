@@ -7,6 +7,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from shared.market.names import SymbolName, TimeframeName
+from shared.utils import MAX_TIME_MS
 
 
 class ClockStream(BaseModel):
@@ -28,7 +29,9 @@ class ClockHoldRelease(BaseModel):
 
     symbol: SymbolName
     timeframe: TimeframeName
-    bar_time: int = Field(ge=0, description="the closed candle's open time, epoch s")
+    bar_time: int = Field(
+        strict=True, ge=0, le=MAX_TIME_MS // 1000, description="the closed candle's open time, epoch s"
+    )
 
 
 class ClockHoldWait(ClockHoldRelease):

@@ -166,6 +166,11 @@ def test_clock_holds_on_the_real_time_clock_are_a_conflict(tmp_path: Path) -> No
         ("/clock/holds/wait", {"symbol": "EURUSD", "timeframe": "H7", "bar_time": 0}, "timeframe"),
         ("/clock/holds/wait", {"symbol": "EURUSD", "timeframe": "M5", "bar_time": "x"}, "bar_time"),
         ("/clock/holds/wait", {"symbol": "EURUSD", "timeframe": "M5"}, "bar_time"),
+        # Found by the fuzz test: a boolean was taken for 0, and a time past year 9999 overflowed.
+        ("/clock/holds/release", {"symbol": "EURUSD", "timeframe": "H1", "bar_time": False}, "bar_time"),
+        ("/clock/holds/wait", {"symbol": "EURUSD", "timeframe": "H1", "bar_time": True}, "bar_time"),
+        ("/clock/holds/release", {"symbol": "EURUSD", "timeframe": "M5", "bar_time": 10**19}, "bar_time"),
+        ("/clock/holds/wait", {"symbol": "EURUSD", "timeframe": "M5", "bar_time": 10**19}, "bar_time"),
     ],
 )
 def test_clock_holds_refuse_bad_input_naming_the_field(
