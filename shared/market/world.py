@@ -50,6 +50,10 @@ class MarketClockRead(BaseModel):
     holds: ClockHoldsRead | None = Field(
         default=None, description="the replay clock's decision holds; None on real time"
     )
+    market_open: bool = Field(
+        description="the FX week's trading hours hold `now_ms` (Sunday to Friday 17:00 NY)"
+    )
+    next_open_ms: int | None = Field(description="when the market opens again; None while it is open")
 
     @field_validator("world")
     @classmethod

@@ -59,6 +59,8 @@ def test_right_key_logs_in_with_all_online_and_logout_returns_to_login(bare: Any
     _sign_in(bare, API_KEY)
     bare.wait_for_selector("#connection.conn-online")
     bare.wait_for_function("document.getElementById('platform-status').textContent === '7/7 online'")
+    session = bare.wait_for_selector("#market-session:not([hidden])")
+    assert session.text_content() == "market open · replay \u00d71"  # the tests' replay starts on a Wednesday
     assert not bare.is_visible("#login-key")
     bare.click("#logout")
     bare.wait_for_selector("#login-key", state="visible")

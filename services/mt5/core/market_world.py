@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from services.mt5.core.simulated.clock import Clock
 from services.mt5.core.simulated.holds import HeldClock
+from shared.market.calendar import FX_CALENDAR
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +27,17 @@ class MarketWorld:
 
     def read(self) -> dict[str, Any]:
         """The document of `GET /clock`."""
+        now_ms = self.now_ms()
+        # The platform's one calendar (also completeness, gap fill and candle freshness), so the dashboard
+        # can say why nothing moves at a weekend.
+        market_open = FX_CALENDAR.is_open(now_ms // 1000)
         return {
             "world": self.world,
             "clock": self.kind,
-            "now_ms": self.now_ms(),
+            "now_ms": now_ms,
             "speed": self.replay_speed or 1.0,
             "replay_start_ms": self.replay_start_ms,
             "holds": None if self.holds is None else self.holds.read(),
+            "market_open": market_open,
+            "next_open_ms": None if market_open else FX_CALENDAR.next_open(now_ms // 1000) * 1000,
         }

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.mt5.api.support import WEDNESDAY_MS, ManualClock, buy, mt5_client, mt5_config
@@ -21,7 +22,22 @@ def test_clock_real_time_is_the_real_world(tmp_path: Path) -> None:
         "speed": 1.0,
         "replay_start_ms": None,
         "holds": None,
+        "market_open": True,
+        "next_open_ms": None,
     }
+
+
+def test_clock_says_the_market_is_closed_at_a_weekend_and_when_it_opens(tmp_path: Path) -> None:
+    saturday_ms = int(datetime(2025, 11, 22, 12, 0, tzinfo=UTC).timestamp() * 1000)
+    sunday_open_ms = int(datetime(2025, 11, 23, 22, 0, tzinfo=UTC).timestamp() * 1000)  # 17:00 New York
+    clock = ManualClock(saturday_ms)
+    with mt5_client(mt5_config(tmp_path), clock) as client:
+        saturday = client.get("/clock").json()
+        clock.advance_to(sunday_open_ms)
+        reopened = client.get("/clock").json()
+
+    assert (saturday["market_open"], saturday["next_open_ms"]) == (False, sunday_open_ms)
+    assert (reopened["market_open"], reopened["next_open_ms"]) == (True, None)
 
 
 def test_clock_replay_names_its_world_by_start_and_seed(tmp_path: Path) -> None:

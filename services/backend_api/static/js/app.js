@@ -8,6 +8,7 @@ import * as backtests from "./backtests.js";
 import * as data from "./data.js";
 import * as events from "./events.js";
 import * as market from "./market.js";
+import * as marketSession from "./market_session.js";
 import * as models from "./models.js";
 import * as servicesPanel from "./services.js";
 import * as staleness from "./staleness.js";
@@ -48,6 +49,7 @@ function initTabs() {
 // Nothing asks the API for data before the tab holds a key it accepts.
 await signIn();
 staleness.init();
+marketSession.init();
 for (const [name, panel] of Object.entries(panels)) {
   if (!started.has(name)) { panel.init(); started.add(name); }
 }
