@@ -32,6 +32,7 @@ class FakeBroker:
         self.halted = False
         self.unreachable = False
         self.lose_answers = False  # trade, then fail as if the answer were lost on the way back
+        self.market_ms: int | None = None  # the market's clock as mt5 tells it; None: it cannot say
         self.open: dict[int, Position] = {}
         self.realized: list[tuple[int, float]] = []  # (magic, money)
         self.executed: list[str] = []  # client ids that actually traded, in order
@@ -95,6 +96,9 @@ class FakeBroker:
     async def closed_profit(self, magic: int, from_s: int) -> float:
         self._reachable()
         return sum(money for m, money in self.realized if m == magic)
+
+    async def market_now_ms(self) -> int | None:
+        return self.market_ms
 
     # ---- test controls ------------------------------------------------------------------------------------
 

@@ -75,7 +75,9 @@ class InstanceService:
         self._lockstep = lockstep
         self._position_reads: SingleFlight[list[Position]] = SingleFlight()
         self._lock = asyncio.Lock()  # one lifecycle change at a time
-        self.reconciler = Reconciler(store, broker=broker, publish=publish, section=section, now_ms=now_ms)
+        self.reconciler = Reconciler(
+            store, broker=broker, publish=publish, section=section, now_ms=now_ms, freshness=self._freshness
+        )
 
     # ---- configuration --------------------------------------------------------------------------------
 
@@ -298,7 +300,7 @@ class InstanceService:
 
     async def _run(self, runner: StrategyRunner) -> None:
         """Send the orders a crash left pending, then follow candles."""
-        await self.reconciler.recover_orders(runner.instance.id, runner.execute)
+        await self.reconciler.recover_orders(runner.instance.id, runner.instance.timeframe, runner.execute)
         self._runners[runner.instance.id] = runner
         runner.start()
 

@@ -76,6 +76,10 @@ class Broker(Protocol):
         """Money made by the deals of `magic` since `from_s` (profit, commission, swap and fees)."""
         ...
 
+    async def market_now_ms(self) -> int | None:
+        """The market's time by the mt5 service's clock (real, replay or a terminal's); None if it cannot say."""
+        ...
+
 
 class ClockHolds(Protocol):
     """The replay clock's decision holds at the mt5 service (lockstep.py)."""

@@ -8,6 +8,7 @@ from typing import Any
 from services.strategy.core.order_batch import OrderBatcher
 from services.strategy.core.ports import Position, Quote
 from shared.contracts.mt5 import Mt5Client
+from shared.market.clock import read_market_clock
 from shared.market.symbols import SymbolSpec
 
 
@@ -63,6 +64,10 @@ class Mt5Broker:
     async def closed_profit(self, magic: int, from_s: int) -> float:
         deals = await self._client.deals(from_s)
         return sum(d["profit"] + d["commission"] + d["swap"] + d["fee"] for d in deals if d["magic"] == magic)
+
+    async def market_now_ms(self) -> int | None:
+        reading = await read_market_clock(self._client)
+        return None if reading is None else reading.now_ms
 
 
 class Mt5ClockHolds:

@@ -182,6 +182,57 @@ def test_runner_unknown_outcome_older_than_window_expires(tmp_path: Path) -> Non
     asyncio.run(scenario())
 
 
+def test_runner_unknown_outcome_stale_by_the_market_clock_expires_within_the_wall_window(
+    tmp_path: Path,
+) -> None:
+    """A replay at 1200x runs twenty market hours in the minute of wall time a restart takes: the order's
+    candle is then far too old to act on, though the wall-time window would still send it."""
+    broker = FakeBroker()
+
+    async def scenario() -> None:
+        world = build_world(tmp_path, broker)
+        instance_id, runner = await started(world)
+        broker.lose_answers = True
+        await feed(runner, world, 18, ENTRY_LONG)
+        await world.service.aclose()
+        (lost,) = world.store.orders(instance_id)
+        close_s = int(world.bars.stored["time"][ENTRY_LONG]) + 900
+        broker.lose_answers = False
+        broker.market_ms = (close_s + 20 * 3600) * 1000  # a Wednesday bar: twenty hours of open market
+        world = build_world(tmp_path, broker)
+        await world.service.resume()
+        (order,) = world.store.orders(instance_id)
+
+        assert order.client_id == lost.client_id
+        assert order.status == OrderStatus.EXPIRED
+        assert order.result is not None and order.result["details"]["by"] == "market"
+        assert order.result["details"]["age_s"] > order.result["details"]["max_age_s"]
+        await world.service.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_runner_unknown_outcome_fresh_by_the_market_clock_is_sent_again(tmp_path: Path) -> None:
+    broker = FakeBroker()
+
+    async def scenario() -> None:
+        world = build_world(tmp_path, broker)
+        instance_id, runner = await started(world)
+        broker.lose_answers = True
+        await feed(runner, world, 18, ENTRY_LONG)
+        await world.service.aclose()
+        broker.lose_answers = False
+        broker.market_ms = (int(world.bars.stored["time"][ENTRY_LONG]) + 900 + 5) * 1000
+        world = build_world(tmp_path, broker)
+        await world.service.resume()
+        (order,) = world.store.orders(instance_id)
+
+        assert order.status == OrderStatus.DONE
+        await world.service.aclose()
+
+    asyncio.run(scenario())
+
+
 def test_runner_warming_up_sends_nothing(world: World) -> None:
     async def scenario() -> None:
         instance_id, runner = await started(world)
