@@ -25,6 +25,7 @@ from services.mt5.core.simulated.clock import (
     Clock,
     RealClock,
     ReplayClock,
+    replay_held_ms,
     replay_held_saver,
     replay_origin_ms,
     resumed_replay_start_ms,
@@ -64,13 +65,15 @@ def market_world(
     if settings.mt5.adapter != "simulated" or sim.clock == "real":
         return MarketWorld(REAL_TIME, "real", clock or RealClock())
     anchor = settings.data_dir / REPLAY_ANCHOR_FILE
-    on_held = None
+    on_held, held_before_ms = None, 0
     if clock is None:
         run_id = os.environ.get(SUPERVISOR_PID_ENV)
         start_ms = resumed_replay_start_ms(anchor, sim.replay_start_ms, sim.replay_speed, run_id)
         clock = ReplayClock(start_ms, sim.replay_speed)
         origin_ms = replay_origin_ms(anchor, sim.replay_start_ms, start_ms)
-        on_held = replay_held_saver(anchor) if run_id is not None else None
+        if run_id is not None:
+            held_before_ms = replay_held_ms(anchor)
+            on_held = replay_held_saver(anchor, held_before_ms)
     else:
         origin_ms = sim.replay_start_ms if sim.replay_start_ms is not None else clock.now_ms()
     holds = None
@@ -83,6 +86,7 @@ def market_world(
             timeout_s=sim.replay_hold_timeout_s,
             lease_s=sim.replay_hold_lease_s,
             on_held=on_held,
+            held_before_ms=held_before_ms,
         )
     return MarketWorld(
         replay_world(origin_ms, sim.seed),

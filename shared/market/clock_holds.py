@@ -69,6 +69,10 @@ class ClockHoldsRead(BaseModel):
     pending: list[ClockHoldRead]
     holders: list[ClockHolderRead]
     timed_out: int
+    held_ms: int = Field(
+        description="market ms this replay has stood still for strategies in this platform run, "
+        "the hold in progress included: how far its time is behind the replay's speed"
+    )
 
 
 class ClockHoldReleased(BaseModel):

@@ -82,6 +82,7 @@ def test_clock_hold_stops_the_market_at_the_first_tick_of_the_next_bar_until_rel
         assert body["now_ms"] == tick["time_msc"] + 1_000
         assert body["holds"]["pending"][0]["boundary"] == boundary + M5_S
         assert body["holds"]["timed_out"] == 0
+        assert body["holds"]["held_ms"] == 1_000  # how far the market is behind its raw replay
 
         # An empty registration holds nothing.
         assert client.put("/clock/holds", json={"holder": "strategy", "streams": []}).json()["pending"] == []
@@ -98,6 +99,7 @@ def test_clock_hold_not_released_times_out_and_is_counted(tmp_path: Path) -> Non
         body = client.get("/clock").json()
         assert body["now_ms"] == tick["time_msc"] + 500
         assert body["holds"]["timed_out"] == 1
+        assert body["holds"]["held_ms"] == 2_000
         assert body["holds"]["pending"][0]["boundary"] == tick["time_msc"] // 1000 // M5_S * M5_S + M5_S
 
 

@@ -10,6 +10,7 @@ import pytest
 from services.mt5.core.simulated.clock import (
     RealClock,
     ReplayClock,
+    replay_held_ms,
     replay_held_saver,
     resumed_replay_start_ms,
 )
@@ -78,10 +79,11 @@ def test_resumed_replay_start_restart_in_the_same_run_continues_where_the_replay
 def test_resumed_replay_start_leaves_out_the_time_held_in_every_start_of_the_run(tmp_path: Path) -> None:
     anchor = tmp_path / "anchor.json"
     resumed_replay_start_ms(anchor, START_MS, 120, "41", wall_ms=lambda: 5_000)
-    replay_held_saver(anchor)(30_000)  # the first process's clock held 30 market seconds
+    replay_held_saver(anchor, replay_held_ms(anchor))(30_000)  # the first process's clock held 30 s
     resumed = resumed_replay_start_ms(anchor, START_MS, 120, "41", wall_ms=lambda: 7_500)
     assert resumed == START_MS + 2_500 * 120 - 30_000
-    save = replay_held_saver(anchor)  # the restarted process's clock counts from 0 again
+    assert replay_held_ms(anchor) == 30_000
+    save = replay_held_saver(anchor, replay_held_ms(anchor))  # the restarted clock counts from 0 again
     save(4_000)
     save(10_000)
     resumed = resumed_replay_start_ms(anchor, START_MS, 120, "41", wall_ms=lambda: 9_000)
@@ -96,7 +98,7 @@ def test_replay_held_saver_without_an_anchor_logs_and_writes_nothing(
 ) -> None:
     anchor = tmp_path / "anchor.json"
     with caplog.at_level(logging.WARNING):
-        replay_held_saver(anchor)(1_000)
+        replay_held_saver(anchor, replay_held_ms(anchor))(1_000)
     assert not anchor.exists()
     assert any("held time" in r.getMessage() for r in caplog.records)
 

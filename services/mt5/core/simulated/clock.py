@@ -75,15 +75,19 @@ def resumed_replay_start_ms(
     return first
 
 
-def replay_held_saver(anchor: Path) -> Callable[[int], None]:
+def replay_held_ms(anchor: Path) -> int:
+    """The market ms the replay of this platform run held before this start (0 when none is kept)."""
+    try:
+        return int(json.loads(anchor.read_text()).get("held_ms", 0))
+    except (OSError, ValueError, AttributeError, TypeError):
+        return 0
+
+
+def replay_held_saver(anchor: Path, before_ms: int) -> Callable[[int], None]:
     """What keeps the run's time held in `anchor`, told the market ms a HeldClock started now has spent
-    held: added to the time held before this start (already taken out of the start by
+    held: added to `before_ms`, the time held before this start (already taken out of the start by
     resumed_replay_start_ms), so the next restart resumes where the held clock is, not ahead by the
     wall time held x speed. A failure to write is logged; the restart would then be ahead again."""
-    try:
-        before_ms = int(json.loads(anchor.read_text()).get("held_ms", 0))
-    except (OSError, ValueError, AttributeError, TypeError):
-        before_ms = 0
 
     def save(held_ms: int) -> None:
         try:

@@ -90,9 +90,11 @@ class HeldClock:
         lease_s: float,
         monotonic: Callable[[], float] = time.monotonic,
         on_held: Callable[[int], None] | None = None,
+        held_before_ms: int = 0,
     ) -> None:
         """`on_held` is told the market ms spent held so far when that grew, at most once a second (and by
-        `report_held`), so a restarted replay can resume where this clock is."""
+        `report_held`), so a restarted replay can resume where this clock is. `held_before_ms`: what the
+        replay held before this start in the same platform run (shown in `read`, with this clock's)."""
         self._raw = raw
         self._symbols = sorted(symbols)
         self._first_tick = first_tick
@@ -102,6 +104,7 @@ class HeldClock:
         self._lease_s = lease_s
         self._monotonic = monotonic
         self._offset_ms = 0  # market time spent held so far, taken out of the raw clock's
+        self._held_before_ms = held_before_ms
         self._on_held = on_held
         self._reported_ms = 0
         self._reported_at = -math.inf
@@ -219,6 +222,8 @@ class HeldClock:
                     for name, entry in sorted(self._holders.items())
                 ],
                 "timed_out": self.timed_out,
+                # Completed holds and the one in progress: how far the market is behind its raw replay.
+                "held_ms": self._held_before_ms + self._offset_ms + self._raw_now() - now,
             }
 
     def report_held(self) -> None:
