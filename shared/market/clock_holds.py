@@ -70,8 +70,9 @@ class ClockHoldsRead(BaseModel):
     holders: list[ClockHolderRead]
     timed_out: int
     held_ms: int = Field(
+        default=0,
         description="market ms this replay has stood still for strategies in this platform run, "
-        "the hold in progress included: how far its time is behind the replay's speed"
+        "the hold in progress included: how far its time is behind the replay's speed",
     )
 
 

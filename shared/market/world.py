@@ -50,10 +50,11 @@ class MarketClockRead(BaseModel):
     holds: ClockHoldsRead | None = Field(
         default=None, description="the replay clock's decision holds; None on real time"
     )
-    market_open: bool = Field(
-        description="the FX week's trading hours hold `now_ms` (Sunday to Friday 17:00 NY)"
+    # Optional, so a reader still understands an mt5 service (or a stand-in) from before they existed.
+    market_open: bool | None = Field(
+        default=None, description="the FX week's trading hours hold `now_ms` (Sunday to Friday 17:00 NY)"
     )
-    next_open_ms: int | None = Field(description="when the market opens again; None while it is open")
+    next_open_ms: int | None = Field(default=None, description="when the market opens again; None while open")
 
     @field_validator("world")
     @classmethod
