@@ -18,13 +18,10 @@ function label(clock) {
 async function refresh() {
   clearTimeout(timer);
   const badge = document.getElementById("market-session");
-  let clock = null;
-  try {
-    clock = await get("/api/mt5/clock");
-  } catch {
-    badge.hidden = true;  // the mt5 service is down: the staleness notes say so
-  }
-  if (clock) {
+  const clock = await get("/api/mt5/clock").catch(() => null);
+  if (!clock || clock.market_open == null) {
+    badge.hidden = true;  // the mt5 service is down (the staleness notes say so) or does not tell
+  } else {
     badge.textContent = label(clock);
     badge.dataset.open = String(clock.market_open);
     badge.hidden = false;
