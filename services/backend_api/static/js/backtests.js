@@ -11,6 +11,7 @@ import { showRankedCombinations } from "./optimization.js";
 import * as portfolio from "./portfolio.js";
 import { onTrial, searchBody, searchControls, watchTrials } from "./search_form.js";
 import { chance, showSearchResult } from "./search_view.js";
+import { endedJobEvent } from "./job_end.js";
 import { showReport } from "./report.js";
 import { attempt, el, num, thead, toast } from "./ui.js";
 
@@ -168,28 +169,10 @@ function runBacktest() {
   }, progress, status);
 }
 
-// A quick job can end before its POST's answer is handled, and its `.completed` event then finds nobody
-// waiting: once waiting, ask for the job's state and finish it now if it has already ended.
 async function track(id, statusPath, entry) {
   waiting.set(id, entry);
-  const job = await attempt(() => get(statusPath));
-  if (!job || waiting.get(id) !== entry) return;
-  if (job.state === "completed") finish(id, job.kind, true);
-  else if (job.state === "failed" || job.state === "cancelled") finish(id, job.kind, false, (job.error && job.error.message) || job.state);
-}
-
-function finish(id, kind, completed, reason) {
-  const w = waiting.get(id);
-  if (!w) return;
-  waiting.delete(id);
-  if (completed) {
-    w.progress.value = 100;
-    w.status.textContent = `${kind} completed`;
-    w.done();
-  } else {
-    w.status.className = "error-text";
-    w.status.textContent = `${kind} failed: ${reason}`;
-  }
+  const ended = await endedJobEvent(id, statusPath);
+  if (ended && waiting.get(id) === entry) onJobEvent(ended);
 }
 
 function onJobEvent(event) {
@@ -198,8 +181,15 @@ function onJobEvent(event) {
   if (event.type.endsWith(".progress")) {
     w.progress.value = d.percent;
     w.status.textContent = `${kind}: ${count(d.percent)} % ${d.message || ""}`;
+  } else if (event.type.endsWith(".completed")) {
+    waiting.delete(d.job_id);
+    w.progress.value = 100;
+    w.status.textContent = `${kind} completed`;
+    w.done();
   } else {
-    finish(d.job_id, kind, event.type.endsWith(".completed"), d.reason);
+    waiting.delete(d.job_id);
+    w.status.className = "error-text";
+    w.status.textContent = `${kind} failed: ${d.reason}`;
   }
 }
 

@@ -6,6 +6,7 @@ import { get, post, setMarketRange } from "./api.js";
 import { on } from "./hub.js";
 import { lineChart } from "./chart_lib.js";
 import { count, metric, number, percent } from "./format.js";
+import { endedJobEvent } from "./job_end.js";
 import { attempt, el, num, thead } from "./ui.js";
 
 const TIMEFRAMES = ["M5", "M15", "M30", "H1", "H4", "D1"];
@@ -102,14 +103,10 @@ async function run(filled = new Set()) {
   }
 }
 
-// A quick job can end before its POST's answer is handled, its last event then finding nothing pending:
-// once pending, ask for the job's state and finish it now if it has already ended.
 async function follow(id, statusPath, done) {
   pending = { id, done };
-  const job = await attempt(() => get(statusPath));
-  if (!job || !pending || pending.id !== id || !["completed", "failed", "cancelled"].includes(job.state)) return;
-  const ended = job.state === "completed" ? "completed" : "failed";
-  onJobEvent({ type: `${job.kind}.${ended}`, data: { job_id: id, reason: (job.error && job.error.message) || job.state } });
+  const ended = await endedJobEvent(id, statusPath);
+  if (ended) onJobEvent(ended);  // it checks the job is still the one pending
 }
 
 function onJobEvent(event) {
